@@ -1,0 +1,59 @@
+import type { GuestResult } from './guest/protocol.ts';
+import type { GuestJob } from './plan.ts';
+import { totalExecs } from './plan.ts';
+
+/**
+ * What the instrumentation of one boot logged, against what it should have:
+ * one audit EXECVE record, or one BPF event with the right LD_PRELOAD value,
+ * per exec of nop. Nothing is assumed: every count comes from the guest.
+ */
+export interface EventCheck {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  /** Execs of nop in the boot, warm-up included. */
+  execs: number;
+  /** Who logs: "audit", a BPF tool name, or "none". */
+  source: string;
+  expected: number;
+  logged: number;
+  /** Of the logged events, those that carried what they should (the LD_PRELOAD value); equals logged for audit. */
+  matched: number;
+  /** Records audit lost, or events the BPF ring buffer dropped. */
+  lost: number;
+  ok: boolean;
+  problem: string | null;
+}
+
+function count(r: GuestResult, name: string): number {
+  return r.counts[name] ?? 0;
+}
+
+export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
+  const execs = totalExecs(job.workload);
+  const base = { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs };
+  const checks: EventCheck[] = [];
+  const audit = job.scenario.audit;
+  if (audit) {
+    const expected = audit.rules.length > 0 ? execs : 0;
+    const logged = count(r, 'audit_exec_records');
+    const lost = count(r, 'audit_lost');
+    checks.push(finish({ ...base, source: 'audit', expected, logged, matched: logged, lost }));
+  }
+  for (const { tool } of job.scenario.bpf) {
+    const logged = count(r, `${tool}_exec_events`);
+    const matched = tool === 'krsi_ld_preload' ? count(r, 'krsi_ld_preload_value_match') : logged;
+    const lost = count(r, `${tool}_dropped`);
+    checks.push(finish({ ...base, source: tool, expected: execs, logged, matched, lost }));
+  }
+  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0 }));
+  return checks;
+}
+
+function finish(c: Omit<EventCheck, 'ok' | 'problem'>): EventCheck {
+  const problems: string[] = [];
+  if (c.logged !== c.expected) problems.push(`${c.logged} logged, ${c.expected} expected`);
+  if (c.matched !== c.logged) problems.push(`${c.logged - c.matched} with the wrong value`);
+  if (c.lost > 0) problems.push(`${c.lost} lost`);
+  return { ...c, ok: problems.length === 0, problem: problems.length ? `${c.source}: ${problems.join(', ')}` : null };
+}

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cachePath } from '../cache.ts';
+import { runLogged } from '../proc.ts';
+
+/**
+ * auditd and auditctl for the guest come from Debian's packages, downloaded
+ * and unpacked into the cache: never installed on, or started by, the host.
+ * The libraries they link are taken from the same download so that the guest
+ * gets the same files on every machine.
+ */
+const PACKAGES = [
+  'auditd',
+  'libauparse0',
+  'libaudit1',
+  'libcap-ng0',
+  'libwrap0',
+  'libgssapi-krb5-2',
+  'libkrb5-3',
+  'libk5crypto3',
+  'libkrb5support0',
+  'libcom-err2',
+  'libkeyutils1',
+];
+
+export interface AuditdRoot {
+  /** The unpacked packages. */
+  root: string;
+  auditd: string;
+  auditctl: string;
+  /** Library directories inside root, for resolving their dependencies. */
+  libDirs: string[];
+}
+
+export async function prepareAuditd(log: string): Promise<AuditdRoot> {
+  const dir = cachePath('auditd');
+  const root = join(dir, 'root');
+  const result: AuditdRoot = {
+    root,
+    auditd: join(root, 'sbin/auditd'),
+    auditctl: join(root, 'sbin/auditctl'),
+    libDirs: [join(root, 'lib/x86_64-linux-gnu'), join(root, 'usr/lib/x86_64-linux-gnu')],
+  };
+  if (existsSync(join(dir, '.unpacked'))) return result;
+
+  process.stderr.write(`guest: downloading ${PACKAGES.join(', ')} (Debian packages, unpacked into the cache)\n`);
+  const debs = join(dir, 'debs.tmp');
+  await rm(debs, { recursive: true, force: true });
+  await mkdir(debs, { recursive: true });
+  await runLogged('apt-get', ['download', ...PACKAGES], { what: 'apt-get download auditd', log, cwd: debs });
+  const tmpRoot = `${root}.tmp`;
+  await rm(tmpRoot, { recursive: true, force: true });
+  await mkdir(tmpRoot, { recursive: true });
+  for (const deb of (await readdir(debs)).filter((f) => f.endsWith('.deb'))) {
+    await runLogged('dpkg-deb', ['-x', join(debs, deb), tmpRoot], { what: `unpacking ${deb}`, log });
+  }
+  await rm(root, { recursive: true, force: true });
+  await rename(tmpRoot, root);
+  await rm(join(dir, 'debs'), { recursive: true, force: true });
+  await rename(debs, join(dir, 'debs'));
+  await writeFile(join(dir, '.unpacked'), PACKAGES.join('\n'));
+  return result;
+}
+
+/** What auditd reads at start: logs to tmpfs, never stops or suspends for disk space. */
+export const AUDITD_CONF = `# krsi-bench guest: the log lives on tmpfs and the run is short
+local_events = yes
+write_logs = yes
+log_file = /var/log/audit/audit.log
+log_group = root
+log_format = RAW
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 0
+num_logs = 1
+priority_boost = 4
+name_format = NONE
+max_log_file_action = IGNORE
+space_left = 1
+space_left_action = IGNORE
+verify_email = no
+action_mail_acct = root
+admin_space_left = 1
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = IGNORE
+use_libwrap = no
+tcp_listen_queue = 5
+tcp_max_per_addr = 1
+tcp_client_max_idle = 0
+transport = TCP
+distribute_network = no
+q_depth = 2000
+overflow_action = IGNORE
+max_restarts = 10
+plugin_dir = /etc/audit/plugins.d
+end_of_event_timeout = 2
+`;

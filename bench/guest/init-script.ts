@@ -1,0 +1,155 @@
+import type { AuditSetup, BpfSetup, WorkloadOptions } from '../matrix.ts';
+import { MARK } from './protocol.ts';
+
+/** Where things are inside the guest's initramfs. */
+export const GUEST = {
+  nop: '/bin/nop',
+  execbench: '/bin/execbench',
+  auditd: '/sbin/auditd',
+  auditctl: '/sbin/auditctl',
+  auditLog: '/var/log/audit/audit.log',
+  resultPort: '/dev/ttyS1',
+  bpfTool: (tool: string) => `/bin/${tool}`,
+} as const;
+
+export interface GuestSetup {
+  scenario: string;
+  boot: number;
+  workload: WorkloadOptions;
+  audit: AuditSetup | null;
+  bpf: BpfSetup[];
+}
+
+/** Single-quotes a word for sh. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function execbenchArgs(w: WorkloadOptions): string {
+  const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --env-pages ${w.envPages} ${env} ${GUEST.nop}`;
+}
+
+function auditSetup(a: AuditSetup): string[] {
+  const out: string[] = [];
+  if (a.daemon) {
+    out.push(
+      `${GUEST.auditd} > /tmp/auditd.out 2>&1 || fail "auditd did not start: $(tail -n 1 /tmp/auditd.out)"`,
+      // auditd daemonises before it registers with the kernel; wait for its pid in the audit status.
+      'wait_for "auditd to register" 600 auditd_registered',
+      // A deep backlog lets bursts of records wait for auditd instead of being lost.
+      `${GUEST.auditctl} -b 8192 > /dev/null || fail "auditctl -b 8192 failed"`,
+    );
+  }
+  if (a.enable) out.push(`${GUEST.auditctl} -e 1 > /dev/null || fail "auditctl -e 1 failed"`);
+  for (const rule of a.rules) {
+    out.push(`${GUEST.auditctl} ${rule} > /tmp/auditctl.out 2>&1 || fail "auditctl rejected rule ${rule}: $(tail -n 1 /tmp/auditctl.out)"`);
+  }
+  out.push(`status "audit: daemon=${a.daemon} enabled=${a.enable} rules=${a.rules.length}"`);
+  return out;
+}
+
+function auditTeardown(a: AuditSetup): string[] {
+  if (!a.daemon) return [`count audit_lost "$(audit_field lost)"`];
+  return [
+    // Records still queued in the kernel are not lost: let auditd drain them before it stops.
+    'wait_for "the audit backlog to drain" 600 backlog_empty',
+    `count audit_lost "$(audit_field lost)"`,
+    `count audit_backlog_limit "$(audit_field backlog_limit)"`,
+    'kill -TERM "$(pidof auditd)"',
+    'wait_for "auditd to exit" 600 auditd_gone',
+    `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -c ' a0="${GUEST.nop}"')"`,
+    `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${GUEST.nop}"')"`,
+    `count audit_records_total "$(wc -l < ${GUEST.auditLog})"`,
+  ];
+}
+
+function bpfSetup(tools: BpfSetup[]): string[] {
+  const out = ['mount -t bpf bpf /sys/fs/bpf'];
+  for (const { tool } of tools) {
+    out.push(
+      `${GUEST.bpfTool(tool)} -o /tmp/${tool}.log > /tmp/${tool}.out 2> /tmp/${tool}.err &`,
+      `echo $! > /tmp/${tool}.pid`,
+      // Loading (BTF parsing, the verifier) runs on the only vCPU: start timing only once attached.
+      `wait_for "${tool} to attach" 6000 loaded ${tool}`,
+      `status "${tool} attached"`,
+    );
+  }
+  return out;
+}
+
+function bpfTeardown(tools: BpfSetup[], w: WorkloadOptions): string[] {
+  const out: string[] = [];
+  for (const { tool } of tools) {
+    const L = `/tmp/${tool}.log`;
+    out.push(
+      `kill -TERM "$(cat /tmp/${tool}.pid)"`,
+      `wait "$(cat /tmp/${tool}.pid)" || fail "${tool} exited with an error: $(tail -n 1 /tmp/${tool}.err)"`,
+      `count ${tool}_events "$(sed -n 's/.*"events":\\([0-9]*\\).*/\\1/p' /tmp/${tool}.out)"`,
+      `count ${tool}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${tool}.out)"`,
+      `count ${tool}_log_lines "$(wc -l < ${L})"`,
+      `count ${tool}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${L})"`,
+    );
+    if (tool === 'krsi_ld_preload') {
+      const value = JSON.stringify(w.ldPreload ?? 'unset');
+      out.push(
+        `count krsi_ld_preload_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${L} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
+        `count krsi_ld_preload_truncated "$(grep -cF '"truncated":true' ${L})"`,
+        `grep -F '"filename":"${GUEST.nop}"' ${L} | head -n 2 | sed 's/^/event /' >> $P`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * The guest's /init: mounts, sets up one scenario, runs execbench once, checks
+ * what the instrumentation logged, and sends everything framed on the result
+ * port (see protocol.ts). Any failure sends FAIL with the reason and powers off.
+ */
+export function initScript(g: GuestSetup): string {
+  const w = g.workload;
+  const lines = [
+    '#!/bin/sh',
+    `# krsi-bench guest init: scenario ${g.scenario}, boot ${g.boot}`,
+    'export PATH=/bin:/sbin',
+    `R=${GUEST.resultPort}`,
+    'P=/tmp/payload',
+    'say() { echo "$*" > $R; }',
+    `status() { say "${MARK} STATUS $*"; echo "krsi-bench: $*" > /dev/console; }`,
+    `fail() { say "${MARK} FAIL $*"; echo "krsi-bench: FAIL $*" > /dev/console; sync; reboot -f; sleep 60; }`,
+    'count() { echo "count $1 ${2:-0}" >> $P; }',
+    // wait_for WHAT TRIES CHECK [ARGS]: polls every 50 ms of guest time.
+    'wait_for() { what=$1; tries=$2; shift 2; i=0; until "$@"; do i=$((i+1)); [ $i -ge $tries ] && fail "timed out waiting for $what"; sleep 0.05; done; }',
+    `audit_field() { ${GUEST.auditctl} -s | sed -n "s/^$1 //p"; }`,
+    'auditd_registered() { [ "$(audit_field pid)" -gt 0 ] 2>/dev/null; }',
+    'backlog_empty() { [ "$(audit_field backlog)" = 0 ]; }',
+    'auditd_gone() { ! pidof auditd > /dev/null; }',
+    'loaded() { grep -q attached /tmp/$1.out && return 0; kill -0 "$(cat /tmp/$1.pid)" 2>/dev/null && return 1; cat /tmp/$1.err > /dev/console; fail "$1 failed to load: $(grep -v "^$" /tmp/$1.err | tail -n 1)"; }',
+    'mount -t proc proc /proc',
+    'mount -t sysfs sysfs /sys',
+    'mount -t devtmpfs devtmpfs /dev',
+    'mount -t tmpfs tmpfs /tmp',
+    'mount -t tmpfs tmpfs /run',
+    'mount -t tmpfs tmpfs /var/log/audit',
+    'mount -t securityfs securityfs /sys/kernel/security',
+    'stty -F $R raw -echo',
+    `say "${MARK} BEGIN ${g.scenario} ${g.boot}"`,
+    ': > $P',
+    'echo "info kernel $(uname -r)" >> $P',
+    'echo "info lsm $(cat /sys/kernel/security/lsm)" >> $P',
+    ...(g.audit ? auditSetup(g.audit) : []),
+    ...(g.bpf.length ? bpfSetup(g.bpf) : []),
+    `status "running execbench ${execbenchArgs(w).replace(/'/g, '')}"`,
+    `${GUEST.execbench} ${execbenchArgs(w)} 2> /tmp/execbench.err | tee /tmp/samples > $R`,
+    `[ "$(grep -c '^sample ' /tmp/samples)" = ${w.warmup + w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
+    ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
+    ...(g.audit ? auditTeardown(g.audit) : []),
+    'cat /tmp/samples >> $P',
+    `{ echo "${MARK} PAYLOAD"; cat $P; echo "${MARK} END $(wc -l < $P) $(sha256sum $P | cut -d' ' -f1)"; } > $R`,
+    'sync',
+    'reboot -f',
+    'sleep 60',
+  ];
+  return `${lines.join('\n')}\n`;
+}

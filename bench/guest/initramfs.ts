@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { cachePath, sha256 } from '../cache.ts';
+import { BenchError } from '../errors.ts';
+import { capture } from '../proc.ts';
+import { AUDITD_CONF, type AuditdRoot } from './auditd.ts';
+import { cpioArchive, type CpioEntry } from './cpio.ts';
+import { GUEST } from './init-script.ts';
+
+/** The programs that go into every guest, wherever they were built. */
+export interface GuestPrograms {
+  busybox: string;
+  nop: string;
+  execbench: string;
+  auditd: AuditdRoot;
+  /** BPF tool name -> its loader binary. */
+  bpfTools: Record<string, string>;
+}
+
+const DIRS = [
+  'bin', 'sbin', 'dev', 'etc', 'etc/audit', 'etc/audit/plugins.d', 'lib', 'lib64', 'proc', 'root', 'run', 'sys',
+  'tmp', 'usr', 'usr/lib', 'var', 'var/log', 'var/log/audit',
+];
+
+/** The shared libraries a dynamic binary loads, as ldd resolves them (with extra library directories first). */
+export async function sharedLibraries(binary: string, libDirs: string[] = []): Promise<string[]> {
+  const env = libDirs.length ? { LD_LIBRARY_PATH: libDirs.join(':') } : undefined;
+  const out = await capture('ldd', [binary], `ldd ${binary}`, env).catch((err: unknown) => {
+    // ldd fails on static binaries: they need nothing.
+    if (err instanceof BenchError && /not a dynamic executable/.test(err.message)) return '';
+    throw err;
+  });
+  const libs: string[] = [];
+  for (const line of out.split('\n')) {
+    if (/=> not found/.test(line)) throw new BenchError(`${binary} needs ${line.trim().split(' ')[0]}, which is not installed`);
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(0x/.exec(line);
+    if (m?.[1]) libs.push(m[1]);
+  }
+  return libs;
+}
+
+async function fileEntry(path: string, guestPath: string, mode = 0o755): Promise<CpioEntry> {
+  return { kind: 'file', path: guestPath, data: await readFile(await realpath(path)), mode };
+}
+
+/** Every directory above the given guest paths, so that the archive creates them before their files. */
+function parentDirs(paths: string[]): CpioEntry[] {
+  const dirs = new Set<string>();
+  for (const p of paths) for (let d = dirname(p); d !== '/' && d !== '.'; d = dirname(d)) dirs.add(d);
+  return [...dirs].map((d) => ({ kind: 'dir', path: d }));
+}
+
+/**
+ * Builds the initramfs every guest shares (busybox, the workload, auditd, the
+ * BPF loaders and their libraries, but no /init) and returns its path. The
+ * archive is reproducible, so it is kept in the cache under its own digest.
+ */
+export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
+  const entries: CpioEntry[] = DIRS.map((path) => ({ kind: 'dir', path }));
+  entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
+  entries.push({ kind: 'chardev', path: 'dev/null', major: 1, minor: 3, mode: 0o666 });
+  entries.push({ kind: 'symlink', path: 'var/run', target: '/run' });
+
+  entries.push(await fileEntry(p.busybox, 'bin/busybox'));
+  const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
+  const ours = new Set(['busybox', 'nop', 'execbench', 'auditd', 'auditctl', ...Object.keys(p.bpfTools)]);
+  for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
+
+  entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
+  entries.push(await fileEntry(p.execbench, GUEST.execbench.slice(1)));
+  entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
+  entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
+  for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));
+
+  const dynamic = [p.auditd.auditd, p.auditd.auditctl, ...Object.values(p.bpfTools)];
+  const libs = new Set<string>();
+  for (const bin of dynamic) for (const lib of await sharedLibraries(bin, p.auditd.libDirs)) libs.add(lib);
+  const libEntries: CpioEntry[] = [];
+  for (const lib of libs) {
+    // Libraries unpacked from the packages go where the packages put them; host ones keep their path.
+    const guestPath = lib.startsWith(p.auditd.root) ? lib.slice(p.auditd.root.length) : lib;
+    libEntries.push(await fileEntry(lib, guestPath.slice(1)));
+  }
+  const known = new Set(entries.map((e) => e.path));
+  entries.push(...parentDirs(libEntries.map((e) => `/${e.path}`)).filter((e) => !known.has(e.path)));
+  entries.push(...libEntries);
+
+  entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
+  entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') });
+  entries.push({ kind: 'file', path: 'etc/audit/auditd.conf', data: Buffer.from(AUDITD_CONF), mode: 0o640 });
+
+  const archive = cpioArchive(dedupe(entries));
+  const out = cachePath('initramfs', `base-${sha256(archive).slice(0, 16)}.cpio`);
+  if (!existsSync(out)) {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(`${out}.tmp`, archive);
+    await rename(`${out}.tmp`, out);
+  }
+  return out;
+}
+
+function dedupe(entries: CpioEntry[]): CpioEntry[] {
+  const seen = new Map<string, CpioEntry>();
+  for (const e of entries) seen.set(e.path.replace(/^\/+/, ''), e);
+  return [...seen.values()];
+}
+
+/** The per-boot part: /init alone, appended to the base archive (the kernel unpacks concatenated archives in order). */
+export function initArchive(script: string): Buffer {
+  return cpioArchive([{ kind: 'file', path: 'init', data: Buffer.from(script), mode: 0o755 }]);
+}

@@ -1,0 +1,218 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { usageError } from './errors.ts';
+import { BUILTIN_VARIANTS, FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
+
+/** What the guest runs; every field has a default (see DEFAULT_WORKLOAD). */
+export interface WorkloadOptions {
+  /** fork+execve+waitpid per sample (the talk: 100). */
+  execs: number;
+  /** Measured samples. */
+  samples: number;
+  /** Warm-up samples before them, kept in the data, excluded from statistics. */
+  warmup: number;
+  /** LD_PRELOAD in the exec'd program's environment, or null to leave it unset. */
+  ldPreload: string | null;
+  /** Pages (4 KiB) of filler environment variables before LD_PRELOAD, 0..32. */
+  envPages: number;
+}
+
+export const DEFAULT_WORKLOAD: WorkloadOptions = {
+  execs: 100,
+  samples: 30,
+  warmup: 3,
+  ldPreload: '/lib/libkrsi-demo.so',
+  envPages: 0,
+};
+
+/** Linux audit in the guest. */
+export interface AuditSetup {
+  /** Start auditd (from Debian's package) before the workload. */
+  daemon: boolean;
+  /** `auditctl -e 1`. */
+  enable: boolean;
+  /** auditctl arguments, one rule each: "-a always,exit -F arch=b64 -S execve". */
+  rules: string[];
+}
+
+/** A BPF tool from bpf/: its loader runs in the guest and logs what the program sends. */
+export interface BpfSetup {
+  tool: string;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** A kernel variant name: built in (noaudit, audit) or from the matrix's `kernels`. */
+  kernel: string;
+  audit: AuditSetup | null;
+  bpf: BpfSetup[];
+  workload: Partial<WorkloadOptions>;
+}
+
+export interface Matrix {
+  name: string;
+  description: string;
+  /** The scenario overheads are computed against. */
+  baseline: string;
+  kernels: Record<string, KernelVariant>;
+  scenarios: Scenario[];
+  /** Where the matrix came from: a built-in name or a file path. */
+  source: string;
+}
+
+export const BPF_TOOLS = ['krsi_ld_preload'] as const;
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const MATRICES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'matrices');
+
+/** Loads `seed` (or another built-in name) or a JSON / TypeScript matrix file, validated. */
+export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
+  const builtin = join(MATRICES_DIR, `${nameOrPath}.json`);
+  if (NAME_RE.test(nameOrPath) && existsSync(builtin)) {
+    return validateMatrix(JSON.parse(readFileSync(builtin, 'utf8')), nameOrPath, FRAGMENTS_DIR);
+  }
+  const path = resolve(nameOrPath);
+  if (!existsSync(path)) {
+    throw usageError(`matrix ${nameOrPath}: no such built-in matrix or file (built in: seed)`);
+  }
+  let raw: unknown;
+  if (['.ts', '.mts', '.js', '.mjs'].includes(extname(path))) {
+    try {
+      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; matrix?: unknown };
+      raw = mod.default ?? mod.matrix;
+    } catch (err) {
+      throw usageError(`matrix ${nameOrPath}: cannot load module: ${(err as Error).message.split('\n')[0]}`);
+    }
+  } else {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw usageError(`matrix ${nameOrPath}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return validateMatrix(raw, path, dirname(path));
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks a parsed matrix field by field; the first problem becomes an error naming the field. */
+export function validateMatrix(raw: unknown, source: string, baseDir: string): Matrix {
+  const fail = (field: string, problem: string) => usageError(`matrix ${source}: ${field}: ${problem}`);
+  const known = (o: Obj, field: string, keys: string[]) => {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) throw fail(`${field}.${k}`, `unknown field (known: ${keys.join(', ')})`);
+  };
+  const str = (o: Obj, key: string, field: string, fallback?: string): string => {
+    const v = o[key] ?? fallback;
+    if (typeof v !== 'string' || v === '') throw fail(`${field}.${key}`, 'must be a non-empty string');
+    return v;
+  };
+  const count = (o: Obj, key: string, field: string, min: number, max: number): number | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw fail(`${field}.${key}`, `must be a whole number from ${min} to ${max}`);
+    }
+    return v;
+  };
+
+  if (!isObj(raw)) throw fail('(top)', 'must be an object with "scenarios"');
+  known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios']);
+
+  const kernels: Record<string, KernelVariant> = { ...BUILTIN_VARIANTS };
+  if (raw.kernels !== undefined) {
+    if (!isObj(raw.kernels)) throw fail('kernels', 'must be an object of name -> { fragments: [...] }');
+    for (const [name, k] of Object.entries(raw.kernels)) {
+      const field = `kernels.${name}`;
+      if (!NAME_RE.test(name)) throw fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
+      if (!isObj(k)) throw fail(field, 'must be an object with "fragments"');
+      known(k, field, ['fragments']);
+      if (!Array.isArray(k.fragments) || k.fragments.length === 0) throw fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths');
+      const fragments = k.fragments.map((f, i) => {
+        if (typeof f !== 'string' || f === '') throw fail(`${field}.fragments[${i}]`, 'must be a path');
+        const p = isAbsolute(f) ? f : join(baseDir, f);
+        if (!existsSync(p)) throw fail(`${field}.fragments[${i}]`, `no such file ${p}`);
+        return p;
+      });
+      kernels[name] = { name, fragments };
+    }
+  }
+
+  if (!Array.isArray(raw.scenarios) || raw.scenarios.length === 0) throw fail('scenarios', 'must be a non-empty array');
+  const names = new Set<string>();
+  const scenarios = raw.scenarios.map((s, i): Scenario => {
+    const field = `scenarios[${i}]`;
+    if (!isObj(s)) throw fail(field, 'must be an object');
+    known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload']);
+    const name = str(s, 'name', field);
+    if (!NAME_RE.test(name)) throw fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
+    if (names.has(name)) throw fail(`${field}.name`, `"${name}" is used twice`);
+    names.add(name);
+    const kernel = str(s, 'kernel', field);
+    if (!kernels[kernel]) throw fail(`${field}.kernel`, `unknown kernel "${kernel}" (known: ${Object.keys(kernels).join(', ')})`);
+
+    let audit: AuditSetup | null = null;
+    if (s.audit !== undefined && s.audit !== null) {
+      const a = s.audit;
+      if (!isObj(a)) throw fail(`${field}.audit`, 'must be an object { daemon, enable, rules }');
+      known(a, `${field}.audit`, ['daemon', 'enable', 'rules']);
+      const rules = a.rules ?? [];
+      if (!Array.isArray(rules) || rules.some((r) => typeof r !== 'string' || !/^-[aAwW] /.test(r) || /['"`$\\\n;|&<>]/.test(r))) {
+        throw fail(`${field}.audit.rules`, 'must be an array of auditctl rule arguments like "-a always,exit -S execve", without quotes or shell characters');
+      }
+      audit = { daemon: a.daemon !== false, enable: a.enable !== false, rules: rules as string[] };
+      if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
+        throw fail(`${field}.audit`, 'rules need daemon and enable true (without auditd the records go to the console)');
+      }
+      if (kernels[kernel] && kernel === 'noaudit') throw fail(`${field}.audit`, 'kernel "noaudit" has no audit support');
+    }
+
+    const bpfRaw = s.bpf ?? [];
+    if (!Array.isArray(bpfRaw)) throw fail(`${field}.bpf`, 'must be an array of { tool }');
+    const bpf = bpfRaw.map((b, j): BpfSetup => {
+      const f = `${field}.bpf[${j}]`;
+      if (!isObj(b)) throw fail(f, 'must be an object { tool }');
+      known(b, f, ['tool']);
+      const tool = str(b, 'tool', f);
+      if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw fail(`${f}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
+      return { tool };
+    });
+
+    const workload: Partial<WorkloadOptions> = {};
+    if (s.workload !== undefined) {
+      const w = s.workload;
+      const wf = `${field}.workload`;
+      if (!isObj(w)) throw fail(wf, 'must be an object');
+      known(w, wf, ['execs', 'samples', 'warmup', 'ldPreload', 'envPages']);
+      const put = <K extends 'execs' | 'samples' | 'warmup' | 'envPages'>(k: K, v: number | undefined) => {
+        if (v !== undefined) workload[k] = v;
+      };
+      put('execs', count(w, 'execs', wf, 1, 1_000_000));
+      put('samples', count(w, 'samples', wf, 1, 10_000_000));
+      put('warmup', count(w, 'warmup', wf, 0, 10_000_000));
+      put('envPages', count(w, 'envPages', wf, 0, 32));
+      if (w.ldPreload !== undefined) {
+        if (w.ldPreload !== null && (typeof w.ldPreload !== 'string' || !/^[A-Za-z0-9/._+:-]{1,200}$/.test(w.ldPreload))) {
+          throw fail(`${wf}.ldPreload`, 'must be null or a path of letters, digits and /._+:- (at most 200)');
+        }
+        workload.ldPreload = w.ldPreload as string | null;
+      }
+    }
+    return { name, description: typeof s.description === 'string' ? s.description : '', kernel, audit, bpf, workload };
+  });
+
+  const baseline = raw.baseline === undefined ? scenarios[0]!.name : str(raw, 'baseline', 'matrix');
+  if (!names.has(baseline)) throw fail('baseline', `"${baseline}" is not one of the scenarios`);
+  return {
+    name: typeof raw.name === 'string' ? raw.name : source,
+    description: typeof raw.description === 'string' ? raw.description : '',
+    baseline,
+    kernels,
+    scenarios,
+    source,
+  };
+}

@@ -1,0 +1,107 @@
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { usageError } from './errors.ts';
+import type { Mode } from './qemu.ts';
+import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
+
+/** Everything a bench run is told, parsed once and passed down. */
+export interface BenchOptions {
+  /** A built-in matrix name (seed) or a matrix file. */
+  matrix: string;
+  /** Only these scenarios, in matrix order; null for all. */
+  scenarios: string[] | null;
+  mode: Mode;
+  /** Workload overrides for every scenario; undefined keeps the matrix's or the default. */
+  samples: number | undefined;
+  execs: number | undefined;
+  warmup: number | undefined;
+  /** Guests booted per scenario; each boot is a separate series in samples.csv. */
+  boots: number;
+  /** Guests run at once. */
+  jobs: number;
+  /** Results go to <out>/<run-id>/, with <out>/latest pointing at the last complete run. */
+  out: string;
+  kernelSrc: string;
+  /** QEMU -seed of the first boot; boot b uses seed + b. */
+  seed: number;
+  /** Per-boot time limit in seconds; undefined derives it from the workload. */
+  timeout: number | undefined;
+}
+
+export const BENCH_HELP = `usage: npm run bench -- [options]
+
+Builds the kernels, boots one QEMU guest per scenario and boot, runs the
+nop-exec workload inside it and writes results/<run-id>/ with a report.
+
+  --matrix NAME|FILE    scenarios to run: "seed" (default, the LSS 2019 talk's
+                        setups) or a JSON/TypeScript matrix file
+  --scenarios a,b       only these scenarios of the matrix
+  --mode icount|kvm     icount (default): TCG with an instruction-counting clock,
+                        results identical across machines; kvm: hardware time
+  --samples N           measured samples per scenario (default 30)
+  --execs K             fork+exec+wait of nop per sample (default 100)
+  --warmup W            warm-up samples before them (default 3)
+  --boots B             guests booted per scenario (default 1)
+  --jobs J              guests run at once (default: number of cores)
+  --out DIR             results directory (default results)
+  --kernel-src PATH     kernel source tree or tarball
+                        (default ${DEFAULT_KERNEL_SOURCE})
+  --seed S              QEMU -seed of the first boot (default 42)
+  --timeout SECONDS     per-boot time limit (default: from the workload size)
+  -h, --help            this text
+`;
+
+function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw usageError(`--${name} takes a whole number >= ${min}, not "${v}"`);
+  return n;
+}
+
+export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        matrix: { type: 'string' },
+        scenarios: { type: 'string' },
+        mode: { type: 'string' },
+        samples: { type: 'string' },
+        execs: { type: 'string' },
+        warmup: { type: 'string' },
+        boots: { type: 'string' },
+        jobs: { type: 'string' },
+        out: { type: 'string' },
+        'kernel-src': { type: 'string' },
+        seed: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw usageError(`${(err as Error).message.split('\n')[0]} (see npm run bench -- --help)`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const mode = v.mode ?? 'icount';
+  if (mode !== 'icount' && mode !== 'kvm') throw usageError(`--mode is icount or kvm, not "${mode}"`);
+  const scenarios = v.scenarios === undefined ? null : v.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
+  if (scenarios && scenarios.length === 0) throw usageError('--scenarios needs at least one scenario name');
+  return {
+    matrix: v.matrix ?? 'seed',
+    scenarios,
+    mode,
+    samples: positiveInt('samples', v.samples),
+    execs: positiveInt('execs', v.execs),
+    warmup: positiveInt('warmup', v.warmup, 0),
+    boots: positiveInt('boots', v.boots) ?? 1,
+    jobs: positiveInt('jobs', v.jobs) ?? Math.max(1, cpus().length),
+    out: v.out ?? 'results',
+    kernelSrc: v['kernel-src'] ?? DEFAULT_KERNEL_SOURCE,
+    seed: positiveInt('seed', v.seed, 0) ?? 42,
+    timeout: positiveInt('timeout', v.timeout),
+  };
+}

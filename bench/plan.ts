@@ -1,0 +1,54 @@
+import { usageError } from './errors.ts';
+import { DEFAULT_WORKLOAD, type Matrix, type Scenario, type WorkloadOptions } from './matrix.ts';
+import type { BenchOptions } from './options.ts';
+
+/** One guest boot: a scenario with its workload settled. */
+export interface GuestJob {
+  /** `<scenario>-boot<b>`: names its logs. */
+  id: string;
+  scenario: Scenario;
+  boot: number;
+  workload: WorkloadOptions;
+  seed: number;
+}
+
+export function selectScenarios(matrix: Matrix, names: string[] | null): Scenario[] {
+  if (!names) return matrix.scenarios;
+  const known = matrix.scenarios.map((s) => s.name);
+  for (const n of names) {
+    if (!known.includes(n)) throw usageError(`unknown scenario "${n}" in --scenarios (matrix ${matrix.name} has: ${known.join(', ')})`);
+  }
+  return matrix.scenarios.filter((s) => names.includes(s.name));
+}
+
+/** Command-line values win over the scenario's, which win over the defaults. */
+export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup'>): WorkloadOptions {
+  return {
+    ...DEFAULT_WORKLOAD,
+    ...scenario.workload,
+    ...(opts.samples !== undefined && { samples: opts.samples }),
+    ...(opts.execs !== undefined && { execs: opts.execs }),
+    ...(opts.warmup !== undefined && { warmup: opts.warmup }),
+  };
+}
+
+/**
+ * Every scenario boots its own guest: the order of scenarios inside one boot
+ * shifts later ones by 1-2 %, so they are never run one after another in a guest.
+ * Boots of one scenario get seeds seed, seed+1, ...
+ */
+export function planJobs(scenarios: Scenario[], opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup' | 'boots' | 'seed'>): GuestJob[] {
+  const jobs: GuestJob[] = [];
+  for (const scenario of scenarios) {
+    const workload = resolveWorkload(scenario, opts);
+    for (let boot = 0; boot < opts.boots; boot++) {
+      jobs.push({ id: `${scenario.name}-boot${boot}`, scenario, boot, workload, seed: opts.seed + boot });
+    }
+  }
+  return jobs;
+}
+
+/** Execs the guest runs for a job, warm-up included. */
+export function totalExecs(w: WorkloadOptions): number {
+  return (w.warmup + w.samples) * w.execs;
+}

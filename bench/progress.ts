@@ -1,0 +1,39 @@
+/**
+ * Progress lines for long work. On a terminal one line is redrawn in place; in
+ * CI logs (no TTY) a line is printed at most every `intervalMs`.
+ */
+export interface Progress {
+  update(done: number, total: number, what?: string): void;
+  done(message: string): void;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+export function progress(label: string, intervalMs = 10_000, out: NodeJS.WriteStream = process.stderr): Progress {
+  const started = Date.now();
+  let lastPrint = 0;
+  const tty = Boolean(out.isTTY);
+  return {
+    update(done, total, what) {
+      const now = Date.now();
+      if (!tty && now - lastPrint < intervalMs) return;
+      lastPrint = now;
+      const elapsed = now - started;
+      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const left = frac > 0.02 ? formatDuration((elapsed / frac) * (1 - frac)) : '?';
+      const pct = (frac * 100).toFixed(0).padStart(3);
+      const line = `${label}: ${pct}% (${done}/${total}${what ? ` ${what}` : ''}), ${formatDuration(elapsed)} elapsed, ~${left} left`;
+      if (tty) out.write(`\r\x1b[K${line}`);
+      else out.write(`${line}\n`);
+    },
+    done(message) {
+      const line = `${label}: ${message} in ${formatDuration(Date.now() - started)}`;
+      out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+    },
+  };
+}

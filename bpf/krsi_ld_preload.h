@@ -1,0 +1,20 @@
+/* The event krsi_ld_preload.bpf.c sends and krsi_ld_preload.c logs: plain C types only. */
+#ifndef KRSI_LD_PRELOAD_H
+#define KRSI_LD_PRELOAD_H
+
+#define KRSI_COMM_LEN 16
+#define KRSI_FILENAME_LEN 256
+#define KRSI_VALUE_LEN 256
+
+struct krsi_event {
+	unsigned int pid;
+	/* 1 when LD_PRELOAD was in the new program's environment, 0 when not. */
+	unsigned int found;
+	/* 1 when the environment could not be read to its end. */
+	unsigned int truncated;
+	char comm[KRSI_COMM_LEN];
+	char filename[KRSI_FILENAME_LEN];
+	char value[KRSI_VALUE_LEN];
+};
+
+#endif

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cachePath, sha256 } from '../bench/cache.ts';
+import { BenchError } from '../bench/errors.ts';
+import { capture, runLogged } from '../bench/proc.ts';
+import { progress } from '../bench/progress.ts';
+import { configIdentity, droppedOptions, parseKconfig } from './config.ts';
+import { sourceTree, type KernelSource } from './source.ts';
+import type { KernelVariant } from './variants.ts';
+
+/** A kernel ready to boot, as kept in the cache. */
+export interface BuiltKernel {
+  variant: string;
+  /** `make kernelrelease`, e.g. 6.12.57 */
+  version: string;
+  /** sha256 of the source id and the merged config's set options (16 hex digits): the cache key. */
+  configHash: string;
+  bzImage: string;
+  /** Raw BTF of vmlinux, for generating vmlinux.h. */
+  btf: string;
+  /** The merged .config. */
+  config: string;
+  sourceId: string;
+}
+
+export interface BuildOptions {
+  jobs: number;
+  /** Where this build's log goes. */
+  logDir: string;
+}
+
+/** Object files in a tinyconfig-based build of 6.12 with our base fragment, measured; refined from the last build. */
+const ESTIMATED_OBJECTS = 1900;
+
+/**
+ * Builds one kernel variant out of tree, or returns it from the cache when a
+ * kernel of the same source and merged config was built before.
+ */
+export async function buildKernel(variant: KernelVariant, src: KernelSource, opts: BuildOptions): Promise<BuiltKernel> {
+  const log = join(opts.logDir, `kernel-${variant.name}.log`);
+  await rm(log, { force: true });
+  const tree = await sourceTree(src, log);
+  const buildDir = cachePath('build', src.id, variant.name);
+  await mkdir(buildDir, { recursive: true });
+  const make = (args: string[], what: string, onLine?: (l: string) => void) =>
+    runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine });
+
+  await make(['tinyconfig'], `kernel config (${variant.name}): make tinyconfig`);
+  await runLogged(join(tree, 'scripts/kconfig/merge_config.sh'), ['-m', '-O', buildDir, join(buildDir, '.config'), ...variant.fragments], {
+    what: `kernel config (${variant.name}): merging fragments`,
+    log,
+    cwd: tree,
+  });
+  await make(['olddefconfig'], `kernel config (${variant.name}): make olddefconfig`);
+
+  const configText = await readFile(join(buildDir, '.config'), 'utf8');
+  const requested = parseKconfig((await Promise.all(variant.fragments.map((f) => readFile(f, 'utf8')))).join('\n'));
+  const dropped = droppedOptions(requested, parseKconfig(configText));
+  if (dropped.length > 0) {
+    throw new BenchError(`kernel config (${variant.name}): ${dropped.join('; ')} after olddefconfig (unmet dependency?)`, log);
+  }
+
+  const configHash = sha256(src.id, configIdentity(configText)).slice(0, 16);
+  const outDir = cachePath('kernels', `${variant.name}-${configHash}`);
+  const metaPath = join(outDir, 'kernel.json');
+  if (existsSync(metaPath)) {
+    const cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
+    process.stderr.write(`kernel ${variant.name}: ${cached.version} config ${configHash} (cached)\n`);
+    return cached;
+  }
+
+  const countFile = join(buildDir, '.krsi-bench-objects');
+  const expected = existsSync(countFile) ? Number(await readFile(countFile, 'utf8')) || ESTIMATED_OBJECTS : ESTIMATED_OBJECTS;
+  const bar = progress(`kernel ${variant.name}: building`);
+  let objects = 0;
+  await make([`-j${opts.jobs}`, 'bzImage'], `kernel build (${variant.name})`, (line) => {
+    if (/^\s+CC\s/.test(line)) bar.update(++objects, Math.max(expected, objects), 'objects');
+  });
+  await writeFile(countFile, String(objects || expected));
+
+  const version = (await capture('make', ['-s', '-C', tree, `O=${buildDir}`, 'kernelrelease'], 'make kernelrelease')).trim();
+  const tmp = `${outDir}.tmp`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await copyFile(join(buildDir, 'arch/x86/boot/bzImage'), join(tmp, 'bzImage'));
+  await copyFile(join(buildDir, '.config'), join(tmp, 'config'));
+  // The .BTF section alone is all vmlinux.h generation needs; vmlinux itself is ~10x larger.
+  await runLogged('objcopy', ['-O', 'binary', '--only-section=.BTF', join(buildDir, 'vmlinux'), join(tmp, 'vmlinux.btf')], {
+    what: `extracting BTF (${variant.name})`,
+    log,
+  });
+  const kernel: BuiltKernel = {
+    variant: variant.name,
+    version,
+    configHash,
+    bzImage: join(outDir, 'bzImage'),
+    btf: join(outDir, 'vmlinux.btf'),
+    config: join(outDir, 'config'),
+    sourceId: src.id,
+  };
+  await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
+  await rm(outDir, { recursive: true, force: true });
+  await rename(tmp, outDir);
+  bar.done(`${version} config ${configHash} built (${objects} objects)`);
+  return kernel;
+}

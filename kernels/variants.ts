@@ -1,0 +1,20 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FRAGMENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'fragments');
+
+/** A kernel to build: Kconfig fragments applied in order on top of tinyconfig. */
+export interface KernelVariant {
+  name: string;
+  /** Paths of Kconfig fragment files; later ones win. */
+  fragments: string[];
+}
+
+/**
+ * The two kernels of the seed matrix share one base and differ only in audit,
+ * so a delta between them means one thing.
+ */
+export const BUILTIN_VARIANTS: Record<string, KernelVariant> = {
+  noaudit: { name: 'noaudit', fragments: [join(FRAGMENTS_DIR, 'base.config'), join(FRAGMENTS_DIR, 'noaudit.config')] },
+  audit: { name: 'audit', fragments: [join(FRAGMENTS_DIR, 'base.config'), join(FRAGMENTS_DIR, 'audit.config')] },
+};

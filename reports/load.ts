@@ -1,0 +1,108 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { usageError } from '../bench/errors.ts';
+import { EVENTS_HEADER, SAMPLES_HEADER, type RunMeta, type SampleRow } from '../bench/store.ts';
+
+/** One row of events.csv. */
+export interface EventRow {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  source: string;
+  execs: number;
+  expected: number;
+  logged: number;
+  matched: number;
+  lost: number;
+  ok: boolean;
+}
+
+/** A run as the statistics stage sees it: the files of the output contract, checked. */
+export interface LoadedRun {
+  dir: string;
+  meta: RunMeta | null;
+  samples: SampleRow[];
+  events: EventRow[];
+}
+
+function readCsv(path: string, header: readonly string[]): { line: number; cells: string[] }[] {
+  let records: string[][];
+  try {
+    records = parse(readFileSync(path, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+  } catch (err) {
+    const e = err as { message: string; lines?: number };
+    throw usageError(`${path}${e.lines ? ` line ${e.lines}` : ''}: malformed CSV: ${e.message.split('\n')[0]}`);
+  }
+  const head = records[0];
+  if (!head) throw usageError(`${path}: empty file (expected header ${header.join(',')})`);
+  const missing = header.filter((h) => !head.includes(h));
+  if (missing.length) throw usageError(`${path} line 1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  const index = header.map((h) => head.indexOf(h));
+  return records.slice(1).map((r, i) => {
+    if (r.length !== head.length) throw usageError(`${path} line ${i + 2}: ${r.length} fields, header has ${head.length} (truncated file?)`);
+    return { line: i + 2, cells: index.map((j) => r[j]!) };
+  });
+}
+
+function num(path: string, line: number, column: string, text: string, opts: { integer?: boolean; positive?: boolean } = {}): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw usageError(`${path} line ${line}: ${column} "${text}" is not a number`);
+  if (opts.integer && !Number.isInteger(v)) throw usageError(`${path} line ${line}: ${column} "${text}" is not a whole number`);
+  if (opts.positive ? v <= 0 : v < 0) throw usageError(`${path} line ${line}: ${column} ${text} is ${opts.positive ? 'not positive' : 'negative'}`);
+  return v;
+}
+
+export function readSamples(path: string): SampleRow[] {
+  const rows = readCsv(path, SAMPLES_HEADER).map(({ line, cells }) => {
+    const [scenario, kernel, boot, sample, warmup, execs, ns] = cells as [string, string, string, string, string, string, string];
+    if (!scenario) throw usageError(`${path} line ${line}: empty scenario`);
+    if (warmup !== '0' && warmup !== '1') throw usageError(`${path} line ${line}: warmup is 0 or 1, not "${warmup}"`);
+    return {
+      scenario,
+      kernel,
+      boot: num(path, line, 'boot', boot, { integer: true }),
+      sample: num(path, line, 'sample', sample, { integer: true }),
+      warmup: warmup === '1',
+      execs: num(path, line, 'execs', execs, { integer: true, positive: true }),
+      nsPerExec: num(path, line, 'ns_per_exec', ns, { positive: true }),
+    };
+  });
+  if (rows.length === 0) throw usageError(`${path}: no samples`);
+  return rows;
+}
+
+export function readEvents(path: string): EventRow[] {
+  return readCsv(path, EVENTS_HEADER).map(({ line, cells }) => {
+    const [scenario, kernel, boot, source, execs, expected, logged, matched, lost, ok] = cells as string[] as [
+      string, string, string, string, string, string, string, string, string, string,
+    ];
+    const n = (column: string, t: string) => num(path, line, column, t, { integer: true });
+    return {
+      scenario, kernel, source,
+      boot: n('boot', boot), execs: n('execs', execs), expected: n('expected', expected),
+      logged: n('logged', logged), matched: n('matched', matched), lost: n('lost', lost), ok: ok === '1',
+    };
+  });
+}
+
+/** Loads a run directory, or a samples.csv with whatever of events.csv and run.json stands beside it. */
+export function loadRun(dirOrSamples: string): LoadedRun {
+  if (!existsSync(dirOrSamples)) throw usageError(`${dirOrSamples}: no such run directory or samples.csv`);
+  const dir = statSync(dirOrSamples).isDirectory() ? dirOrSamples : dirname(dirOrSamples);
+  const samplesPath = statSync(dirOrSamples).isDirectory() ? join(dir, 'samples.csv') : dirOrSamples;
+  if (!existsSync(samplesPath)) throw usageError(`${dir}: no samples.csv (an incomplete or failed run?)`);
+  const samples = readSamples(samplesPath);
+  const eventsPath = join(dir, 'events.csv');
+  const events = existsSync(eventsPath) ? readEvents(eventsPath) : [];
+  const metaPath = join(dir, 'run.json');
+  let meta: RunMeta | null = null;
+  if (existsSync(metaPath)) {
+    try {
+      meta = JSON.parse(readFileSync(metaPath, 'utf8')) as RunMeta;
+    } catch (err) {
+      throw usageError(`${metaPath}: not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  return { dir, meta, samples, events };
+}
