@@ -148,7 +148,7 @@ async function runGuests(
         bzImage: kernel.bzImage,
         initrd,
         seed: job.seed,
-        memoryMiB: 512,
+        memoryMiB: 256,
         consoleLog: join(dir.logs, `${job.id}.console.log`),
         resultFile: join(dir.logs, `${job.id}.result.txt`),
         qemuLog: join(dir.logs, `${job.id}.qemu.log`),

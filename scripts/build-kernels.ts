@@ -1,0 +1,52 @@
+#!/usr/bin/env tsx
+// npm run build:kernels -- [--matrix NAME|FILE] [--kernel-src PATH] [--jobs J]: builds (or finds cached) every kernel a matrix uses.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { cachePath } from '../bench/cache.ts';
+import { errorLine, usageError } from '../bench/errors.ts';
+import { loadMatrix } from '../bench/matrix.ts';
+import { ensurePrerequisites } from '../bench/prereqs.ts';
+import { buildKernel } from '../kernels/build.ts';
+import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
+
+const HELP = `usage: npm run build:kernels -- [options]
+
+Builds every kernel variant the matrix uses, out of tree, into the cache
+(${cachePath('kernels')}); a kernel of the same source and config is built once.
+
+  --matrix NAME|FILE   default seed (kernels noaudit and audit)
+  --kernel-src PATH    kernel source tree or tarball (default ${DEFAULT_KERNEL_SOURCE})
+  --jobs J             make -j (default: number of cores)
+  -h, --help           this text
+`;
+
+try {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { matrix: { type: 'string' }, 'kernel-src': { type: 'string' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    throw usageError(`${(err as Error).message} (see --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const jobs = values.jobs === undefined ? cpus().length : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw usageError(`--jobs takes a whole number >= 1, not "${values.jobs}"`);
+  const kernelSrc = values['kernel-src'] ?? DEFAULT_KERNEL_SOURCE;
+  await ensurePrerequisites(kernelSrc, cachePath('logs'));
+  const matrix = await loadMatrix(values.matrix ?? 'seed');
+  const src = await resolveKernelSource(kernelSrc);
+  const logDir = cachePath('logs');
+  for (const v of [...new Set(matrix.scenarios.map((s) => s.kernel))]) {
+    const k = await buildKernel(matrix.kernels[v]!, src, { jobs, logDir });
+    process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
+  }
+} catch (err) {
+  const { line, exitCode } = errorLine(err);
+  process.stderr.write(`${line}\n`);
+  process.exit(exitCode);
+}

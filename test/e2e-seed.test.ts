@@ -1,0 +1,79 @@
+/**
+ * End to end, as a user runs it: `npm run bench` on the seed matrix with small
+ * N and K, real kernels built from source, real QEMU guests, real auditd and a
+ * real BPF LSM program. Builds both kernels on a cold cache (minutes).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readEvents, readSamples } from '../reports/load.ts';
+import type { Summary } from '../reports/summary.ts';
+
+const SAMPLES = 6;
+const EXECS = 20;
+const WARMUP = 1;
+const ROOT = join(import.meta.dirname, '..');
+
+test('npm run bench measures the five seed scenarios and checks what audit and KRSI logged', { timeout: 60 * 60_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'krsi-e2e-'));
+  const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--samples', String(SAMPLES), '--execs', String(EXECS), '--warmup', String(WARMUP), '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  assert.equal(r.status, 0, `npm run bench failed:\n${r.stdout}`);
+  const dir = realpathSync(join(out, 'latest'));
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  const by = (name: string) => {
+    const s = summary.scenarios.find((x) => x.name === name);
+    assert.ok(s, `scenario ${name} missing from summary.json`);
+    return s;
+  };
+
+  assert.equal(summary.mode, 'icount');
+  assert.equal(summary.baseline, 'vanilla');
+  assert.deepEqual(summary.scenarios.map((s) => s.name), ['vanilla', 'audit-compiled', 'audit-no-rules', 'audit-execve', 'krsi-ld-preload']);
+
+  const samples = readSamples(join(dir, 'samples.csv'));
+  for (const s of summary.scenarios) {
+    const rows = samples.filter((x) => x.scenario === s.name);
+    assert.equal(rows.filter((x) => !x.warmup).length, SAMPLES, `${s.name}: measured samples`);
+    assert.equal(rows.filter((x) => x.warmup).length, WARMUP, `${s.name}: warm-up samples`);
+    assert.ok(rows.every((x) => x.execs === EXECS && x.nsPerExec > 10_000), `${s.name}: execs and plausible times`);
+    assert.equal(s.n, SAMPLES);
+  }
+
+  // An execve rule makes every exec write a record through auditd: far more than audit merely enabled.
+  const noRules = by('audit-no-rules');
+  const execve = by('audit-execve');
+  assert.ok(execve.median_ns > noRules.median_ns * 1.1, `audit-execve ${execve.median_ns} ns is not clearly slower than audit-no-rules ${noRules.median_ns} ns`);
+  assert.ok(execve.p5_ns > noRules.p95_ns, 'audit-execve and audit-no-rules distributions overlap');
+
+  const execs = (SAMPLES + WARMUP) * EXECS;
+  const events = readEvents(join(dir, 'events.csv'));
+  const krsi = events.find((e) => e.scenario === 'krsi-ld-preload' && e.source === 'krsi_ld_preload');
+  assert.ok(krsi, 'no krsi_ld_preload events row');
+  assert.equal(krsi.execs, execs);
+  assert.equal(krsi.logged, execs, 'KRSI logged one event per exec');
+  assert.equal(krsi.matched, execs, 'every KRSI event carried the LD_PRELOAD value that was set');
+  assert.equal(krsi.lost, 0);
+  const audit = events.find((e) => e.scenario === 'audit-execve' && e.source === 'audit');
+  assert.ok(audit, 'no audit events row');
+  assert.equal(audit.logged, execs, 'audit wrote one EXECVE record per exec');
+  assert.equal(audit.lost, 0);
+  const quiet = events.find((e) => e.scenario === 'audit-no-rules');
+  assert.equal(quiet?.logged, 0, 'audit without rules logged no exec records');
+  assert.ok(summary.scenarios.every((s) => s.events.ok && s.events.lost === 0), 'events lost or mismatched');
+
+  const report = readFileSync(join(dir, 'report.html'), 'utf8');
+  for (const s of summary.scenarios) assert.ok(report.includes(`<td>${s.name}</td>`), `report lacks a row for ${s.name}`);
+  assert.ok(!/<script[^>]+src=|<link[^>]+href="http/.test(report), 'report loads something from the network');
+  const logs = readdirSync(join(dir, 'logs'));
+  assert.ok(summary.scenarios.every((s) => logs.includes(`${s.name}-boot0.console.log`)), 'a guest console log is missing');
+  assert.ok(existsSync(join(dir, 'run.json')));
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { kernels: { variant: string; options: Record<string, string | null> }[] };
+  assert.deepEqual(meta.kernels.map((k) => [k.variant, k.options.CONFIG_AUDIT]).sort(), [['audit', 'y'], ['noaudit', null]]);
+});

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { initScript, shq } from '../bench/guest/init-script.ts';
+import { DEFAULT_WORKLOAD } from '../bench/matrix.ts';
+
+const audit = { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k k'] };
+
+test('initScript writes sh that busybox parses, for every kind of scenario', () => {
+  for (const setup of [{ audit: null, bpf: [] }, { audit, bpf: [] }, { audit: null, bpf: [{ tool: 'krsi_ld_preload' }] }]) {
+    const script = initScript({ scenario: 's', boot: 0, workload: DEFAULT_WORKLOAD, ...setup });
+    execFileSync('/bin/busybox', ['sh', '-n', '-c', script]);
+    assert.ok(script.startsWith('#!/bin/sh\n'));
+  }
+});
+
+test('initScript sets up exactly what the scenario asks for', () => {
+  const plain = initScript({ scenario: 'vanilla', boot: 0, workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
+  assert.doesNotMatch(plain, /\/sbin\/auditd >|auditctl -e 1|krsi_ld_preload -o/);
+  assert.match(plain, /\/bin\/execbench -k 100 -n 30 -w 3 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' \/bin\/nop/);
+
+  const a = initScript({ scenario: 'audit-execve', boot: 1, workload: { ...DEFAULT_WORKLOAD, ldPreload: null }, audit, bpf: [] });
+  assert.match(a, /^\/sbin\/auditd > /m);
+  assert.match(a, /auditctl -e 1/);
+  assert.match(a, /auditctl -a always,exit -F arch=b64 -S execve,execveat -k k /);
+  assert.match(a, /--no-ld-preload/);
+  assert.match(a, /KRSI-BENCH BEGIN audit-execve 1/);
+  // Setup before the workload, counting after it.
+  assert.ok(a.indexOf('auditctl -e 1') < a.indexOf('/bin/execbench') && a.indexOf('/bin/execbench') < a.indexOf('audit_exec_records'));
+
+  const k = initScript({ scenario: 'krsi', boot: 0, workload: DEFAULT_WORKLOAD, audit: null, bpf: [{ tool: 'krsi_ld_preload' }] });
+  assert.ok(k.indexOf('loaded krsi_ld_preload') < k.indexOf('/bin/execbench'), 'the workload starts only once the program is attached');
+  assert.match(k, /grep -cF '"ld_preload":"\/lib\/libkrsi-demo.so"'/);
+});
+
+test('shq quotes anything for sh', () => {
+  const nasty = `it's "$(x)" \`y\``;
+  assert.equal(execFileSync('/bin/busybox', ['sh', '-c', `printf %s ${shq(nasty)}`]).toString(), nasty);
+});

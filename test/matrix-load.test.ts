@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BenchError } from '../bench/errors.ts';
+import { loadMatrix, validateMatrix } from '../bench/matrix.ts';
+
+test('loadMatrix reads the seed matrix: five scenarios on two kernels, vanilla as baseline', async () => {
+  const m = await loadMatrix('seed');
+  assert.deepEqual(m.scenarios.map((s) => [s.name, s.kernel]), [
+    ['vanilla', 'noaudit'], ['audit-compiled', 'audit'], ['audit-no-rules', 'audit'], ['audit-execve', 'audit'], ['krsi-ld-preload', 'noaudit'],
+  ]);
+  assert.equal(m.baseline, 'vanilla');
+  assert.equal(m.scenarios[1]!.audit, null);
+  assert.deepEqual(m.scenarios[2]!.audit, { daemon: true, enable: true, rules: [] });
+  assert.equal(m.scenarios[3]!.audit!.rules.length, 2);
+  assert.deepEqual(m.scenarios[4]!.bpf, [{ tool: 'krsi_ld_preload' }]);
+});
+
+function problem(raw: unknown): string {
+  try {
+    validateMatrix(raw, 'm.json', '/nonexistent');
+  } catch (err) {
+    assert.ok(err instanceof BenchError);
+    assert.equal(err.exitCode, 2);
+    return err.message;
+  }
+  assert.fail('matrix was accepted');
+}
+
+test('validateMatrix names the field that is wrong', () => {
+  const ok = { name: 'x', kernel: 'noaudit' };
+  assert.match(problem([]), /\(top\): must be an object/);
+  assert.match(problem({ scenarios: [] }), /scenarios: must be a non-empty array/);
+  assert.match(problem({ scenarios: [ok], extra: 1 }), /matrix\.extra: unknown field/);
+  assert.match(problem({ scenarios: [{ name: 'x', kernel: 'nope' }] }), /scenarios\[0\]\.kernel: unknown kernel "nope" \(known: noaudit, audit\)/);
+  assert.match(problem({ scenarios: [ok, ok] }), /scenarios\[1\]\.name: "x" is used twice/);
+  assert.match(problem({ scenarios: [{ name: 'Bad Name', kernel: 'audit' }] }), /scenarios\[0\]\.name/);
+  assert.match(problem({ scenarios: [{ ...ok, workload: { execs: 0 } }] }), /scenarios\[0\]\.workload\.execs: must be a whole number from 1/);
+  assert.match(problem({ scenarios: [{ ...ok, workload: { envPages: 33 } }] }), /workload\.envPages: must be a whole number from 0 to 32/);
+  assert.match(problem({ scenarios: [{ ...ok, bpf: [{ tool: 'x' }] }] }), /scenarios\[0\]\.bpf\[0\]\.tool: unknown BPF tool "x"/);
+  assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { rules: ['-a always,exit; rm -rf /'] } }] }), /audit\.rules: must be an array of auditctl rule/);
+  assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { daemon: false, rules: ['-a always,exit -S execve'] } }] }), /rules need daemon and enable/);
+  assert.match(problem({ scenarios: [ok], baseline: 'y' }), /baseline: "y" is not one of the scenarios/);
+  assert.match(problem({ scenarios: [ok], kernels: { k: { fragments: ['missing.config'] } } }), /kernels\.k\.fragments\[0\]: no such file/);
+});
+
+test('loadMatrix reads a user file with its own kernel fragments and rejects bad JSON with the file name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-matrix-'));
+  writeFileSync(join(dir, 'extra.config'), 'CONFIG_AUDIT=y\n');
+  writeFileSync(join(dir, 'm.json'), JSON.stringify({
+    kernels: { mine: { fragments: ['extra.config'] } },
+    scenarios: [{ name: 'base', kernel: 'noaudit' }, { name: 'mine', kernel: 'mine', workload: { envPages: 32, ldPreload: null } }],
+  }));
+  const m = await loadMatrix(join(dir, 'm.json'));
+  assert.equal(m.baseline, 'base');
+  assert.deepEqual(m.kernels.mine!.fragments, [join(dir, 'extra.config')]);
+  assert.deepEqual(m.scenarios[1]!.workload, { envPages: 32, ldPreload: null });
+  writeFileSync(join(dir, 'bad.json'), '{"scenarios": [');
+  await assert.rejects(loadMatrix(join(dir, 'bad.json')), /matrix .*bad\.json: not valid JSON/);
+  await assert.rejects(loadMatrix('no-such-matrix'), /no such built-in matrix or file/);
+});
