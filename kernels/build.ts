@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { cachePath, sha256 } from '../bench/cache.ts';
 import { BenchError } from '../bench/errors.ts';
+import { withLock } from '../bench/lock.ts';
 import { capture, runLogged } from '../bench/proc.ts';
 import { progress } from '../bench/progress.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './config.ts';
@@ -34,15 +35,39 @@ export interface BuildOptions {
 const ESTIMATED_OBJECTS = 920;
 
 /**
+ * Starts a variant's first build from a copy of a sibling variant's build of
+ * the same source. Kbuild records which CONFIG_ symbols each object depends on
+ * (fixdep, include/config/), so after the config changes only the objects
+ * that use a changed option are compiled again: the audit variant rebuilds a
+ * small part of the tree instead of all of it.
+ */
+async function seedBuildDir(buildDir: string, log: string): Promise<void> {
+  // A build directory already there, finished or not, is built on as it is.
+  if (existsSync(buildDir)) return;
+  const parent = dirname(buildDir);
+  const siblings = existsSync(parent) ? await readdir(parent) : [];
+  const seed = siblings.map((s) => join(parent, s)).find((d) => d !== buildDir && existsSync(join(d, 'vmlinux')));
+  if (!seed) {
+    await mkdir(buildDir, { recursive: true });
+    return;
+  }
+  await runLogged('cp', ['-a', seed, buildDir], { what: `seeding ${buildDir} from ${seed}`, log });
+}
+
+/**
  * Builds one kernel variant out of tree, or returns it from the cache when a
  * kernel of the same source and merged config was built before.
  */
 export async function buildKernel(variant: KernelVariant, src: KernelSource, opts: BuildOptions): Promise<BuiltKernel> {
   const log = join(opts.logDir, `kernel-${variant.name}.log`);
   await rm(log, { force: true });
-  const tree = await sourceTree(src, log);
+  const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, log));
   const buildDir = cachePath('build', src.id, variant.name);
-  await mkdir(buildDir, { recursive: true });
+  return withLock(`${buildDir}.lock`, `kernel ${variant.name}`, () => buildLocked(variant, src, tree, buildDir, log, opts));
+}
+
+async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
+  await seedBuildDir(buildDir, log);
   const make = (args: string[], what: string, onLine?: (l: string) => void) =>
     runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine });
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../cache.ts';
+import { withLock } from '../lock.ts';
 import { runLogged } from '../proc.ts';
 
 /**
@@ -34,6 +35,10 @@ export interface AuditdRoot {
 }
 
 export async function prepareAuditd(log: string): Promise<AuditdRoot> {
+  return withLock(cachePath('auditd.lock'), 'auditd package', () => unpackAuditd(log));
+}
+
+async function unpackAuditd(log: string): Promise<AuditdRoot> {
   const dir = cachePath('auditd');
   const root = join(dir, 'root');
   const result: AuditdRoot = {

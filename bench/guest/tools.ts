@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
 import { cachePath, sha256 } from '../cache.ts';
+import { withLock } from '../lock.ts';
 import { runLogged } from '../proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,9 +29,10 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
   const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), digest };
-  if (!existsSync(built.nop) || !existsSync(built.execbench)) {
+  await withLock(`${out}.lock`, 'workloads', async () => {
+    if (existsSync(built.nop) && existsSync(built.execbench)) return;
     await runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${out}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') });
-  }
+  });
   return built;
 }
 
@@ -49,11 +51,12 @@ export async function buildBpfTools(tools: string[], kernel: BuiltKernel, logDir
   const digest = await sourceDigest(BPF_DIR);
   const out = cachePath('bpf', `${digest}-${kernel.configHash}`);
   const loaders = Object.fromEntries(tools.map((t) => [t, join(out, t)]));
-  if (tools.some((t) => !existsSync(join(out, t)))) {
+  await withLock(`${out}.lock`, 'bpf tools', async () => {
+    if (tools.every((t) => existsSync(join(out, t)))) return;
     await runLogged('make', ['-C', BPF_DIR, `OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`], {
       what: `building bpf/ against kernel ${kernel.variant}`,
       log: join(logDir, 'bpf.log'),
     });
-  }
+  });
   return { loaders, digest };
 }

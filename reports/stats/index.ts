@@ -1,0 +1,27 @@
+/**
+ * Statistics for exec() benchmark reports: plain functions over arrays of
+ * nanoseconds-per-exec samples. See each module's header for its method.
+ */
+
+export { describe, MAD_SCALE } from './describe.ts';
+export type {
+  DescribeOptions,
+  Description,
+  MedianCI,
+  OutlierSide,
+  Percentiles,
+  TukeyFences,
+  TukeyOutliers,
+} from './describe.ts';
+export { medianCIOrders } from './median-ci.ts';
+export type { MedianCIOrders } from './median-ci.ts';
+export { bootstrapRatioOfMedians } from './bootstrap.ts';
+export type { BootstrapOptions, Interval, RatioOfMedians } from './bootstrap.ts';
+export { mannWhitneyU, EXACT_MAX_PAIRS } from './mann-whitney.ts';
+export type { MannWhitneyMethod, MannWhitneyOptions, MannWhitneyResult } from './mann-whitney.ts';
+export { holmBonferroni } from './holm.ts';
+export { verdict } from './verdict.ts';
+export type { Verdict, VerdictInput } from './verdict.ts';
+export { erfc, normalCdf, normalQuantile, normalSf } from './normal.ts';
+export { mulberry32 } from './prng.ts';
+export type { Rng } from './prng.ts';
