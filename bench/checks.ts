@@ -1,4 +1,6 @@
+import { bpfLoader } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
+import { isBpfTool } from './matrix.ts';
 import type { GuestJob } from './plan.ts';
 import { totalExecs } from './plan.ts';
 
@@ -40,11 +42,16 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const lost = count(r, 'audit_lost');
     checks.push(finish({ ...base, source: 'audit', expected, logged, matched: logged, lost }));
   }
-  for (const { tool } of job.scenario.bpf) {
-    const logged = count(r, `${tool}_exec_events`);
-    const matched = tool === 'krsi_ld_preload' ? count(r, 'krsi_ld_preload_value_match') : logged;
-    const lost = count(r, `${tool}_dropped`);
-    checks.push(finish({ ...base, source: tool, expected: execs, logged, matched, lost }));
+  for (const b of job.scenario.bpf) {
+    const { key } = bpfLoader(b);
+    if (isBpfTool(b)) {
+      const logged = count(r, `${key}_exec_events`);
+      checks.push(finish({ ...base, source: key, expected: execs, logged, matched: count(r, `${key}_value_match`), lost: count(r, `${key}_dropped`) }));
+    } else {
+      // A user's program sends what it likes: its records are counted, and there is nothing to check them against.
+      const logged = count(r, `${key}_events`);
+      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: 0 }));
+    }
   }
   if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0 }));
   return checks;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from './errors.ts';
 import { BUILTIN_VARIANTS, FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
@@ -36,10 +36,28 @@ export interface AuditSetup {
   rules: string[];
 }
 
-/** A BPF tool from bpf/: its loader runs in the guest and logs what the program sends. */
-export interface BpfSetup {
+/** A BPF tool from bpf/: its own loader runs in the guest, logs what the program sends, and its events are checked. */
+export interface BpfTool {
   tool: string;
 }
+
+/**
+ * A user's BPF program: an object, or a `.bpf.c` source the suite compiles
+ * against the kernel's BTF, loaded by bpf_attach with the named programs
+ * attached (all when none is named). Its ring-buffer records are counted, not checked.
+ */
+export interface BpfObject {
+  /** Guest-side name: the file name without .bpf.c / .bpf.o. */
+  name: string;
+  /** Absolute path of the .bpf.o or .bpf.c. */
+  path: string;
+  compile: boolean;
+  programs: string[];
+}
+
+export type BpfSetup = BpfTool | BpfObject;
+
+export const isBpfTool = (b: BpfSetup): b is BpfTool => 'tool' in b;
 
 export interface Scenario {
   name: string;
@@ -120,6 +138,12 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     return v;
   };
 
+  const checkRule = (r: unknown, field: string) => {
+    if (typeof r !== 'string' || !/^-[aAwW] /.test(r) || /['"`$\\\n;|&<>]/.test(r)) {
+      throw fail(field, 'must be an auditctl rule like "-a always,exit -S execve" or "-w /path -p x", without quotes or shell characters');
+    }
+  };
+
   if (!isObj(raw)) throw fail('(top)', 'must be an object with "scenarios"');
   known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios']);
 
@@ -159,10 +183,20 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     if (s.audit !== undefined && s.audit !== null) {
       const a = s.audit;
       if (!isObj(a)) throw fail(`${field}.audit`, 'must be an object { daemon, enable, rules }');
-      known(a, `${field}.audit`, ['daemon', 'enable', 'rules']);
+      known(a, `${field}.audit`, ['daemon', 'enable', 'rules', 'rulesFile']);
       const rules = a.rules ?? [];
-      if (!Array.isArray(rules) || rules.some((r) => typeof r !== 'string' || !/^-[aAwW] /.test(r) || /['"`$\\\n;|&<>]/.test(r))) {
-        throw fail(`${field}.audit.rules`, 'must be an array of auditctl rule arguments like "-a always,exit -S execve", without quotes or shell characters');
+      if (!Array.isArray(rules)) throw fail(`${field}.audit.rules`, 'must be an array of auditctl rule arguments');
+      rules.forEach((r, k) => checkRule(r, `${field}.audit.rules[${k}]`));
+      if (a.rulesFile !== undefined) {
+        const given = str(a, 'rulesFile', `${field}.audit`);
+        const path = isAbsolute(given) ? given : join(baseDir, given);
+        if (!existsSync(path)) throw fail(`${field}.audit.rulesFile`, `no such file ${path}`);
+        readFileSync(path, 'utf8').split('\n').forEach((line, k) => {
+          const rule = line.trim();
+          if (rule === '' || rule.startsWith('#')) return;
+          checkRule(rule, `${field}.audit.rulesFile (${given} line ${k + 1})`);
+          rules.push(rule);
+        });
       }
       audit = { daemon: a.daemon !== false, enable: a.enable !== false, rules: rules as string[] };
       if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
@@ -172,15 +206,35 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     }
 
     const bpfRaw = s.bpf ?? [];
-    if (!Array.isArray(bpfRaw)) throw fail(`${field}.bpf`, 'must be an array of { tool }');
+    if (!Array.isArray(bpfRaw)) throw fail(`${field}.bpf`, 'must be an array of { tool } or { source | object, programs }');
     const bpf = bpfRaw.map((b, j): BpfSetup => {
       const f = `${field}.bpf[${j}]`;
-      if (!isObj(b)) throw fail(f, 'must be an object { tool }');
-      known(b, f, ['tool']);
-      const tool = str(b, 'tool', f);
-      if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw fail(`${f}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
-      return { tool };
+      if (!isObj(b)) throw fail(f, 'must be an object { tool } or { source | object, programs }');
+      if (b.tool !== undefined) {
+        known(b, f, ['tool']);
+        const tool = str(b, 'tool', f);
+        if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw fail(`${f}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
+        return { tool };
+      }
+      known(b, f, ['source', 'object', 'programs']);
+      if ((b.source === undefined) === (b.object === undefined)) throw fail(f, 'needs exactly one of "tool", "source" (a .bpf.c) or "object" (a .bpf.o)');
+      const key = b.source !== undefined ? 'source' : 'object';
+      const ext = key === 'source' ? '.bpf.c' : '.bpf.o';
+      const given = str(b, key, f);
+      const path = isAbsolute(given) ? given : join(baseDir, given);
+      if (!given.endsWith(ext)) throw fail(`${f}.${key}`, `must name a ${ext} file`);
+      if (!existsSync(path)) throw fail(`${f}.${key}`, `no such file ${path}`);
+      const name = basename(path, ext);
+      if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw fail(`${f}.${key}`, `file name "${name}" must be letters, digits, "_" or "-"`);
+      const programs = b.programs ?? [];
+      if (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))) {
+        throw fail(`${f}.programs`, 'must be an array of BPF program (C function) names');
+      }
+      return { name, path, compile: key === 'source', programs: programs as string[] };
     });
+    const loaded = bpf.map((b) => (isBpfTool(b) ? b.tool : b.name));
+    const twice = loaded.find((n, k) => loaded.indexOf(n) !== k);
+    if (twice) throw fail(`${field}.bpf`, `"${twice}" is loaded twice`);
 
     const workload: Partial<WorkloadOptions> = {};
     if (s.workload !== undefined) {
@@ -204,6 +258,16 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     }
     return { name, description: typeof s.description === 'string' ? s.description : '', kernel, audit, bpf, workload };
   });
+
+  const objectPaths = new Map<string, string>();
+  for (const [i, s] of scenarios.entries()) {
+    for (const b of s.bpf) {
+      if (isBpfTool(b)) continue;
+      const seen = objectPaths.get(b.name);
+      if (seen && seen !== b.path) throw fail(`scenarios[${i}].bpf`, `two different files are named "${b.name}" (${seen} and ${b.path})`);
+      objectPaths.set(b.name, b.path);
+    }
+  }
 
   const baseline = raw.baseline === undefined ? scenarios[0]!.name : str(raw, 'baseline', 'matrix');
   if (!names.has(baseline)) throw fail('baseline', `"${baseline}" is not one of the scenarios`);

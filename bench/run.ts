@@ -10,9 +10,9 @@ import { BenchError } from './errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { initScript } from './guest/init-script.ts';
 import { buildBaseInitramfs, initArchive } from './guest/initramfs.ts';
-import { buildBpfTools, buildWorkloads } from './guest/tools.ts';
+import { buildBpf, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
-import { loadMatrix } from './matrix.ts';
+import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
 import { planJobs, selectScenarios, totalExecs, type GuestJob } from './plan.ts';
 import { progress } from './progress.ts';
@@ -60,10 +60,15 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     const initramfs: Record<string, string> = {};
     let bpfDigest: string | null = null;
     for (const v of variants) {
-      const tools = [...new Set(scenarios.filter((s) => s.kernel === v).flatMap((s) => s.bpf.map((b) => b.tool)))];
-      const bpf = tools.length ? await buildBpfTools(tools, kernels[v]!, dir.logs) : { loaders: {}, digest: null };
-      bpfDigest ??= bpf.digest;
-      initramfs[v] = await buildBaseInitramfs({ busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, auditd, bpfTools: bpf.loaders });
+      const setups = scenarios.filter((s) => s.kernel === v).flatMap((s) => s.bpf);
+      const tools = [...new Set(setups.filter(isBpfTool).map((b) => b.tool))];
+      const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
+      const bpf = await buildBpf(tools, user, kernels[v]!, dir.logs);
+      if (setups.length) bpfDigest ??= bpf.digest;
+      initramfs[v] = await buildBaseInitramfs({
+        busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, auditd,
+        bpfTools: bpf.loaders, bpfAttach: bpf.bpfAttach, bpfObjects: bpf.objects,
+      });
     }
 
     const results = await runGuests(jobs, kernels, initramfs, dir, opts);

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { EventCheck } from './checks.ts';
 import type { GuestSample } from './guest/protocol.ts';
+import type { AuditSetup, BpfSetup, WorkloadOptions } from './matrix.ts';
 
 /**
  * The result store: results/<run-id>/ holds the output contract (run.json,
@@ -112,9 +113,9 @@ export interface RunMeta {
     name: string;
     description: string;
     kernel: string;
-    workload: { execs: number; samples: number; warmup: number; ldPreload: string | null; envPages: number };
-    audit: { daemon: boolean; enable: boolean; rules: string[] } | null;
-    bpf: { tool: string }[];
+    workload: WorkloadOptions;
+    audit: AuditSetup | null;
+    bpf: BpfSetup[];
   }[];
   guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string }[];
 }

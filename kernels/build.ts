@@ -31,6 +31,13 @@ export interface BuildOptions {
   logDir: string;
 }
 
+/** Fixed build stamps, so that one source and config give the same kernel image on every machine. */
+const REPRODUCIBLE_BUILD = {
+  KBUILD_BUILD_TIMESTAMP: 'Tue Aug 20 00:00:00 UTC 2019',
+  KBUILD_BUILD_USER: 'krsi-bench',
+  KBUILD_BUILD_HOST: 'krsi-bench',
+};
+
 /** C files compiled by a build of 6.12 with the base fragment (916 measured); refined from the last build. */
 const ESTIMATED_OBJECTS = 920;
 
@@ -69,7 +76,7 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
 async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
   await seedBuildDir(buildDir, log);
   const make = (args: string[], what: string, onLine?: (l: string) => void) =>
-    runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine });
+    runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine, env: REPRODUCIBLE_BUILD });
 
   await make(['tinyconfig'], `kernel config (${variant.name}): make tinyconfig`);
   await runLogged(join(tree, 'scripts/kconfig/merge_config.sh'), ['-m', '-O', buildDir, join(buildDir, '.config'), ...variant.fragments], {

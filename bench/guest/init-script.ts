@@ -1,4 +1,4 @@
-import type { AuditSetup, BpfSetup, WorkloadOptions } from '../matrix.ts';
+import { isBpfTool, type AuditSetup, type BpfSetup, type WorkloadOptions } from '../matrix.ts';
 import { MARK } from './protocol.ts';
 
 /** Where things are inside the guest's initramfs. */
@@ -10,6 +10,8 @@ export const GUEST = {
   auditLog: '/var/log/audit/audit.log',
   resultPort: '/dev/ttyS1',
   bpfTool: (tool: string) => `/bin/${tool}`,
+  bpfAttach: '/bin/bpf_attach',
+  bpfObject: (name: string) => `/opt/bpf/${name}.bpf.o`,
 } as const;
 
 export interface GuestSetup {
@@ -64,37 +66,46 @@ function auditTeardown(a: AuditSetup): string[] {
   ];
 }
 
-function bpfSetup(tools: BpfSetup[]): string[] {
+/** How the guest starts one BPF program's loader, and under which name its files go. */
+export function bpfLoader(b: BpfSetup): { key: string; command: string } {
+  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)} -o /tmp/${b.tool}.log` };
+  const progs = b.programs.map((p) => `-p ${p} `).join('');
+  return { key: `user_${b.name}`, command: `${GUEST.bpfAttach} ${progs}${GUEST.bpfObject(b.name)}` };
+}
+
+function bpfSetup(loaders: BpfSetup[]): string[] {
   const out = ['mount -t bpf bpf /sys/fs/bpf'];
-  for (const { tool } of tools) {
+  for (const b of loaders) {
+    const { key, command } = bpfLoader(b);
     out.push(
-      `${GUEST.bpfTool(tool)} -o /tmp/${tool}.log > /tmp/${tool}.out 2> /tmp/${tool}.err &`,
-      `echo $! > /tmp/${tool}.pid`,
+      `${command} > /tmp/${key}.out 2> /tmp/${key}.err &`,
+      `echo $! > /tmp/${key}.pid`,
       // Loading (BTF parsing, the verifier) runs on the only vCPU: start timing only once attached.
-      `wait_for "${tool} to attach" 6000 loaded ${tool}`,
-      `status "${tool} attached"`,
+      `wait_for "${key} to attach" 6000 loaded ${key}`,
+      `status "${key} attached"`,
     );
   }
   return out;
 }
 
-function bpfTeardown(tools: BpfSetup[], w: WorkloadOptions): string[] {
+function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
   const out: string[] = [];
-  for (const { tool } of tools) {
-    const L = `/tmp/${tool}.log`;
+  for (const b of loaders) {
+    const { key } = bpfLoader(b);
     out.push(
-      `kill -TERM "$(cat /tmp/${tool}.pid)"`,
-      `wait "$(cat /tmp/${tool}.pid)" || fail "${tool} exited with an error: $(tail -n 1 /tmp/${tool}.err)"`,
-      `count ${tool}_events "$(sed -n 's/.*"events":\\([0-9]*\\).*/\\1/p' /tmp/${tool}.out)"`,
-      `count ${tool}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${tool}.out)"`,
-      `count ${tool}_log_lines "$(wc -l < ${L})"`,
-      `count ${tool}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${L})"`,
+      `kill -TERM "$(cat /tmp/${key}.pid)"`,
+      `wait "$(cat /tmp/${key}.pid)" || fail "${key} exited with an error: $(tail -n 1 /tmp/${key}.err)"`,
+      `count ${key}_events "$(sed -n 's/.*"events":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`,
+      `count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`,
     );
-    if (tool === 'krsi_ld_preload') {
+    if (isBpfTool(b) && b.tool === 'krsi_ld_preload') {
+      const L = `/tmp/${key}.log`;
       const value = JSON.stringify(w.ldPreload ?? 'unset');
       out.push(
-        `count krsi_ld_preload_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${L} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
-        `count krsi_ld_preload_truncated "$(grep -cF '"truncated":true' ${L})"`,
+        `count ${key}_log_lines "$(wc -l < ${L})"`,
+        `count ${key}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${L})"`,
+        `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${L} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
+        `count ${key}_truncated "$(grep -cF '"truncated":true' ${L})"`,
         `grep -F '"filename":"${GUEST.nop}"' ${L} | head -n 2 | sed 's/^/event /' >> $P`,
       );
     }

@@ -16,6 +16,9 @@ export interface GuestPrograms {
   auditd: AuditdRoot;
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
+  /** The generic loader, and the users' objects it loads (name -> .bpf.o). */
+  bpfAttach: string;
+  bpfObjects: Record<string, string>;
 }
 
 const DIRS = [
@@ -64,7 +67,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'nop', 'execbench', 'auditd', 'auditctl', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'nop', 'execbench', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
@@ -72,8 +75,11 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
   entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
   for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));
+  entries.push(await fileEntry(p.bpfAttach, GUEST.bpfAttach.slice(1)));
+  entries.push({ kind: 'dir', path: 'opt' }, { kind: 'dir', path: 'opt/bpf' });
+  for (const [name, path] of Object.entries(p.bpfObjects)) entries.push(await fileEntry(path, GUEST.bpfObject(name).slice(1), 0o644));
 
-  const dynamic = [p.auditd.auditd, p.auditd.auditctl, ...Object.values(p.bpfTools)];
+  const dynamic = [p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools)];
   const libs = new Set<string>();
   for (const bin of dynamic) for (const lib of await sharedLibraries(bin, p.auditd.libDirs)) libs.add(lib);
   const libEntries: CpioEntry[] = [];

@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
+import type { BpfObject } from '../matrix.ts';
 import { cachePath, sha256 } from '../cache.ts';
 import { withLock } from '../lock.ts';
 import { runLogged } from '../proc.ts';
@@ -36,27 +37,39 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   return built;
 }
 
-export interface BpfTools {
-  /** tool name -> loader binary (the BPF object is embedded in it). */
+export interface BpfBuild {
+  /** tool name -> its loader binary (the BPF object is embedded in it). */
   loaders: Record<string, string>;
+  /** The generic loader for users' objects. */
+  bpfAttach: string;
+  /** User object name -> .bpf.o: compiled here from a .bpf.c, or the user's own object. */
+  objects: Record<string, string>;
+  /** Digest of bpf/ and the users' sources: what the objects depend on. */
   digest: string;
 }
 
 /**
- * The BPF tools, compiled against a vmlinux.h generated from the kernel's own
- * BTF. CO-RE relocations make the objects portable, but generating the header
- * from the target kernel keeps the build honest about what that kernel has.
+ * The BPF tools and users' sources, compiled against a vmlinux.h generated from
+ * the kernel's own BTF. CO-RE relocations make the objects portable, but
+ * generating the header from the target kernel keeps the build honest about
+ * what that kernel has.
  */
-export async function buildBpfTools(tools: string[], kernel: BuiltKernel, logDir: string): Promise<BpfTools> {
-  const digest = await sourceDigest(BPF_DIR);
+export async function buildBpf(tools: string[], user: BpfObject[], kernel: BuiltKernel, logDir: string): Promise<BpfBuild> {
+  const sources = user.filter((u) => u.compile);
+  const userText = await Promise.all(sources.map(async (u) => `${u.path}\0${await readFile(u.path, 'utf8')}`));
+  const digest = sha256(await sourceDigest(BPF_DIR), ...userText).slice(0, 16);
   const out = cachePath('bpf', `${digest}-${kernel.configHash}`);
-  const loaders = Object.fromEntries(tools.map((t) => [t, join(out, t)]));
+  const build: BpfBuild = {
+    loaders: Object.fromEntries(tools.map((t) => [t, join(out, t)])),
+    bpfAttach: join(out, 'bpf_attach'),
+    objects: Object.fromEntries(user.map((u) => [u.name, u.compile ? join(out, 'user', `${u.name}.bpf.o`) : u.path])),
+    digest,
+  };
+  const outputs = [...Object.values(build.loaders), build.bpfAttach, ...sources.map((u) => build.objects[u.name]!)];
   await withLock(`${out}.lock`, 'bpf tools', async () => {
-    if (tools.every((t) => existsSync(join(out, t)))) return;
-    await runLogged('make', ['-C', BPF_DIR, `OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`], {
-      what: `building bpf/ against kernel ${kernel.variant}`,
-      log: join(logDir, 'bpf.log'),
-    });
+    if (outputs.every((f) => existsSync(f))) return;
+    const args = [`OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`, `USER_SOURCES=${sources.map((u) => u.path).join(' ')}`];
+    await runLogged('make', ['-C', BPF_DIR, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') });
   });
-  return { loaders, digest };
+  return build;
 }
