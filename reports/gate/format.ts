@@ -1,0 +1,155 @@
+/**
+ * The gate's text: the one-line headline, the benchstat-style terminal table,
+ * gate.md (headline, Markdown table, settings, warnings: a pull-request
+ * comment), and what --update prints.
+ */
+
+import { median } from 'simple-statistics';
+import type { Baseline } from './baseline.ts';
+import type { ScenarioResult } from './compare.ts';
+import type { GateReport } from './gate.ts';
+
+const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+const unitOf = (r: Pick<GateReport, 'options'>) => (r.options.metric === 'overhead' ? 'pp' : '%');
+
+/** p-values: three decimals; one significant digit in exponent form below 0.001; below 1e-16, where doubles stop resolving it, "<1e-16". */
+export const formatP = (p: number) => (p >= 0.001 ? p.toFixed(3) : p >= 1e-16 ? p.toExponential(0) : '<1e-16');
+
+/** "+5.00 % [+4.91, +5.08]" (absolute) or "+5.00 pp [+4.91, +5.08]" (overhead). */
+function formatDelta(s: ScenarioResult, unit: string): string {
+  if (s.delta === null || s.ci95 === null) return '';
+  return `${signed(s.delta)} ${unit} [${signed(s.ci95[0])}, ${signed(s.ci95[1])}]`;
+}
+
+/** The old / new cell: median µs (absolute) or overhead % (overhead). */
+function formatSide(s: ScenarioResult, which: 'old' | 'new', r: Pick<GateReport, 'options'>): string {
+  const side = s[which];
+  if (!side) return '-';
+  if (r.options.metric === 'absolute') return `${(side.median_ns / 1000).toFixed(3)} µs`;
+  if (s.role === 'baseline scenario') return 'baseline';
+  return side.overhead_pct === null ? '-' : `${signed(side.overhead_pct)} %`;
+}
+
+function verdictCell(s: ScenarioResult): string {
+  if (s.role === 'baseline scenario') return 'not gated (baseline scenario of the overhead metric)';
+  if (s.role === 'new') return 'new, not gated';
+  return s.verdict;
+}
+
+/** What was compared, in words: "overhead over vanilla, threshold 1 pp, alpha 0.01". */
+function settings(r: Pick<GateReport, 'options'>): string {
+  const o = r.options;
+  const what = o.metric === 'overhead' ? `overhead over ${o.baseline_scenario}` : 'absolute medians';
+  return `${what}, threshold ${o.threshold} ${unitOf(r)}, alpha ${o.alpha}`;
+}
+
+/** The one-line verdict of the whole gate. */
+export function headline(r: Omit<GateReport, 'headline'>): string {
+  const unit = unitOf(r);
+  const list = (v: 'regressed' | 'improved') => r.scenarios.filter((s) => s.verdict === v).map((s) => `${s.name} ${formatDelta(s, unit)}`).join(', ');
+  const n = r.counts.gated;
+  const of = `${n} scenario${n === 1 ? '' : 's'}`;
+  const improved = r.counts.improved ? `; improved: ${list('improved')}` : '';
+  const allowed = r.mismatches.length ? `; ${r.mismatches.length} dependency mismatch${r.mismatches.length > 1 ? 'es' : ''} allowed` : '';
+  const main = r.status === 'fail'
+    ? `FAIL: ${r.counts.regressed} of ${of} regressed: ${list('regressed')}`
+    : `PASS: no regression in ${of}`;
+  return `${main}${improved} (${settings(r)})${allowed}`;
+}
+
+function row(s: ScenarioResult, r: GateReport): string[] {
+  return [
+    s.name,
+    formatSide(s, 'old', r),
+    formatSide(s, 'new', r),
+    formatDelta(s, unitOf(r)),
+    s.p_adjusted === null ? '' : formatP(s.p_adjusted),
+    verdictCell(s),
+  ];
+}
+
+function header(r: GateReport): string[] {
+  const what = r.options.metric === 'overhead' ? 'overhead' : 'median';
+  return ['scenario', `old ${what}`, `new ${what}`, `delta (${Math.round(r.options.confidence * 100)} % CI)`, 'p (Holm)', 'verdict'];
+}
+
+const describeInput = (i: GateReport['inputs']['baseline']) => `${i.path} (${i.kind === 'baseline file' ? 'baseline file, ' : ''}run ${i.run_id}, revision ${i.suite_revision})`;
+
+/** The terminal table, with the settings above it and warnings and the headline below. */
+export function gateTable(r: GateReport): string {
+  const rows = [header(r), ...r.scenarios.map((s) => row(s, r))];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i >= 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [
+    `gate: ${settings(r)}, Holm over ${r.counts.gated} gated scenario${r.counts.gated === 1 ? '' : 's'}; ${r.mode} mode`,
+    `baseline: ${describeInput(r.inputs.baseline)}`,
+    `current:  ${describeInput(r.inputs.current)}`,
+    '',
+    ...rows.map(line),
+    '',
+    ...r.warnings.map((w) => `warning: ${w}`),
+    r.headline,
+    '',
+  ].join('\n');
+}
+
+const md = (text: string) => text.replace(/[|\\`*_<>]/g, (c) => `\\${c}`);
+
+/** gate.md: the headline, the table, how it was computed, and the warnings. */
+export function gateMarkdown(r: GateReport): string {
+  const o = r.options;
+  const rows = r.scenarios.map((s) => {
+    const [name, ...rest] = row(s, r);
+    const cells = [`\`${name}\``, ...rest.map(md)];
+    if (s.verdict === 'regressed' || s.verdict === 'improved') cells[5] = `**${cells[5]}**`;
+    return `| ${cells.join(' | ')} |`;
+  });
+  const [status, ...rest] = r.headline.split(': ');
+  const lines = [
+    `**krsi-bench gate ${status}**: ${md(rest.join(': '))}`,
+    '',
+    `| ${header(r).join(' | ')} |`,
+    '| :-- | --: | --: | :-- | --: | :-- |',
+    ...rows,
+    '',
+    `Baseline: ${md(describeInput(r.inputs.baseline))}. Current: ${md(describeInput(r.inputs.current))}. `
+      + `${r.mode} mode, unit: ${md(r.unit)}. `
+      + (o.metric === 'overhead'
+        ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\`, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
+        : 'Metric: each scenario\'s median, change in percent. ')
+      + `A scenario regresses (improves) when its Holm-adjusted Mann-Whitney p < ${o.alpha} and the whole `
+      + `${Math.round(o.confidence * 100)} % bootstrap CI (${o.resamples} resamples, seed ${o.seed}) lies above +${o.threshold} (below -${o.threshold}) ${unitOf(r)}.`,
+  ];
+  if (r.warnings.length) lines.push('', '**Warnings**', '', ...r.warnings.map((w) => `- ${md(w)}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** What --update prints: the file, its scenarios and every dependency field, ready for review. */
+export function updateText(path: string, b: Baseline, previous: Baseline | null, warnings: string[]): string {
+  const d = b.depends_on;
+  const names = Object.keys(b.scenarios);
+  const width = Math.max(...names.map((n) => n.length));
+  const pad = (k: string) => `  ${k.padEnd(16)} `;
+  const workloads = Object.entries(d.workloads).map(([name, w], i) =>
+    `${i === 0 ? pad('workloads') : ' '.repeat(19)}${name}: execs ${w.execs}, samples ${w.samples}, warmup ${w.warmup}, ldPreload ${w.ldPreload ?? 'unset'}, envPages ${w.envPages}`);
+  return [
+    `wrote ${path} from run ${b.from_run} (suite revision ${b.suite_revision}, ${b.mode} mode, matrix ${b.matrix}, baseline scenario ${b.baseline_scenario})`,
+    ...(previous ? [`it replaces the baseline from run ${previous.from_run} (suite revision ${previous.suite_revision})`] : []),
+    'scenarios:',
+    ...names.map((n) => {
+      const s = b.scenarios[n]!;
+      return `  ${n.padEnd(width)}  ${s.kernel}  ${s.samples_ns.length} samples, median ${median(s.samples_ns).toFixed(3)} ns`;
+    }),
+    'depends_on:',
+    `${pad('mode')}${d.mode}`,
+    `${pad('kernel_source')}${d.kernel_source}`,
+    `${pad('kernels')}${Object.entries(d.kernels).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `${pad('qemu')}${d.qemu}`,
+    `${pad('workload_digest')}${d.workload_digest}`,
+    `${pad('bpf_digest')}${d.bpf_digest ?? 'null (no BPF scenario)'}`,
+    ...workloads,
+    ...warnings.map((w) => `warning: ${w}`),
+    `Review the diff and commit it as one change: git add ${path}`,
+    '',
+  ].join('\n');
+}

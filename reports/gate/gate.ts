@@ -1,0 +1,180 @@
+/**
+ * The regression gate, end to end: read the baseline and the current run,
+ * refuse what does not compare, compute every scenario's comparison, and only
+ * then write gate.json and gate.md. Also --update, which writes a baseline file
+ * from a run. Library code: errors are thrown (usage errors exit 2), never exits.
+ */
+
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { usageError } from '../../bench/errors.ts';
+import type { LoadedRun } from '../load.ts';
+import { formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
+import { CONFIDENCE, compareRuns, type Metric, type ScenarioResult } from './compare.ts';
+import { checkDependencies, describeMismatch, refusal, type Mismatch } from './depends.ts';
+import { gateMarkdown, gateTable, headline, updateText } from './format.ts';
+import type { GateOptions } from './options.ts';
+
+export const GATE_FORMAT = 'krsi-bench-gate/1';
+
+/** One input of the gate, as gate.json records it. */
+export interface GateInput {
+  /** The path as given (or the default baseline file). */
+  path: string;
+  kind: 'baseline file' | 'run directory';
+  run_id: string;
+  suite_revision: string;
+  /** When the baseline file was made, or the run's date. */
+  created: string;
+}
+
+/** gate.json: everything the gate decided and why. */
+export interface GateReport {
+  format: typeof GATE_FORMAT;
+  /** fail when any gated scenario regressed. */
+  status: 'pass' | 'fail';
+  /** One line, the first line of gate.md. */
+  headline: string;
+  inputs: { baseline: GateInput; current: GateInput };
+  mode: string;
+  unit: string;
+  options: {
+    metric: Metric;
+    /** The overhead metric's baseline scenario (from the baseline). */
+    baseline_scenario: string;
+    /** Percent (absolute) or percentage points (overhead). */
+    threshold: number;
+    alpha: number;
+    confidence: number;
+    resamples: number;
+    seed: number;
+    allow_mismatch: boolean;
+  };
+  /** depends_on differences the gate went on despite (--allow-mismatch). */
+  mismatches: Mismatch[];
+  /** What a reader should know: allowed mismatches, failed event checks, samples too few to decide. */
+  warnings: string[];
+  counts: { gated: number; regressed: number; improved: number; no_change: number; not_gated: number };
+  scenarios: ScenarioResult[];
+}
+
+/** The outcome of one command: what to print and the exit status. */
+export interface CommandResult {
+  text: string;
+  /** 0: nothing regressed (or baseline written); 1: something regressed. */
+  exitCode: 0 | 1;
+}
+
+/** baselines/<matrix>.json under `dir`; the matrix name must be usable as a file name. */
+export function defaultBaselinePath(dir: string, matrix: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(matrix)) {
+    throw usageError(`matrix name "${matrix}" cannot name a baseline file; pass --baseline FILE`);
+  }
+  return join(dir, `${matrix}.json`);
+}
+
+const input = (path: string, kind: GateInput['kind'], b: Baseline): GateInput => ({
+  path, kind, run_id: b.from_run, suite_revision: b.suite_revision, created: b.created,
+});
+
+/** Scenarios whose instrumentation did not log what it should: their times may not mean what they say. */
+function eventWarnings(run: LoadedRun | null, label: string): string[] {
+  if (!run) return [];
+  const bad = [...new Set(run.events.filter((e) => !e.ok).map((e) => e.scenario))];
+  return bad.map((s) => `${label} ${s}: the event check failed (see ${join(run.dir, 'events.csv')}); its times may not measure the instrumentation`);
+}
+
+/** Computes the gate without writing anything; throws a usage error on input it cannot judge. */
+export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: string } {
+  const current = readRunAsBaseline(opts.current);
+  const baselinePath = opts.baseline ?? defaultBaselinePath(opts.baselinesDir, current.baseline.matrix);
+  if (opts.baseline === null && !existsSync(baselinePath)) {
+    throw usageError(`${baselinePath}: no baseline for matrix ${current.baseline.matrix}; make one with --update, or pass --baseline`);
+  }
+  const base: BaselineSource = readBaselineSource(baselinePath);
+  const check = checkDependencies(base.baseline, current.baseline);
+  const stop = refusal(check, opts.allowMismatch, { baseline: baselinePath, current: opts.current });
+  if (stop) throw stop;
+
+  const { scenarios, notes } = compareRuns(base.baseline, current.baseline, opts);
+  const gated = scenarios.filter((s) => s.role === 'gated');
+  const count = (v: ScenarioResult['verdict']) => scenarios.filter((s) => s.verdict === v).length;
+  const warnings = [
+    ...check.mismatches.map((m) => `dependency mismatch allowed by --allow-mismatch: ${describeMismatch(m)}`),
+    ...eventWarnings(base.run, 'baseline'),
+    ...eventWarnings(current.run, 'current'),
+    ...notes,
+  ];
+  const partial: Omit<GateReport, 'headline'> = {
+    format: GATE_FORMAT,
+    status: count('regressed') > 0 ? 'fail' : 'pass',
+    inputs: { baseline: input(baselinePath, base.kind, base.baseline), current: input(opts.current, 'run directory', current.baseline) },
+    mode: current.baseline.mode,
+    unit: current.baseline.unit,
+    options: {
+      metric: opts.metric,
+      baseline_scenario: base.baseline.baseline_scenario,
+      threshold: opts.thresholdPct,
+      alpha: opts.alpha,
+      confidence: CONFIDENCE,
+      resamples: opts.resamples,
+      seed: opts.seed,
+      allow_mismatch: opts.allowMismatch,
+    },
+    mismatches: check.mismatches,
+    warnings,
+    counts: { gated: gated.length, regressed: count('regressed'), improved: count('improved'), no_change: count('no change'), not_gated: count('not gated') },
+    scenarios,
+  };
+  return { report: { ...partial, headline: headline(partial) }, outDir: opts.out ?? current.run.dir };
+}
+
+/** Writes the files as temporaries first and renames them only when all are written. */
+async function writeAllAtomic(files: { path: string; text: string }[]): Promise<void> {
+  const temps = files.map((f) => ({ ...f, tmp: `${f.path}.${process.pid}.tmp` }));
+  try {
+    for (const f of temps) await writeFile(f.tmp, f.text);
+  } catch (err) {
+    await Promise.all(temps.map((f) => rm(f.tmp, { force: true })));
+    throw usageError(`cannot write ${dirname(files[0]!.path)}: ${(err as Error).message}`);
+  }
+  for (const f of temps) await rename(f.tmp, f.path);
+}
+
+/** The gate command: evaluate, then write gate.json and gate.md into the output directory. */
+export async function runGate(opts: GateOptions): Promise<CommandResult & { report: GateReport; written: string[] }> {
+  const { report, outDir } = evaluateGate(opts);
+  const files = [
+    { path: join(outDir, 'gate.json'), text: `${JSON.stringify(report, null, 2)}\n` },
+    { path: join(outDir, 'gate.md'), text: gateMarkdown(report) },
+  ];
+  await mkdir(outDir, { recursive: true });
+  await writeAllAtomic(files);
+  const written = files.map((f) => f.path);
+  return { text: `${gateTable(report)}wrote ${written.join(', ')}\n`, exitCode: report.status === 'fail' ? 1 : 0, report, written };
+}
+
+/** --update: writes the baseline file from the current run. */
+export async function updateBaseline(opts: GateOptions): Promise<CommandResult & { path: string; baseline: Baseline }> {
+  const { baseline: fromRun, run } = readRunAsBaseline(opts.current);
+  const path = opts.baseline ?? defaultBaselinePath(opts.baselinesDir, fromRun.matrix);
+  let previous: Baseline | null = null;
+  if (existsSync(path)) {
+    if (statSync(path).isDirectory()) throw usageError(`${path} is a directory; --update writes a baseline file`);
+    try {
+      previous = readBaselineFile(path);
+    } catch {
+      // An unreadable old baseline is exactly what --update replaces.
+    }
+  }
+  const baseline: Baseline = { ...fromRun, created: new Date().toISOString() };
+  await mkdir(dirname(path), { recursive: true });
+  await writeAllAtomic([{ path, text: formatBaseline(baseline) }]);
+  return { text: updateText(path, baseline, previous, eventWarnings(run, 'run')), exitCode: 0, path, baseline };
+}
+
+/** Runs the command the options name. */
+export function runGateCommand(opts: GateOptions): Promise<CommandResult> {
+  return opts.command === 'update' ? updateBaseline(opts) : runGate(opts);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env tsx
+// npm run gate -- --baseline FILE_OR_RUN_DIR --current RUN_DIR [...]: the regression gate; --update refreshes the baseline file.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errorLine } from '../bench/errors.ts';
+import { runGateCommand } from '../reports/gate/gate.ts';
+import { parseGateArgs } from '../reports/gate/options.ts';
+
+const BASELINES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'baselines');
+
+const HELP = `usage: npm run gate -- --current RUN_DIR [--baseline FILE|RUN_DIR] [--metric overhead|absolute]
+                      [--threshold 1%] [--alpha 0.01] [--allow-mismatch] [--out DIR]
+       npm run gate -- --update --current RUN_DIR [--baseline FILE]
+
+Compares a run with a baseline and fails when a scenario got slower.
+
+  --current RUN_DIR    the run to judge (a results/<run-id> directory with run.json)
+  --baseline PATH      a baseline file, or a run directory to compare with directly
+                       (default: baselines/<matrix name>.json of this repository)
+  --metric M           overhead (default): each scenario's overhead over the matrix's
+                         baseline scenario, change in percentage points; the
+                         baseline scenario itself is not gated
+                       absolute: each scenario's median, change in percent
+  --threshold T        smallest change that counts, "1%" or "1" (default 1%;
+                       percentage points under the overhead metric)
+  --alpha A            significance level of the Holm-adjusted Mann-Whitney p (default 0.01)
+  --allow-mismatch     go on when kernels, QEMU, workload, BPF code or workload options
+                       differ from the baseline's, and list them as warnings
+                       (a different mode, icount vs kvm, is always refused)
+  --out DIR            where gate.json and gate.md go (default: the current run directory)
+  --update             write the baseline file from --current instead (atomically), and
+                       print what it holds; commit it as one reviewed change
+  -h, --help           this text
+
+A scenario regresses when its adjusted p < alpha and the whole 95 % bootstrap
+CI of the change lies above +threshold; it improves when the CI lies below
+-threshold. Exit status: 0 nothing regressed, 1 something regressed, 2 bad
+input (unreadable files, a missing scenario, a mode or dependency mismatch).
+`;
+
+try {
+  const opts = parseGateArgs(process.argv.slice(2), BASELINES_DIR);
+  if (opts === 'help') {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const { text, exitCode } = await runGateCommand(opts);
+  process.stdout.write(text);
+  process.exitCode = exitCode;
+} catch (err) {
+  const { line, exitCode } = errorLine(err);
+  process.stderr.write(`${line}\n`);
+  process.exit(exitCode);
+}

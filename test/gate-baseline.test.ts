@@ -1,0 +1,165 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchError } from '../bench/errors.ts';
+import { checkBaseline, formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline } from '../reports/gate/baseline.ts';
+import { checkDependencies, refusal } from '../reports/gate/depends.ts';
+import { parseAlpha, parseGateArgs, parseThreshold } from '../reports/gate/options.ts';
+import { seedLikeScenarios, writeRun, type FixtureRun } from './fixtures/gate/make-run.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'gate-baseline-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+let runs = 0;
+const newDir = () => join(tmp, `run${runs++}`);
+const baselineOf = (run: FixtureRun): Baseline => readRunAsBaseline(writeRun(newDir(), run)).baseline;
+const SEED = (): FixtureRun => ({ scenarios: seedLikeScenarios({ seed: 1 }) });
+
+/** Asserts fn throws a usage error (exit 2) whose message matches re. */
+function assertUsage(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof BenchError, `not a BenchError: ${String(err)}`);
+    assert.equal(err.exitCode, 2);
+    assert.match(err.message, re);
+    return true;
+  });
+}
+
+test('a run converts to a baseline: measured samples in run order, warm-up left out, dependencies from run.json', () => {
+  const b = baselineOf({
+    runId: 'r1', kernels: { noaudit: 'aaaa', audit: 'bbbb' }, bpfDigest: null,
+    scenarios: [
+      { name: 'vanilla', kernel: 'noaudit', samples: [300.0004, 100, 200], warmup: [999, 998] },
+      { name: 'audit-execve', kernel: 'audit', samples: [400.1236] },
+    ],
+  });
+  assert.deepEqual(b.scenarios, {
+    vanilla: { kernel: 'noaudit', samples_ns: [300, 100, 200] },
+    'audit-execve': { kernel: 'audit', samples_ns: [400.124] },
+  });
+  assert.deepEqual(Object.keys(b.scenarios), ['vanilla', 'audit-execve']);
+  assert.equal(b.from_run, 'r1');
+  assert.equal(b.baseline_scenario, 'vanilla');
+  assert.equal(b.matrix, 'seed');
+  assert.deepEqual(b.depends_on.kernels, { noaudit: 'aaaa', audit: 'bbbb' });
+  assert.equal(b.depends_on.bpf_digest, null);
+  assert.equal(b.depends_on.kernel_source, '585a4a074597aefa');
+  assert.deepEqual(b.depends_on.workloads.vanilla, { execs: 100, samples: 3, warmup: 2, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
+});
+
+test('the baseline file: one line per scenario and per workload, parses back to the same baseline', () => {
+  const b = baselineOf(SEED());
+  const text = formatBaseline(b);
+  const lines = text.split('\n');
+  for (const name of Object.keys(b.scenarios)) {
+    assert.equal(lines.filter((l) => l.trimStart().startsWith(`"${name}": {"kernel"`)).length, 1, `${name}'s samples line`);
+    assert.equal(lines.filter((l) => l.trimStart().startsWith(`"${name}": {"execs"`)).length, 1, `${name}'s workload line`);
+  }
+  assert.ok(lines.length < 40, `${lines.length} lines`);
+  assert.ok(text.endsWith('}\n'));
+  assert.deepEqual(JSON.parse(text), b);
+  assert.deepEqual(checkBaseline(JSON.parse(text), 'x.json'), b);
+  assert.deepEqual(Object.keys(JSON.parse(text)), ['format', 'created', 'from_run', 'suite_revision', 'mode', 'unit', 'baseline_scenario', 'matrix', 'depends_on', 'scenarios']);
+});
+
+test('malformed baseline files are usage errors naming the file and the field', () => {
+  const good = JSON.parse(formatBaseline(baselineOf(SEED()))) as Record<string, any>;
+  const file = join(tmp, 'bad.json');
+  const check = (mutate: (b: any) => void, re: RegExp) => {
+    const b = structuredClone(good);
+    mutate(b);
+    writeFileSync(file, JSON.stringify(b));
+    assertUsage(() => readBaselineFile(file), re);
+  };
+  check((b) => { b.format = 'krsi-bench-baseline/2'; }, /bad\.json: format is "krsi-bench-baseline\/2"/);
+  check((b) => { b.scenarios.vanilla.samples_ns[3] = -1; }, /bad\.json: scenarios\.vanilla\.samples_ns\[3\] must be a number > 0/);
+  check((b) => { b.scenarios.vanilla.samples_ns = []; }, /scenarios\.vanilla\.samples_ns is empty/);
+  check((b) => { delete b.depends_on.workloads['audit-execve']; }, /depends_on\.workloads\.audit-execve must be an object, is missing/);
+  check((b) => { b.depends_on.mode = 'kvm'; }, /depends_on\.mode is "kvm" but mode is "icount"/);
+  check((b) => { b.depends_on.kernels.audit = 7; }, /depends_on\.kernels\.audit must be a string/);
+  check((b) => { b.scenarios = {}; }, /scenarios is empty/);
+  writeFileSync(file, '{"format": "krsi-bench-baseline/1",');
+  assertUsage(() => readBaselineFile(file), /bad\.json: not valid JSON/);
+  assertUsage(() => readBaselineSource(join(tmp, 'nope.json')), /nope\.json: no such baseline file or run directory/);
+});
+
+test('a run directory without run.json, or with a malformed one, is refused naming the file', () => {
+  const dir = writeRun(newDir(), SEED());
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  meta.kernels[0].configHash = 5;
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+  assertUsage(() => readRunAsBaseline(dir), /run\.json: kernels\[0\]\.configHash must be a string/);
+  meta.kernels[0].configHash = 'x';
+  meta.mode = 'tcg';
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+  assertUsage(() => readRunAsBaseline(dir), /run\.json: mode must be "icount" or "kvm"/);
+  meta.mode = 'icount';
+  meta.scenarios.pop();
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+  assertUsage(() => readRunAsBaseline(dir), /samples\.csv: scenario krsi-ld-preload is not in .*run\.json/);
+  rmSync(join(dir, 'run.json'));
+  assertUsage(() => readRunAsBaseline(dir), /no run\.json/);
+  writeFileSync(join(dir, 'samples.csv'), 'scenario,kernel\nvanilla\n');
+  assertUsage(() => readRunAsBaseline(dir), /samples\.csv line 1: missing columns/);
+});
+
+test('dependencies: identical runs match; each changed field is named with both values', () => {
+  const base = baselineOf(SEED());
+  assert.deepEqual(checkDependencies(base, baselineOf(SEED())), { mode: null, missing: [], added: [], mismatches: [] });
+  const changed = baselineOf({ ...SEED(), kernels: { noaudit: '37a7bc520e36799e', audit: '9c1b000000000000' }, qemu: '8.2.0', execs: 50 });
+  const c = checkDependencies(base, changed);
+  assert.equal(c.mode, null);
+  assert.deepEqual(c.mismatches.slice(0, 2), [
+    { field: 'depends_on.kernels.audit', baseline: '3f2a9c1b77d04e15', current: '9c1b000000000000' },
+    { field: 'depends_on.qemu', baseline: '7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)', current: '8.2.0' },
+  ]);
+  assert.deepEqual(c.mismatches.slice(2).map((m) => `${m.field} ${m.baseline} ${m.current}`), Object.keys(base.scenarios).map((n) => `depends_on.workloads.${n}.execs 100 50`));
+  const err = refusal(c, false, { baseline: 'b.json', current: 'cur' });
+  assert.equal(err?.exitCode, 2);
+  assert.match(err!.message, /^baseline and current differ in depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b000000000000\), depends_on\.qemu .*; rerun or pass --allow-mismatch$/);
+  assert.equal(refusal(c, true, { baseline: 'b.json', current: 'cur' }), null);
+});
+
+test('dependencies: a mode mismatch is refused even when mismatches are allowed', () => {
+  const c = checkDependencies(baselineOf(SEED()), baselineOf({ ...SEED(), mode: 'kvm' }));
+  assert.deepEqual(c.mode, { field: 'depends_on.mode', baseline: 'icount', current: 'kvm' });
+  assert.match(refusal(c, true, { baseline: 'b.json', current: 'cur' })!.message, /b\.json is icount mode and current cur is kvm mode .*not even with --allow-mismatch/);
+});
+
+test('dependencies: missing scenarios are refused, added ones are not; a BPF-free baseline ignores bpf_digest', () => {
+  const two = { scenarios: seedLikeScenarios({ seed: 1, only: ['vanilla', 'audit-execve'] }), bpfDigest: null };
+  const c = checkDependencies(baselineOf(SEED()), baselineOf(two));
+  assert.deepEqual(c.missing, ['audit-compiled', 'audit-no-rules', 'krsi-ld-preload']);
+  assert.match(refusal(c, true, { baseline: 'b.json', current: 'cur' })!.message, /^scenarios audit-compiled, audit-no-rules, krsi-ld-preload of baseline b\.json missing from current run cur/);
+  const grown = checkDependencies(baselineOf(two), baselineOf(SEED()));
+  assert.deepEqual(grown, { mode: null, missing: [], added: ['audit-compiled', 'audit-no-rules', 'krsi-ld-preload'], mismatches: [] });
+  assert.equal(refusal(grown, false, { baseline: 'b.json', current: 'cur' }), null);
+  const bpfChanged = checkDependencies(baselineOf(SEED()), baselineOf({ ...SEED(), bpfDigest: 'ffff' }));
+  assert.deepEqual(bpfChanged.mismatches.map((m) => m.field), ['depends_on.bpf_digest']);
+});
+
+test('options: threshold as "1%" or "1", alpha in (0, 1), --update takes no gate options', () => {
+  assert.equal(parseThreshold('1%'), 1);
+  assert.equal(parseThreshold('1'), 1);
+  assert.equal(parseThreshold('0.5 %'), 0.5);
+  assertUsage(() => parseThreshold('-1%'), /--threshold "-1%"/);
+  assertUsage(() => parseThreshold('1pp'), /--threshold/);
+  assert.equal(parseAlpha('0.05'), 0.05);
+  assertUsage(() => parseAlpha('1'), /--alpha "1"/);
+  assertUsage(() => parseAlpha(''), /--alpha/);
+  const o = parseGateArgs(['--current', 'r', '--threshold', '2%', '--metric', 'absolute'], '/b');
+  assert.ok(o !== 'help');
+  assert.deepEqual(
+    { command: o.command, baseline: o.baseline, thresholdPct: o.thresholdPct, alpha: o.alpha, metric: o.metric, allowMismatch: o.allowMismatch, out: o.out },
+    { command: 'gate', baseline: null, thresholdPct: 2, alpha: 0.01, metric: 'absolute', allowMismatch: false, out: null },
+  );
+  const d = parseGateArgs(['--current', 'r'], '/b');
+  assert.ok(d !== 'help');
+  assert.deepEqual([d.metric, d.thresholdPct, d.alpha], ['overhead', 1, 0.01]);
+  assert.equal(parseGateArgs(['-h'], '/b'), 'help');
+  assertUsage(() => parseGateArgs(['--baseline', 'b'], '/b'), /--current RUN_DIR is required/);
+  assertUsage(() => parseGateArgs(['--current', 'r', '--metric', 'mean'], '/b'), /--metric "mean"/);
+  assertUsage(() => parseGateArgs(['--update', '--current', 'r', '--threshold', '2'], '/b'), /--threshold does not apply to --update/);
+  assertUsage(() => parseGateArgs(['--current', 'r', 'extra'], '/b'), /see --help/);
+});
