@@ -26,6 +26,8 @@ export interface BenchOptions {
   seed: number;
   /** Per-boot time limit in seconds; undefined derives it from the workload. */
   timeout: number | undefined;
+  /** Run only the index-th (1-based) of count slices of the guests; null for all. */
+  shard: { index: number; count: number } | null;
 }
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
@@ -48,6 +50,8 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
                         (default ${DEFAULT_KERNEL_SOURCE})
   --seed S              QEMU -seed of the first boot (default 42)
   --timeout SECONDS     per-boot time limit (default: from the workload size)
+  --shard I/N           run only the I-th of N slices of the guests; join the
+                        shards' run directories with npm run report -- --merge
   -h, --help            this text
 `;
 
@@ -56,6 +60,15 @@ function positiveInt(name: string, v: string | undefined, min = 1): number | und
   const n = Number(v);
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw usageError(`--${name} takes a whole number >= ${min}, not "${v}"`);
   return n;
+}
+
+function parseShard(v: string | undefined): BenchOptions['shard'] {
+  if (v === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw usageError(`--shard takes I/N with 1 <= I <= N, not "${v}"`);
+  return { index, count };
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
@@ -78,6 +91,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
         'kernel-src': { type: 'string' },
         seed: { type: 'string' },
         timeout: { type: 'string' },
+        shard: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -103,5 +117,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     kernelSrc: v['kernel-src'] ?? DEFAULT_KERNEL_SOURCE,
     seed: positiveInt('seed', v.seed, 0) ?? 42,
     timeout: positiveInt('timeout', v.timeout),
+    shard: parseShard(v.shard),
   };
 }

@@ -48,6 +48,18 @@ export function planJobs(scenarios: Scenario[], opts: Pick<BenchOptions, 'sample
   return jobs;
 }
 
+/**
+ * The guests of one shard: every count-th job from index-1, so that shards get
+ * a similar mix of scenarios. In icount mode a guest's result does not depend
+ * on where it runs, so the shards joined equal one unsharded run.
+ */
+export function shardJobs(jobs: GuestJob[], shard: BenchOptions['shard']): GuestJob[] {
+  if (!shard) return jobs;
+  const mine = jobs.filter((_, i) => i % shard.count === shard.index - 1);
+  if (mine.length === 0) throw usageError(`--shard ${shard.index}/${shard.count}: only ${jobs.length} guests to share, this shard has none`);
+  return mine;
+}
+
 /** Execs the guest runs for a job, warm-up included. */
 export function totalExecs(w: WorkloadOptions): number {
   return (w.warmup + w.samples) * w.execs;

@@ -14,7 +14,7 @@ import { buildBpf, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
-import { planJobs, selectScenarios, totalExecs, type GuestJob } from './plan.ts';
+import { planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
 import { progress } from './progress.ts';
 import { bootGuest, checkMode, kernelCmdline } from './qemu.ts';
 import {
@@ -42,8 +42,8 @@ function bootBudgetMs(job: GuestJob, opts: BenchOptions): number {
 /** Runs a matrix end to end: kernels, guests, raw data, then the statistics and the report. */
 export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
   const matrix = await loadMatrix(opts.matrix);
-  const scenarios = selectScenarios(matrix, opts.scenarios);
-  const jobs = planJobs(scenarios, opts);
+  const jobs = shardJobs(planJobs(selectScenarios(matrix, opts.scenarios), opts), opts.shard);
+  const scenarios = [...new Set(jobs.map((j) => j.scenario))];
   await checkMode(opts.mode);
   const src = await resolveKernelSource(opts.kernelSrc);
 
@@ -83,6 +83,7 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
       unit: UNITS[opts.mode],
       matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline },
       options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios },
+      shard: opts.shard,
       host: hostInfo(),
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode) },
       kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!))),

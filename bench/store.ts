@@ -37,7 +37,7 @@ export function samplesCsv(rows: SampleRow[]): string {
   );
 }
 
-export function eventsCsv(checks: EventCheck[]): string {
+export function eventsCsv(checks: Omit<EventCheck, 'problem'>[]): string {
   return stringify(
     checks.map((c) => [c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost, c.ok ? 1 : 0]),
     { header: true, columns: [...EVENTS_HEADER] },
@@ -99,6 +99,10 @@ export interface RunMeta {
   unit: string;
   matrix: { name: string; source: string; baseline: string };
   options: { samples: number | null; execs: number | null; warmup: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null };
+  /** Set when this run is one slice of a sharded run (--shard I/N). */
+  shard?: { index: number; count: number } | null;
+  /** Set when this run was joined from the run directories of its shards. */
+  mergedFrom?: string[];
   host: { cpu: string; cores: number; kernel: string; os: string };
   qemu: { version: string; cmdline: string };
   kernels: {

@@ -31,6 +31,10 @@ export interface BuildOptions {
   logDir: string;
 }
 
+function artifactPaths(outDir: string): Pick<BuiltKernel, 'bzImage' | 'btf' | 'config'> {
+  return { bzImage: join(outDir, 'bzImage'), btf: join(outDir, 'vmlinux.btf'), config: join(outDir, 'config') };
+}
+
 /** Fixed build stamps, so that one source and config give the same kernel image on every machine. */
 const REPRODUCIBLE_BUILD = {
   KBUILD_BUILD_TIMESTAMP: 'Tue Aug 20 00:00:00 UTC 2019',
@@ -42,23 +46,21 @@ const REPRODUCIBLE_BUILD = {
 const ESTIMATED_OBJECTS = 920;
 
 /**
- * Starts a variant's first build from a copy of a sibling variant's build of
- * the same source. Kbuild records which CONFIG_ symbols each object depends on
- * (fixdep, include/config/), so after the config changes only the objects
- * that use a changed option are compiled again: the audit variant rebuilds a
- * small part of the tree instead of all of it.
+ * Before a variant's first build, copies in the objects of a sibling variant
+ * built from the same source, keeping this variant's .config. Kbuild records
+ * which CONFIG_ symbols each object depends on (fixdep, include/config/), so
+ * only the objects that use an option that differs are compiled again: the
+ * audit variant rebuilds a small part of the tree instead of all of it.
  */
-async function seedBuildDir(buildDir: string, log: string): Promise<void> {
-  // A build directory already there, finished or not, is built on as it is.
-  if (existsSync(buildDir)) return;
+async function seedFromSibling(buildDir: string, log: string): Promise<void> {
+  if (existsSync(join(buildDir, 'vmlinux'))) return;
   const parent = dirname(buildDir);
-  const siblings = existsSync(parent) ? await readdir(parent) : [];
-  const seed = siblings.map((s) => join(parent, s)).find((d) => d !== buildDir && existsSync(join(d, 'vmlinux')));
-  if (!seed) {
-    await mkdir(buildDir, { recursive: true });
-    return;
-  }
-  await runLogged('cp', ['-a', seed, buildDir], { what: `seeding ${buildDir} from ${seed}`, log });
+  const siblings = (await readdir(parent)).map((s) => join(parent, s));
+  const seed = siblings.find((d) => d !== buildDir && existsSync(join(d, 'vmlinux')) && !existsSync(`${d}.lock`));
+  if (!seed) return;
+  const config = await readFile(join(buildDir, '.config'));
+  await runLogged('cp', ['-a', `${seed}/.`, buildDir], { what: `copying the objects of ${seed}`, log });
+  await writeFile(join(buildDir, '.config'), config);
 }
 
 /**
@@ -74,7 +76,7 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
 }
 
 async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
-  await seedBuildDir(buildDir, log);
+  await mkdir(buildDir, { recursive: true });
   const make = (args: string[], what: string, onLine?: (l: string) => void) =>
     runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine, env: REPRODUCIBLE_BUILD });
 
@@ -99,9 +101,11 @@ async function buildLocked(variant: KernelVariant, src: KernelSource, tree: stri
   if (existsSync(metaPath)) {
     const cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
     process.stderr.write(`kernel ${variant.name}: ${cached.version} config ${configHash} (cached)\n`);
-    return cached;
+    // The cache may have been moved or restored elsewhere (a CI cache): paths follow it.
+    return { ...cached, ...artifactPaths(outDir) };
   }
 
+  await seedFromSibling(buildDir, log);
   const countFile = join(buildDir, '.krsi-bench-objects');
   const expected = existsSync(countFile) ? Number(await readFile(countFile, 'utf8')) || ESTIMATED_OBJECTS : ESTIMATED_OBJECTS;
   const bar = progress(`kernel ${variant.name}: building`);
@@ -122,15 +126,7 @@ async function buildLocked(variant: KernelVariant, src: KernelSource, tree: stri
     what: `extracting BTF (${variant.name})`,
     log,
   });
-  const kernel: BuiltKernel = {
-    variant: variant.name,
-    version,
-    configHash,
-    bzImage: join(outDir, 'bzImage'),
-    btf: join(outDir, 'vmlinux.btf'),
-    config: join(outDir, 'config'),
-    sourceId: src.id,
-  };
+  const kernel: BuiltKernel = { variant: variant.name, version, configHash, sourceId: src.id, ...artifactPaths(outDir) };
   await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);
