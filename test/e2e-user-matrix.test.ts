@@ -45,7 +45,7 @@ test('a BPF program the verifier rejects fails the run with the console log to r
   assert.equal(r.status, 1);
   const lines = r.stderr.trim().split('\n');
   const error = lines[lines.length - 1]!;
-  assert.match(error, /^error: scenario rejected \(boot 0\): guest failed: user_rejected failed to load: .+ \(see .*\.failed\/logs\/rejected-boot0\.console\.log\)$/);
+  assert.match(error, /^error: scenario rejected \(boot 0\): guest failed: user_rejected was rejected by the verifier: invalid unbounded variable-offset write to stack R1 \(see .*\.failed\/logs\/rejected-boot0\.console\.log\)$/);
   const failed = readdirSync(r.out);
   assert.equal(failed.length, 1);
   assert.match(failed[0]!, /\.failed$/);
