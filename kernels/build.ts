@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { cachePath, sha256 } from '../bench/cache.ts';
 import { BenchError } from '../bench/errors.ts';
 import { withLock } from '../bench/lock.ts';
@@ -35,11 +35,15 @@ function artifactPaths(outDir: string): Pick<BuiltKernel, 'bzImage' | 'btf' | 'c
   return { bzImage: join(outDir, 'bzImage'), btf: join(outDir, 'vmlinux.btf'), config: join(outDir, 'config') };
 }
 
+/** Changes when the way a kernel is built changes, so that cached kernels built the old way are not reused. */
+const BUILD_RECIPE = 'tinyconfig+fragments, reproducible stamps, v2';
+
 /** Fixed build stamps, so that one source and config give the same kernel image on every machine. */
 const REPRODUCIBLE_BUILD = {
   KBUILD_BUILD_TIMESTAMP: 'Tue Aug 20 00:00:00 UTC 2019',
   KBUILD_BUILD_USER: 'krsi-bench',
   KBUILD_BUILD_HOST: 'krsi-bench',
+  KBUILD_BUILD_VERSION: '1',
 };
 
 /** C files compiled by a build of 6.12 with the base fragment (916 measured); refined from the last build. */
@@ -75,7 +79,27 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
   return withLock(`${buildDir}.lock`, `kernel ${variant.name}`, () => buildLocked(variant, src, tree, buildDir, log, opts));
 }
 
+/** Where a kernel built from these inputs is recorded, so that a later run skips even the config steps. */
+async function inputsKey(variant: KernelVariant, src: KernelSource): Promise<string> {
+  const fragments = await Promise.all(variant.fragments.map((f) => readFile(f, 'utf8')));
+  return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, ...fragments).slice(0, 16)}`);
+}
+
+async function cachedKernel(outDir: string): Promise<BuiltKernel | null> {
+  const metaPath = join(outDir, 'kernel.json');
+  if (!existsSync(metaPath)) return null;
+  const cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
+  process.stderr.write(`kernel ${cached.variant}: ${cached.version} config ${cached.configHash} (cached)\n`);
+  // The cache may have been moved or restored elsewhere (a CI cache): paths follow it.
+  return { ...cached, ...artifactPaths(outDir) };
+}
+
 async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
+  const byInputs = await inputsKey(variant, src);
+  if (existsSync(byInputs)) {
+    const known = await cachedKernel(cachePath('kernels', (await readFile(byInputs, 'utf8')).trim()));
+    if (known) return known;
+  }
   await mkdir(buildDir, { recursive: true });
   const make = (args: string[], what: string, onLine?: (l: string) => void) =>
     runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine, env: REPRODUCIBLE_BUILD });
@@ -95,14 +119,13 @@ async function buildLocked(variant: KernelVariant, src: KernelSource, tree: stri
     throw new BenchError(`kernel config (${variant.name}): ${dropped.join('; ')} after olddefconfig (unmet dependency?)`, log);
   }
 
-  const configHash = sha256(src.id, configIdentity(configText)).slice(0, 16);
+  const configHash = sha256(src.id, BUILD_RECIPE, configIdentity(configText)).slice(0, 16);
   const outDir = cachePath('kernels', `${variant.name}-${configHash}`);
-  const metaPath = join(outDir, 'kernel.json');
-  if (existsSync(metaPath)) {
-    const cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
-    process.stderr.write(`kernel ${variant.name}: ${cached.version} config ${configHash} (cached)\n`);
-    // The cache may have been moved or restored elsewhere (a CI cache): paths follow it.
-    return { ...cached, ...artifactPaths(outDir) };
+  await mkdir(dirname(byInputs), { recursive: true });
+  const cached = await cachedKernel(outDir);
+  if (cached) {
+    await writeFile(byInputs, basename(outDir));
+    return cached;
   }
 
   await seedFromSibling(buildDir, log);
@@ -130,6 +153,7 @@ async function buildLocked(variant: KernelVariant, src: KernelSource, tree: stri
   await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);
+  await writeFile(byInputs, basename(outDir));
   bar.done(`${version} config ${configHash} built (${objects} objects)`);
   return kernel;
 }
