@@ -1,36 +1,128 @@
-import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { usageError } from '../bench/errors.ts';
 import { loadRun } from './load.ts';
-import { reportHtml, type ReportView } from './report/html.ts';
-import { renderSvg } from './report/render.ts';
-import { distributionSpec, type PlotSample } from './report/specs.ts';
+import { buildReport, type DataFiles } from './report/build.ts';
+import { loadTalkReference } from './report/compare.ts';
+import { runInfo } from './report/run-info.ts';
+import { checkMergeable, checkScenariosPresent, poolingNotes, scenarioFacts, uniqueLabels, type ReportInput } from './report/runs.ts';
+import { checkOutDir, writeReport } from './report/write.ts';
 import { summarize, type Summary } from './summary.ts';
 
-const REFERENCE = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lss2019.json'), 'utf8')) as ReportView['reference'];
-
-export interface SummarizeOptions {
+/** Options of the statistics and report stages. */
+export interface ReportOptions {
+  /** The scenario overheads are computed against; by default run.json's, else the first scenario. */
   baseline?: string;
-  /** Where summary.json and report.html go; the run directory by default. */
+  /** Where the report goes; the run's directory by default, and with merge see defaultMergeDir. */
   out?: string;
+  /** Make one report from several runs, pooling the samples of scenarios they share. */
+  merge?: boolean;
+  /** Bootstrap resamples (default 10 000) and seed (default 42). */
+  resamples?: number;
+  seed?: number;
+  /** Called as each stage starts, for timing. */
+  onPhase?: (phase: string) => void;
+  /** The time that names a default merge directory. */
+  now?: Date;
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
+/** What a report run produced. */
+export interface ReportResult {
+  summary: Summary;
+  /** The output directory. */
+  out: string;
+  /** Every file written. */
+  files: string[];
 }
 
-/** The statistics and report stages: run files in, summary.json and report.html out. */
-export async function summarizeRunDir(dirOrSamples: string, opts: SummarizeOptions = {}): Promise<Summary> {
-  const run = loadRun(dirOrSamples);
-  const summary = summarize(run, opts.baseline);
-  const order = summary.scenarios.map((s) => s.name);
-  const plotSamples: PlotSample[] = run.samples.map((s, i) => ({ scenario: s.scenario, boot: s.boot, order: i, warmup: s.warmup, us: s.nsPerExec / 1000 }));
-  const unitLabel = summary.mode === 'icount' ? 'instruction-time' : 'wall time';
-  const plots = [{ id: 'distribution', title: 'The talk\'s figure: distribution of the N samples per scenario', svg: await renderSvg(distributionSpec(plotSamples, order, unitLabel)) }];
-  const out = opts.out ?? run.dir;
-  await writeAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  await writeAtomic(join(out, 'report.html'), reportHtml({ summary, meta: run.meta, reference: REFERENCE, plots }));
-  return summary;
+function loadInput(input: string): ReportInput {
+  const run = loadRun(input);
+  const samplesPath = statSync(input).isDirectory() ? join(input, 'samples.csv') : input;
+  return { input, samplesPath, run, info: runInfo(run), facts: scenarioFacts(run) };
+}
+
+/** merged-<UTC time> beside the first run's directory, e.g. results/merged-2026-11-28T15-04-05Z. */
+export function defaultMergeDir(firstRunDir: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const base = join(dirname(resolve(firstRunDir)), `merged-${stamp}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+const hrefOf = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * The data files the page links to: an input file already in the output directory
+ * is linked where it is; any other is copied beside the report (one run: as
+ * samples.csv, events.csv, run.json; merged runs: under runs/<run>/), so the output
+ * directory is whole on its own, on disk or on a static host.
+ */
+function planDataFiles(inputs: ReportInput[], out: string, merged: boolean): DataFiles {
+  const used = new Set<string>();
+  const folder = (label: string) => {
+    const safe = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_') || 'run';
+    let name = safe;
+    for (let i = 2; used.has(name); i++) name = `${safe}-${i}`;
+    used.add(name);
+    return name;
+  };
+  const links: DataFiles['links'] = [];
+  const copies: DataFiles['copies'] = [];
+  for (const x of inputs) {
+    const sources: [string, string][] = [[x.samplesPath, 'samples.csv']];
+    for (const name of ['events.csv', 'run.json']) if (existsSync(join(x.run.dir, name))) sources.push([join(x.run.dir, name), name]);
+    const sub = merged ? `runs/${folder(x.info.label)}/` : '';
+    links.push({
+      run: x.info.label,
+      links: sources.map(([src, name]) => {
+        if (resolve(dirname(src)) === resolve(out)) return { name, href: hrefOf(basename(src)) };
+        copies.push({ path: sub + name, copyFrom: src });
+        return { name, href: hrefOf(sub + name) };
+      }),
+    });
+  }
+  return { links, copies };
+}
+
+/**
+ * The statistics and report stages: loads and checks every run, computes the summary
+ * and renders the report entirely in memory, then writes summary.json, report.html,
+ * each plot as .svg and .png, and copies of the data files. Bad input is a usage
+ * error (exit 2) raised before anything is written.
+ */
+export async function reportRuns(paths: string[], opts: ReportOptions = {}): Promise<ReportResult> {
+  if (paths.length === 0) throw usageError('give a run directory or samples.csv (see --help)');
+  if (!opts.merge && paths.length > 1) throw usageError(`give one run directory or samples.csv, or --merge to make one report of ${paths.length} runs`);
+  if (opts.merge && paths.length < 2) throw usageError('--merge makes one report from several runs: give at least two run directories');
+  opts.onPhase?.('load');
+  const inputs = paths.map(loadInput);
+  inputs.forEach(checkScenariosPresent);
+  if (opts.merge) checkMergeable(inputs);
+  uniqueLabels(inputs);
+  const first = inputs[0]!;
+  const out = opts.out ?? (opts.merge ? defaultMergeDir(first.run.dir, opts.now) : first.run.dir);
+  checkOutDir(out);
+
+  opts.onPhase?.('statistics');
+  const names = [...new Set(inputs.flatMap((x) => [...x.facts.keys()]))];
+  // The run's own baseline may be missing from its samples (a shard, a --scenarios subset):
+  // then the first scenario stands in, with a note. Any other unknown baseline is an error (in summarize).
+  const fromMeta = first.info.baseline;
+  let baseline = opts.baseline ?? fromMeta ?? names[0]!;
+  const standIn = baseline === fromMeta && !names.includes(baseline);
+  if (standIn) baseline = names[0]!;
+  const summary = summarize(inputs.map((x) => x.run), { baseline, resamples: opts.resamples, seed: opts.seed });
+  if (standIn) summary.notes.push(`The run's baseline ${fromMeta} has no samples here (a shard, or a subset of the scenarios?); overheads are against ${baseline}, the first scenario.`);
+  summary.notes.push(...poolingNotes(inputs, summary.scenarios.map((s) => s.name)));
+
+  const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
+  opts.onPhase?.('write');
+  const files = await writeReport(out, built.files);
+  return { summary, out, files };
+}
+
+/** One run's statistics and report, into its own directory unless opts.out says otherwise. */
+export async function summarizeRunDir(dirOrSamples: string, opts: ReportOptions = {}): Promise<Summary> {
+  return (await reportRuns([dirOrSamples], { ...opts, merge: false })).summary;
 }

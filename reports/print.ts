@@ -1,20 +1,25 @@
 import type { Summary } from './summary.ts';
 
-/** The summary as a plain-text table for the terminal. */
+/** The summary as a plain-text table for the terminal, with its notes below. */
 export function printSummary(s: Summary): string {
-  const head = ['scenario', 'kernel', 'n', 'median µs', 'p5 µs', 'p95 µs', `vs ${s.baseline}`, 'events logged/expected', 'lost'];
+  const head = ['scenario', 'kernel', 'n', 'median µs', 'p5 µs', 'p95 µs', `vs ${s.baseline}`, '95 % CI', 'verdict', 'events logged/expected', 'lost'];
+  const signed = (p: number) => `${p >= 0 ? '+' : ''}${p.toFixed(2)}`;
   const rows = s.scenarios.map((c) => [
     c.name,
     c.kernel,
     String(c.n),
-    (c.median_ns / 1000).toFixed(1),
-    (c.p5_ns / 1000).toFixed(1),
-    (c.p95_ns / 1000).toFixed(1),
-    c.overhead_pct === null ? 'baseline' : `${c.overhead_pct >= 0 ? '+' : ''}${c.overhead_pct.toFixed(2)} %`,
+    (c.median_ns / 1000).toFixed(2),
+    (c.p5_ns / 1000).toFixed(2),
+    (c.p95_ns / 1000).toFixed(2),
+    c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %`,
+    c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
+    c.overhead === null ? '' : c.overhead.verdict,
     `${c.events.logged}/${c.events.expected}${c.events.ok ? '' : ' MISMATCH'}`,
     String(c.events.lost),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return `${s.mode} mode, unit: ${s.unit}\n${line(head)}\n${rows.map(line).join('\n')}\n`;
+  const left = new Set([0, 1, 8]);
+  const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const notes = s.notes.length ? `\nnotes:\n${s.notes.map((n) => `  - ${n}`).join('\n')}\n` : '';
+  return `${s.mode} mode, unit: ${s.unit}\n${line(head)}\n${rows.map(line).join('\n')}\n${notes}`;
 }

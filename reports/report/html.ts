@@ -1,87 +1,266 @@
-import type { RunMeta } from '../../bench/store.ts';
-import type { Summary } from '../summary.ts';
-import { esc } from './escape.ts';
+/**
+ * The report page: one self-contained HTML file (styles, plots as inline SVG, the
+ * summary as inline JSON; no script, font or stylesheet fetched), readable from
+ * disk and from any static host. Every piece of text that comes from the data
+ * (scenario, kernel and run names, run.json fields, notes) goes through esc().
+ */
 
-export interface ReferenceSetup {
-  scenario: string;
-  description: string;
-  mean_us: number;
-  overhead_pct: number | null;
+import type { ScenarioSummary, Summary } from '../summary.ts';
+import type { TalkComparison, TalkReference } from './compare.ts';
+import { esc } from './escape.ts';
+import { pctInterval, pValue, signedPct, us, usInterval } from './format.ts';
+import type { KernelInfo, RunInfo } from './run-info.ts';
+
+/** A rendered plot as the page shows it. */
+export interface PlotView {
+  /** Also the base name of its .svg and .png files. */
+  id: string;
+  title: string;
+  /** How to read it. */
+  caption: string;
+  /** SVG markup from Vega (which escapes the text it draws), ids scoped to this plot. */
+  svg: string;
 }
 
+/** A scenario's setup: K, N and where its samples came from. */
+export interface ScenarioSetup {
+  name: string;
+  description: string | null;
+  kernel: string;
+  /** K, execs per sample, as found in the samples (several values when runs differ). */
+  execs: number[];
+  n: number;
+  warmup: number;
+  boots: number;
+  /** Labels of the runs that hold samples of it. */
+  runs: string[];
+}
+
+/** A link to one of the data files, relative to the report. */
+export interface DataLink {
+  name: string;
+  href: string;
+}
+
+/** Everything the page shows, computed beforehand. */
 export interface ReportView {
   summary: Summary;
-  meta: RunMeta | null;
-  reference: { source: string; caveat: string; setups: ReferenceSetup[] };
-  /** Rendered plots, SVG markup. */
-  plots: { id: string; title: string; svg: string }[];
+  runs: RunInfo[];
+  setups: ScenarioSetup[];
+  reference: TalkReference;
+  talk: TalkComparison;
+  plots: PlotView[];
+  /** Per run, its files (samples.csv, events.csv, run.json). */
+  dataLinks: { run: string; links: DataLink[] }[];
+  summaryHref: string;
 }
 
-const us = (ns: number) => (ns / 1000).toFixed(1);
-const pct = (p: number | null) => (p === null ? '—' : `${p >= 0 ? '+' : ''}${p.toFixed(1)} %`);
+/** Cells are HTML; a cell that reads as a number (or an interval, or "<0.0001") is right-aligned. */
+function table(id: string, head: string[], rows: string[][], caption?: string): string {
+  const numeric = /^(?:[-+<]?\d|\[)/;
+  const cell = (c: string) => `<td${numeric.test(c) ? ' class="n"' : ''}>${c}</td>`;
+  const headCell = (h: string, i: number) => `<th${rows.length && numeric.test(rows[0]![i] ?? '') ? ' class="n"' : ''}>${h}</th>`;
+  return `<div class="scroll"><table id="${esc(id)}">${caption ? `<caption>${caption}</caption>` : ''}
+<thead><tr>${head.map(headCell).join('')}</tr></thead>
+<tbody>
+${rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}
+</tbody></table></div>`;
+}
+
+const unknown = '<span class="unknown">unknown</span>';
+const orUnknown = (v: string | number | null | undefined) => (v === null || v === undefined ? unknown : esc(v));
+
+/** "K = 100" when every scenario agrees, "K = 20 to 100" otherwise. */
+function common(letter: string, values: number[]): string {
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  if (distinct.length === 0) return `${letter} unknown`;
+  if (distinct.length === 1) return `${letter}&nbsp;=&nbsp;${distinct[0]}`;
+  return `${letter}&nbsp;=&nbsp;${distinct[0]} to ${distinct[distinct.length - 1]} (by scenario, see <a href="#setups">the setups</a>)`;
+}
+
+function modeText(mode: string): string {
+  if (mode === 'icount') {
+    return `<b>instruction-time</b> (icount mode): QEMU runs the guest with <code>-icount shift=0</code>, so the guest clock advances 1&nbsp;ns per guest instruction. The results are identical across machines and host load, and they are <b>not wall-clock time</b>: caches, memory latency and the CPU's speed do not show. "µs" below means µs of instruction-time.`;
+  }
+  if (mode === 'kvm') return '<b>wall-clock time</b> (kvm mode) inside a KVM guest: it depends on the host machine and its load.';
+  return `<b>unknown</b> (no run.json says how the samples were taken): times are the recorded ns per exec.`;
+}
+
+function kernelSection(runs: RunInfo[]): string {
+  const kernels = new Map<string, { k: KernelInfo; runs: string[] }>();
+  for (const r of runs) {
+    for (const k of r.kernels) {
+      const key = `${k.variant}\u0000${k.configHash}`;
+      const seen = kernels.get(key);
+      if (seen) seen.runs.push(r.label);
+      else kernels.set(key, { k, runs: [r.label] });
+    }
+  }
+  const list = [...kernels.values()];
+  if (list.length === 0) return '<p>Kernels: not recorded (no run.json).</p>';
+  const options = [...new Set(list.flatMap(({ k }) => Object.keys(k.options)))].sort();
+  // null: the kernel's run.json does not list the option
+  const value = (k: KernelInfo, o: string): string | null => (Object.hasOwn(k.options, o) ? (k.options[o] ?? 'not set') : null);
+  const differ = options.filter((o) => new Set(list.map(({ k }) => value(k, o))).size > 1);
+  const same = options.filter((o) => !differ.includes(o));
+  const head = ['kernel', 'Linux', 'config hash', ...differ.map((o) => `${esc(o)} <span class="differs">differs</span>`), ...(runs.length > 1 ? ['runs'] : [])];
+  const rows = list.map(({ k, runs: rs }) => [
+    `<b>${esc(k.variant)}</b>`,
+    orUnknown(k.version),
+    `<code>${orUnknown(k.configHash)}</code>`,
+    ...differ.map((o) => `<code>${orUnknown(value(k, o))}</code>`),
+    ...(runs.length > 1 ? [esc(rs.join(', '))] : []),
+  ]);
+  const sameText = same.length
+    ? `<p class="note">Same in ${list.length > 1 ? 'every kernel' : 'the kernel'}: ${same.map((o) => `<code>${esc(o)}=${orUnknown(value(list[0]!.k, o))}</code>`).join(', ')}.</p>`
+    : '';
+  return `${table('kernels', head, rows)}${sameText}`;
+}
 
 function header(v: ReportView): string {
-  const m = v.meta;
-  const unit = v.summary.mode === 'icount'
-    ? 'instruction-time: QEMU counts guest instructions and advances the guest clock 1 ns per instruction, so times are identical on any host and under any load, and are not wall-clock times'
-    : 'wall-clock time inside the guest';
-  const kernels = (m?.kernels ?? [])
-    .map((k) => `<li><b>${esc(k.variant)}</b>: Linux ${esc(k.version)}, config ${esc(k.configHash)}; ${Object.entries(k.options).map(([o, val]) => `${esc(o)}=${esc(val ?? 'n')}`).join(', ')}</li>`)
-    .join('');
+  const s = v.summary;
+  const execs = v.setups.flatMap((x) => x.execs);
+  const ns = v.setups.map((x) => x.n);
+  const warm = v.setups.map((x) => Math.round(x.warmup / Math.max(1, x.boots)));
+  const runLines = v.runs.map((r) => `<li>${v.runs.length > 1 ? 'run' : 'Run'} <b>${esc(r.label)}</b>${r.hasMeta ? '' : ' (no run.json: only the samples are known)'}${r.shard ? ` (${esc(r.shard)})` : ''}: date ${orUnknown(r.date)}, suite revision <code>${orUnknown(r.suiteRevision)}</code>, matrix ${orUnknown(r.matrix)}, host ${orUnknown(r.host)}, QEMU ${orUnknown(r.qemu)}</li>`);
   return `<header>
-<h1>Exec cost of security instrumentation</h1>
-<p>A static nop program is fork+exec'd and waited for K times; the average time of one exec is one sample. Each scenario boots its own guest.</p>
-<ul>
-<li>mode: <b>${esc(v.summary.mode)}</b>, unit: ${esc(unit)}</li>
-${m ? `<li>run ${esc(m.runId)}, ${esc(m.date)}, suite ${esc(m.suite.revision)}</li>
-<li>host: ${esc(m.host.cpu)} (${m.host.cores} cores), ${esc(m.host.os)}, QEMU ${esc(m.qemu.version)}</li>` : ''}
-${kernels}
+<h1>What <code>exec()</code> costs under security instrumentation</h1>
+<p class="lead">A static <code>nop</code> binary is fork+exec'd and waited for ${common('K', execs)} times in a loop; the mean time of one exec over those K is one sample. Each scenario took ${common('N', ns)} measured samples (after ${common('W', warm)} warm-up samples per boot, shown in the run-order plot but left out of every statistic), each scenario in its own QEMU guest.</p>
+<p class="mode">Unit: ${modeText(s.mode)}</p>
+<ul class="meta">
+${runLines.join('\n')}
+<li>Baseline: <b>${esc(s.baseline)}</b>; overheads are the ratio of medians minus one, with a ${esc(s.bootstrap.resamples)}-resample percentile bootstrap interval (seed ${esc(s.bootstrap.seed)}), Mann-Whitney U p-values Holm-adjusted over the comparisons, α = ${esc(s.alpha)}.</li>
 </ul>
+<h2>Kernels</h2>
+${kernelSection(v.runs)}
 </header>`;
 }
 
+function overheadCells(s: ScenarioSummary): string[] {
+  if (!s.overhead) return ['baseline', '', '<span class="verdict base">baseline</span>'];
+  const o = s.overhead;
+  const cls = o.verdict === 'slower' ? 'slower' : o.verdict === 'faster' ? 'faster' : 'none';
+  return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
+}
+
 function verdictTable(v: ReportView): string {
-  const rows = v.summary.scenarios
-    .map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.kernel)}</td><td>${s.n}</td><td>${us(s.median_ns)}</td><td>${us(s.p5_ns)}</td><td>${us(s.p95_ns)}</td><td>${pct(s.overhead_pct)}</td><td>${esc(s.events.source)}</td><td>${s.events.expected}</td><td>${s.events.logged}</td><td>${s.events.lost}</td><td class="${s.events.ok ? 'ok' : 'bad'}">${s.events.ok ? 'ok' : 'mismatch'}</td></tr>`)
-    .join('\n');
-  return `<section><h2>Results</h2>
-<table id="verdict"><thead><tr><th>scenario</th><th>kernel</th><th>n</th><th>median µs</th><th>p5 µs</th><th>p95 µs</th><th>overhead vs ${esc(v.summary.baseline)}</th><th>logged by</th><th>events expected</th><th>logged</th><th>lost</th><th>check</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table></section>`;
+  const s = v.summary;
+  const head = ['scenario', 'kernel', 'n', 'median µs <span class="ci">[95 % CI]</span>', 'p5 µs', 'p95 µs', 'p99 µs', `overhead vs ${esc(s.baseline)} <span class="ci">[95 % CI]</span>`, 'p (Holm)', 'verdict', 'events expected / logged / lost'];
+  const rows = s.scenarios.map((c) => [
+    esc(c.name),
+    esc(c.kernel),
+    String(c.n),
+    `${us(c.median_ns)} <span class="ci">${usInterval(c.median_ci95_ns)}</span>`,
+    us(c.p5_ns),
+    us(c.p95_ns),
+    us(c.p99_ns),
+    ...overheadCells(c),
+    `${c.events.expected} / ${c.events.logged} / ${c.events.lost}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
+  ]);
+  return `<section><h2>Verdict</h2>
+${table('verdict', head, rows)}
+<p class="note">µs per exec. The median's interval is the order-statistic 95 % interval (±inf where the sample is too small to bound it); the overhead is the ratio of medians minus one with its bootstrap interval. A scenario is called slower or faster only when the Holm-adjusted p-value is below α and the whole overhead interval lies on one side of 0. Events: what the instrumentation had to log for the execs of all samples (warm-up included), what it logged, and what it lost; "mismatch" marks a scenario whose check failed (see the notes).</p>
+</section>`;
 }
 
-function talkComparison(v: ReportView): string {
-  const rows = v.reference.setups
-    .map((r) => {
-      const ours = v.summary.scenarios.find((s) => s.name === r.scenario);
-      return `<tr><td>${esc(r.scenario)}</td><td>${esc(r.description)}</td><td>${r.mean_us}</td><td>${pct(r.overhead_pct)}</td><td>${ours ? us(ours.median_ns) : '—'}</td><td>${ours ? pct(ours.overhead_pct) : 'not run'}</td></tr>`;
-    })
-    .join('\n');
-  return `<section><h2>Against the talk's figures</h2>
-<table id="talk"><thead><tr><th>setup</th><th>talk</th><th>talk µs (mean)</th><th>talk overhead</th><th>this run µs (median)</th><th>this run overhead</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table>
-<p class="note">Talk figures: ${esc(v.reference.source)}. ${esc(v.reference.caveat)}.</p></section>`;
+function notesSection(s: Summary): string {
+  const items = s.notes.length ? `<ul>${s.notes.map((n) => `<li>${esc(n)}</li>`).join('\n')}</ul>` : '<p>None: every scenario logged what it had to, and no interval is unbounded.</p>';
+  return `<section id="notes"><h2>Notes</h2>\n${items}\n</section>`;
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.ok{color:#060}.bad{color:#b00;font-weight:bold}
-.note{color:#555;font-size:.9em}figure{margin:1.5em 0}`;
+function plotsSection(v: ReportView): string {
+  const figures = v.plots.map((p) => `<figure class="plot" id="fig-${esc(p.id)}">
+<figcaption><b>${esc(p.title)}</b>. ${esc(p.caption)} <span class="files"><a href="${esc(p.id)}.svg">SVG</a> · <a href="${esc(p.id)}.png">PNG</a></span></figcaption>
+<div class="svg">${p.svg}</div>
+</figure>`);
+  return `<section id="plots"><h2>Plots</h2>\n${figures.join('\n')}\n</section>`;
+}
+
+function talkSection(v: ReportView): string {
+  const head = ['setup', 'in the talk', 'talk µs (mean)', 'talk overhead', 'this run µs (median)', 'this run overhead', '95 % CI', 'verdict'];
+  const rows = v.talk.rows.map((r) => [
+    esc(r.setup.scenario),
+    esc(r.setup.description),
+    esc(r.setup.mean_us),
+    r.setup.overhead_pct === null ? 'baseline' : signedPct(r.setup.overhead_pct, 1),
+    r.medianNs === null ? 'not run' : us(r.medianNs),
+    r.overheadPct === null ? (r.medianNs === null ? '' : 'baseline') : signedPct(r.overheadPct),
+    r.ci95Pct === null ? '' : pctInterval(r.ci95Pct),
+    esc(r.verdict ?? ''),
+  ]);
+  const extra = v.talk.notInTalk.length ? `<p>Not in the talk: ${v.talk.notInTalk.map((n) => `<b>${esc(n)}</b>`).join(', ')}.</p>` : '';
+  return `<section id="talk"><h2>Against the talk's published figures</h2>
+${table('talk-table', head, rows)}
+<ul class="sentences">${v.talk.rows.map((r) => `<li>${esc(r.sentence)}</li>`).join('\n')}</ul>
+${extra}
+<p class="note">${esc(v.talk.caveat)} Source: ${esc(v.reference.source)}.</p>
+</section>`;
+}
+
+function numbersSection(v: ReportView): string {
+  const s = v.summary;
+  const us3 = (ns: number | null) => (ns === null ? '' : us(ns, 3));
+  const stats = table('stats', ['scenario', 'n', 'warm-up', 'boots', 'mean', 'sd', 'median', 'CI lo', 'CI hi', 'p5', 'p25', 'p75', 'p95', 'p99', 'MAD', 'outliers mild', 'severe', 'low', 'high'], s.scenarios.map((c) => [
+    esc(c.name), String(c.n), String(c.warmup_n), String(c.boots), us3(c.mean_ns), us3(c.sd_ns), us3(c.median_ns),
+    c.median_ci95_ns[0] === null ? '-inf' : us3(c.median_ci95_ns[0]), c.median_ci95_ns[1] === null ? '+inf' : us3(c.median_ci95_ns[1]),
+    us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns), us3(c.mad_ns),
+    String(c.outliers.mild), String(c.outliers.severe), String(c.outliers.low), String(c.outliers.high),
+  ]), 'Descriptive statistics of the measured samples, µs per exec (MAD scaled by 1.4826; Tukey outliers are counted, never dropped)');
+  const compared = s.scenarios.filter((c) => c.overhead);
+  const overheads = compared.length
+    ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'test', 'verdict'], compared.map((c) => {
+        const o = c.overhead!;
+        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.test), esc(o.verdict)];
+      }), `Against ${esc(s.baseline)}: ratio of medians with its bootstrap interval, two-sided Mann-Whitney U`)
+    : '<p>Only the baseline was measured: no overheads.</p>';
+  const events = table('events', ['scenario', 'logged by', 'expected', 'logged', 'with the right value', 'lost', 'ok'], s.scenarios.map((c) => [
+    esc(c.name), esc(c.events.source), String(c.events.expected), String(c.events.logged), String(c.events.matched), String(c.events.lost), c.events.ok ? 'yes' : '<span class="bad">no</span>',
+  ]), 'Events logged by the instrumentation, boots added up');
+  const setups = table('setups', ['scenario', 'description', 'kernel', 'K (execs per sample)', 'N (measured)', 'warm-up', 'boots', 'runs'], v.setups.map((x) => [
+    esc(x.name), orUnknown(x.description), esc(x.kernel), esc(x.execs.join(', ')), String(x.n), String(x.warmup), String(x.boots), esc(x.runs.join(', ')),
+  ]), 'Scenarios');
+  return `<section id="numbers"><h2>Numbers</h2>\n${setups}\n${stats}\n${overheads}\n${events}\n</section>`;
+}
+
+function filesSection(v: ReportView): string {
+  const perRun = v.dataLinks.map((d) => `<li>${v.dataLinks.length > 1 ? `${esc(d.run)}: ` : ''}${d.links.map((l) => `<a href="${esc(l.href)}">${esc(l.name)}</a>`).join(' · ')}</li>`);
+  return `<section id="files"><h2>Data</h2>
+<ul>${perRun.join('\n')}
+<li><a href="${esc(v.summaryHref)}">summary.json</a> (these statistics; also inline in this page as <code>#summary-json</code>)</li></ul>
+</section>`;
+}
+
+/** JSON inside a <script> element: "<" escaped so no "</script>" or "<!--" can end or alter it. */
+function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}code{font-size:.92em}
+.scroll{overflow-x:auto}table{border-collapse:collapse;margin:.8em 0;font-size:.88em}caption{text-align:left;color:#555;padding:.3em 0}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left}td{white-space:nowrap}th{background:#f4f4f4;vertical-align:bottom}
+.n{text-align:right}#verdict td:first-child,#talk-table td:first-child{font-weight:bold}.ci{color:#666;font-size:.9em}.ok{color:#060}.bad{color:#b00;font-weight:bold}
+.verdict.slower{color:#b00;font-weight:bold}.verdict.faster{color:#060;font-weight:bold}.verdict.none,.verdict.base{color:#555}
+.differs{font-weight:normal;color:#b00;font-size:.85em}.unknown{color:#999}.note{color:#555;font-size:.9em}
+.mode{background:#f6f8fa;border-left:4px solid #4c78a8;padding:.5em .8em}
+figure{margin:1.5em 0}figcaption{margin-bottom:.4em}.files{font-size:.85em}.svg svg{max-width:100%;height:auto}`;
 
 /** The whole report: one HTML file, plots inline as SVG, nothing fetched. */
 export function reportHtml(v: ReportView): string {
-  const plots = v.plots.map((p) => `<figure id="${esc(p.id)}"><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join('\n');
+  const title = `krsi-bench report: ${v.runs.map((r) => r.label).join(' + ')}`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>krsi-bench report${v.meta ? ` ${esc(v.meta.runId)}` : ''}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title>
 <style>${STYLE}</style></head>
 <body>
 ${header(v)}
 ${verdictTable(v)}
-<section><h2>Distributions</h2>${plots}</section>
-${talkComparison(v)}
+${notesSection(v.summary)}
+${plotsSection(v)}
+${talkSection(v)}
+${numbersSection(v)}
+${filesSection(v)}
+<script type="application/json" id="summary-json">${inlineJson(v.summary)}</script>
 </body></html>
 `;
 }

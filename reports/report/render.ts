@@ -10,3 +10,14 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/**
+ * Prefixes every id of an SVG document (and the references to them) with `scope`,
+ * so that several SVGs inlined in one HTML page cannot point at each other's clip paths.
+ */
+export function scopeSvgIds(svg: string, scope: string): string {
+  return svg
+    .replace(/\bid="([^"]+)"/g, (_, id: string) => `id="${scope}-${id}"`)
+    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${scope}-${id})`)
+    .replace(/\bhref="#([^"]+)"/g, (_, id: string) => `href="#${scope}-${id}"`);
+}

@@ -1,0 +1,159 @@
+/**
+ * The report in memory: summary, plots (SVG and PNG), the page, and the data files
+ * it links to. Nothing is written here, so a failure leaves no trace (write.ts
+ * writes the result).
+ */
+
+import type { Summary } from '../summary.ts';
+import type { TalkReference } from './compare.ts';
+import { compareWithTalk } from './compare.ts';
+import { reportHtml, type DataLink, type PlotView, type ScenarioSetup } from './html.ts';
+import { boxRows, collectSamples, densities, ecdfPoints, forestRows, runOrderRows, stripPoints, type ScenarioSamples } from './plot-data.ts';
+import { svgToPng } from './png.ts';
+import { renderSvg, scopeSvgIds } from './render.ts';
+import type { ReportInput } from './runs.ts';
+import { boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
+import type { TopLevelSpec } from 'vega-lite';
+
+/** A file of the report, relative to the output directory: content, or a copy of an input file. */
+export type OutputFile = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };
+
+/** Where the page's data links point and which input files to copy beside it. */
+export interface DataFiles {
+  links: { run: string; links: DataLink[] }[];
+  copies: { path: string; copyFrom: string }[];
+}
+
+/** What buildReport needs besides the runs. */
+export interface BuildInput {
+  inputs: ReportInput[];
+  summary: Summary;
+  reference: TalkReference;
+  dataFiles: DataFiles;
+  /** Called as each stage starts, for timing. */
+  onPhase?: (phase: string) => void;
+}
+
+/** The report, ready to be written. */
+export interface BuiltReport {
+  files: OutputFile[];
+}
+
+interface PlotSource {
+  id: string;
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+function unitLabel(mode: string): string {
+  if (mode === 'icount') return 'µs per exec (instruction-time)';
+  if (mode === 'kvm') return 'µs per exec (wall-clock)';
+  return 'µs per exec';
+}
+
+/** The specs of every plot the data allows (no forest plot without a comparison). */
+export function plotSources(summary: Summary, samples: ScenarioSamples[]): PlotSource[] {
+  const order = summary.scenarios.map((s) => s.name);
+  const unit = unitLabel(summary.mode);
+  const dens = densities(samples);
+  const bandwidths = order.map((n) => `${n} ${formatBandwidth(dens.bandwidthUs.get(n) ?? 0)}`).join(', ');
+  const maxN = Math.max(...samples.map((s) => s.sorted.length));
+  const plots: PlotSource[] = [
+    {
+      id: 'distribution',
+      title: 'The talk\'s figure: distribution of the samples per scenario',
+      caption: `Gaussian kernel density of each scenario's measured samples, all on one axis (bandwidth by Silverman's rule per scenario: ${bandwidths}). The strip below marks ${maxN > 150 ? 'the samples (150 evenly spaced quantiles where a scenario has more)' : 'every sample'}. Warm-up samples are left out.`,
+      spec: distributionSpec(dens.points, stripPoints(samples), order, unit),
+    },
+    {
+      id: 'ecdf',
+      title: 'Empirical cumulative distribution per scenario',
+      caption: `The fraction of each scenario's measured samples at or below x${maxN > 300 ? ' (drawn through 300 evenly spaced quantiles where a scenario has more samples)' : ''}.`,
+      spec: ecdfSpec(ecdfPoints(samples), order, unit),
+    },
+    {
+      id: 'box',
+      title: 'Box plots',
+      caption: 'Median (black tick), quartiles (box), whiskers to the furthest samples within 1.5 IQR of the box, samples beyond them as points (at most 60 per scenario). Each row has its own x scale, so the spread within a scenario shows even when it is far smaller than the gaps between scenarios.',
+      spec: boxSpec(boxRows(summary, samples), order, unit),
+    },
+    {
+      id: 'run-order',
+      title: 'Samples in the order they were taken',
+      caption: 'Each boot\'s samples by their position in the boot, warm-up samples (triangles) first; one row per scenario with its own y scale, so drift and warm-up effects show. A boot with more than 300 measured samples is drawn as the medians of 150 bins of consecutive samples within their min-max band.',
+      spec: runOrderSpec(runOrderRows(samples), order, unit),
+    },
+  ];
+  const forest = forestRows(summary);
+  if (forest.length) {
+    plots.push({
+      id: 'forest',
+      title: `Overhead against ${summary.baseline}`,
+      caption: `Each scenario's overhead (ratio of medians minus one) with its 95 % bootstrap interval; the dashed rule is no difference.`,
+      spec: forestSpec(forest, order, summary.baseline),
+    });
+  }
+  return plots;
+}
+
+function formatBandwidth(us: number): string {
+  return us >= 0.1 ? `${us.toFixed(2)} µs` : `${(us * 1000).toFixed(1)} ns`;
+}
+
+function setups(inputs: ReportInput[], summary: Summary): ScenarioSetup[] {
+  return summary.scenarios.map((c) => {
+    const holding = inputs.filter((x) => x.facts.has(c.name));
+    const execs = new Set(holding.flatMap((x) => [...x.facts.get(c.name)!.execs]));
+    return {
+      name: c.name,
+      description: inputs.map((x) => x.info.scenarios.find((s) => s.name === c.name)?.description ?? null).find((d) => d !== null) ?? null,
+      kernel: c.kernel,
+      execs: [...execs].sort((a, b) => a - b),
+      n: c.n,
+      warmup: c.warmup_n,
+      boots: c.boots,
+      runs: holding.map((x) => x.info.label),
+    };
+  });
+}
+
+/** Renders the plots and the page; returns every file of the report. */
+export async function buildReport({ inputs, summary, reference, dataFiles, onPhase }: BuildInput): Promise<BuiltReport> {
+  onPhase?.('plot data');
+  const order = summary.scenarios.map((s) => s.name);
+  const samples = collectSamples(inputs.map((x) => x.run), order, inputs.map((x) => x.info.label));
+  const sources = plotSources(summary, samples);
+  onPhase?.('render svg+png');
+  const plots: PlotView[] = [];
+  const svgs: string[] = [];
+  const pngJobs: Promise<Buffer>[] = [];
+  for (const p of sources) {
+    const svg = scopeSvgIds(await renderSvg(p.spec), p.id);
+    svgs.push(svg);
+    const png = svgToPng(svg);
+    png.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+    pngJobs.push(png);
+    plots.push({ id: p.id, title: p.title, caption: p.caption, svg });
+  }
+  const pngs = await Promise.all(pngJobs);
+  onPhase?.('html');
+  const html = reportHtml({
+    summary,
+    runs: inputs.map((x) => x.info),
+    setups: setups(inputs, summary),
+    reference,
+    talk: compareWithTalk(summary, reference),
+    plots,
+    dataLinks: dataFiles.links,
+    summaryHref: 'summary.json',
+  });
+  return {
+    files: [
+      { path: 'summary.json', content: `${JSON.stringify(summary, null, 2)}\n` },
+      ...plots.flatMap((p, i): OutputFile[] => [{ path: `${p.id}.svg`, content: svgs[i]! }, { path: `${p.id}.png`, content: pngs[i]! }]),
+      ...dataFiles.copies,
+      { path: 'report.html', content: html },
+    ],
+  };
+}

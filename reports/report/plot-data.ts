@@ -1,0 +1,370 @@
+/**
+ * Aggregation for the plots: a run can hold a million samples, and an SVG with a
+ * mark per sample would be unusable, so every plot gets a few hundred rows per
+ * scenario computed here (densities, quantiles, box statistics, per-bin ranges).
+ * Times come in as ns and leave as µs, the unit of every axis.
+ */
+
+import type { LoadedRun } from '../load.ts';
+import type { ScenarioSummary, Summary } from '../summary.ts';
+
+/** The samples of one guest boot in the order they were taken, warm-up first. */
+export interface BootSeries {
+  /** Which run and boot, e.g. "boot 0" or "run-a / boot 0" when runs are merged. */
+  label: string;
+  ns: Float64Array;
+  /** 1 where the sample is a warm-up sample. */
+  warmup: Uint8Array;
+}
+
+/** All samples of one scenario, arranged for plotting. */
+export interface ScenarioSamples {
+  name: string;
+  /** Measured samples (warm-up excluded), ns, ascending. */
+  sorted: Float64Array;
+  boots: BootSeries[];
+}
+
+/** Groups the samples of `runs` by scenario, in `order`; scenarios not in `order` are left out. */
+export function collectSamples(runs: LoadedRun[], order: string[], runLabels: string[]): ScenarioSamples[] {
+  // Two passes over the rows, counting then filling typed arrays: with a million samples,
+  // growing JS arrays (or an object per sample) costs more than everything else here.
+  type Group = { label: string; count: number; filled: number; ns: Float64Array; sample: Float64Array; warmup: Uint8Array };
+  const byScenario = new Map<string, Map<string, Group>>(order.map((name) => [name, new Map()]));
+  const pass = (fill: boolean) => {
+    runs.forEach((run, r) => {
+      const prefix = runs.length > 1 ? `${runLabels[r] ?? `run ${r}`} / ` : '';
+      // rows come grouped by scenario and boot, so the lookup is redone only when the group changes
+      let lastScenario: string | null = null;
+      let lastBoot = NaN;
+      let g: Group | null = null;
+      for (const s of run.samples) {
+        if (s.scenario !== lastScenario || s.boot !== lastBoot) {
+          lastScenario = s.scenario;
+          lastBoot = s.boot;
+          const groups = byScenario.get(s.scenario);
+          const label = `${prefix}boot ${s.boot}`;
+          g = groups?.get(label) ?? null;
+          if (groups && !g) {
+            groups.set(label, (g = { label, count: 0, filled: 0, ns: new Float64Array(0), sample: new Float64Array(0), warmup: new Uint8Array(0) }));
+          }
+        }
+        if (!g) continue;
+        if (!fill) {
+          g.count++;
+          continue;
+        }
+        const i = g.filled++;
+        g.ns[i] = s.nsPerExec;
+        g.sample[i] = s.sample;
+        g.warmup[i] = s.warmup ? 1 : 0;
+      }
+    });
+  };
+  pass(false);
+  for (const groups of byScenario.values()) {
+    for (const g of groups.values()) {
+      g.ns = new Float64Array(g.count);
+      g.sample = new Float64Array(g.count);
+      g.warmup = new Uint8Array(g.count);
+    }
+  }
+  pass(true);
+  return order.map((name) => {
+    const boots = [...byScenario.get(name)!.values()].map(inTakingOrder);
+    let measured = 0;
+    for (const b of boots) for (let i = 0; i < b.warmup.length; i++) measured += 1 - b.warmup[i]!;
+    const sorted = new Float64Array(measured);
+    let k = 0;
+    for (const b of boots) for (let i = 0; i < b.ns.length; i++) if (!b.warmup[i]) sorted[k++] = b.ns[i]!;
+    sorted.sort();
+    return { name, sorted, boots };
+  });
+}
+
+/** Warm-up samples are taken first; the sample column restarts at 0 for the measured ones. */
+function inTakingOrder(g: { label: string; ns: Float64Array; sample: Float64Array; warmup: Uint8Array }): BootSeries {
+  const n = g.ns.length;
+  const before = (i: number, j: number) => g.warmup[j]! - g.warmup[i]! || g.sample[i]! - g.sample[j]!;
+  let ordered = true;
+  for (let i = 1; i < n && ordered; i++) ordered = before(i - 1, i) <= 0;
+  if (ordered) return { label: g.label, ns: g.ns, warmup: g.warmup };
+  const idx = Array.from({ length: n }, (_, i) => i).sort(before);
+  return { label: g.label, ns: Float64Array.from(idx, (i) => g.ns[i]!), warmup: Uint8Array.from(idx, (i) => g.warmup[i]!) };
+}
+
+const NS_PER_US = 1000;
+
+/** Type-7 quantile (linear interpolation between order statistics) of ascending data. */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new Error('quantileSorted: no data');
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/** Silverman's rule of thumb, 0.9 min(sd, IQR/1.34) n^(-1/5); 0 when the data has no spread. */
+export function silvermanBandwidth(sorted: Float64Array): number {
+  const n = sorted.length;
+  if (n < 2) return 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += sorted[i]!;
+  mean /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (sorted[i]! - mean) ** 2;
+  const sd = Math.sqrt(ss / (n - 1));
+  const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
+  const spread = iqr > 0 ? Math.min(sd, iqr / 1.34) : sd;
+  return 0.9 * spread * n ** -0.2;
+}
+
+/** One point of a scenario's density curve. */
+export interface DensityPoint {
+  scenario: string;
+  us: number;
+  /** Probability density per µs. */
+  density: number;
+}
+
+/** Density curves with the bandwidth each scenario got, µs. */
+export interface Densities {
+  points: DensityPoint[];
+  /** By scenario name (a Map: names come from data and may be anything, "__proto__" included). */
+  bandwidthUs: Map<string, number>;
+}
+
+/**
+ * Gaussian kernel density per scenario on its own grid of `gridPoints` points.
+ * Silverman's bandwidth per scenario; a scenario without spread (all samples equal,
+ * or one sample) borrows the median relative bandwidth of the others, or 0.01 % of
+ * its median, so it still draws a narrow peak instead of nothing. Large samples are
+ * first binned (2 048 bins), which changes the curve far less than the bandwidth does.
+ */
+export function densities(scenarios: ScenarioSamples[], gridPoints = 160): Densities {
+  const relative = scenarios
+    .map((s) => silvermanBandwidth(s.sorted) / quantileSorted(s.sorted, 0.5))
+    .filter((r) => r > 0)
+    .sort((a, b) => a - b);
+  const fallbackRel = relative.length ? quantileSorted(relative, 0.5) : 1e-4;
+  const points: DensityPoint[] = [];
+  const bandwidthUs = new Map<string, number>();
+  for (const s of scenarios) {
+    const n = s.sorted.length;
+    const own = silvermanBandwidth(s.sorted);
+    const h = own > 0 ? own : fallbackRel * quantileSorted(s.sorted, 0.5);
+    bandwidthUs.set(s.name, h / NS_PER_US);
+    // the body of the distribution; a handful of extreme outliers would otherwise stretch the grid
+    const lo = (n >= 1000 ? quantileSorted(s.sorted, 0.001) : s.sorted[0]!) - 3 * h;
+    const hi = (n >= 1000 ? quantileSorted(s.sorted, 0.999) : s.sorted[n - 1]!) + 3 * h;
+    const { centers, counts } = binned(s.sorted, lo - 4 * h, hi + 4 * h, 2048);
+    const step = (hi - lo) / (gridPoints - 1);
+    const norm = 1 / (n * h * Math.sqrt(2 * Math.PI));
+    for (let g = 0; g < gridPoints; g++) {
+      const x = lo + g * step;
+      let sum = 0;
+      for (let b = 0; b < centers.length; b++) {
+        const z = (x - centers[b]!) / h;
+        if (z > -8 && z < 8) sum += counts[b]! * Math.exp(-0.5 * z * z);
+      }
+      points.push({ scenario: s.name, us: x / NS_PER_US, density: sum * norm * NS_PER_US });
+    }
+  }
+  return { points, bandwidthUs };
+}
+
+/** Values of ascending data within [lo, hi] as (center, count) pairs: the values themselves when few. */
+function binned(sorted: Float64Array, lo: number, hi: number, bins: number): { centers: Float64Array; counts: Float64Array } {
+  if (sorted.length <= bins || !(hi > lo)) return { centers: sorted, counts: new Float64Array(sorted.length).fill(1) };
+  const width = (hi - lo) / bins;
+  const counts = new Float64Array(bins);
+  for (let i = 0; i < sorted.length; i++) {
+    const v = sorted[i]!;
+    if (v < lo || v > hi) continue;
+    counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
+  }
+  const centers = Float64Array.from({ length: bins }, (_, b) => lo + (b + 0.5) * width);
+  return { centers, counts };
+}
+
+/** A value to draw as a tick in a strip plot. */
+export interface StripPoint {
+  scenario: string;
+  us: number;
+}
+
+/** Every sample when there are at most `max`, else `max` evenly spaced quantiles. */
+export function stripPoints(scenarios: ScenarioSamples[], max = 150): StripPoint[] {
+  return scenarios.flatMap((s) => {
+    const n = s.sorted.length;
+    if (n <= max) return Array.from(s.sorted, (v) => ({ scenario: s.name, us: v / NS_PER_US }));
+    return Array.from({ length: max }, (_, i) => ({ scenario: s.name, us: quantileSorted(s.sorted, (i + 0.5) / max) / NS_PER_US }));
+  });
+}
+
+/** One step of an empirical CDF. */
+export interface EcdfPoint {
+  scenario: string;
+  us: number;
+  /** Fraction of the samples <= us. */
+  fraction: number;
+}
+
+/** The ECDF as steps: exact for up to `max` samples, else at `max` + 1 evenly spaced quantiles. */
+export function ecdfPoints(scenarios: ScenarioSamples[], max = 300): EcdfPoint[] {
+  return scenarios.flatMap((s) => {
+    const n = s.sorted.length;
+    const rows: EcdfPoint[] = [{ scenario: s.name, us: s.sorted[0]! / NS_PER_US, fraction: 0 }];
+    if (n <= max) {
+      for (let i = 0; i < n; i++) rows.push({ scenario: s.name, us: s.sorted[i]! / NS_PER_US, fraction: (i + 1) / n });
+    } else {
+      for (let j = 1; j <= max; j++) rows.push({ scenario: s.name, us: quantileSorted(s.sorted, j / max) / NS_PER_US, fraction: j / max });
+    }
+    return rows;
+  });
+}
+
+/** A row of the box plot's data: the box itself or one outlier. */
+export type BoxRow =
+  | { kind: 'box'; scenario: string; lo: number; q1: number; median: number; q3: number; hi: number }
+  | { kind: 'outlier'; scenario: string; us: number };
+
+/**
+ * Tukey box plots: quartiles as in the summary (type 7), whiskers to the most extreme
+ * samples within 1.5 IQR of the box, and the samples beyond them (at most
+ * `maxOutliers` per scenario, evenly spaced over the sorted outliers, extremes kept).
+ */
+export function boxRows(summary: Summary, scenarios: ScenarioSamples[], maxOutliers = 60): BoxRow[] {
+  return scenarios.flatMap((s): BoxRow[] => {
+    const stats = summary.scenarios.find((c) => c.name === s.name);
+    if (!stats) return [];
+    const iqr = stats.p75_ns - stats.p25_ns;
+    const first = lowerBound(s.sorted, stats.p25_ns - 1.5 * iqr);
+    const last = upperBound(s.sorted, stats.p75_ns + 1.5 * iqr) - 1;
+    const box: BoxRow = {
+      kind: 'box',
+      scenario: s.name,
+      lo: s.sorted[first]! / NS_PER_US,
+      q1: stats.p25_ns / NS_PER_US,
+      median: stats.median_ns / NS_PER_US,
+      q3: stats.p75_ns / NS_PER_US,
+      hi: s.sorted[last]! / NS_PER_US,
+    };
+    const outliers: number[] = [];
+    for (let i = 0; i < first; i++) outliers.push(s.sorted[i]!);
+    for (let i = last + 1; i < s.sorted.length; i++) outliers.push(s.sorted[i]!);
+    return [box, ...thin(outliers, maxOutliers).map((v): BoxRow => ({ kind: 'outlier', scenario: s.name, us: v / NS_PER_US }))];
+  });
+}
+
+/** First index with sorted[i] >= v. */
+function lowerBound(sorted: Float64Array, v: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index with sorted[i] > v. */
+function upperBound(sorted: Float64Array, v: number): number {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** At most `max` values of `values`, evenly spaced, first and last kept. */
+function thin(values: number[], max: number): number[] {
+  if (values.length <= max) return values;
+  return Array.from({ length: max }, (_, i) => values[Math.round((i * (values.length - 1)) / (max - 1))]!);
+}
+
+/** A point, or a bin of consecutive samples, of one boot in run order. */
+export interface RunOrderRow {
+  scenario: string;
+  boot: string;
+  /** Position of the sample within its boot, warm-up samples first, from 0; a bin's middle. */
+  index: number;
+  phase: 'warm-up' | 'measured';
+  /** The sample, or a bin's median, µs. */
+  us: number;
+  /** A bin's smallest and largest sample; equal to us for a single sample. */
+  min: number;
+  max: number;
+  binned: boolean;
+}
+
+/**
+ * The samples of each boot in the order they were taken. Warm-up samples are always
+ * single points; a boot with more than `maxPoints` measured samples is cut into
+ * `bins` bins of consecutive samples, each drawn as its median and its min-max range.
+ */
+export function runOrderRows(scenarios: ScenarioSamples[], maxPoints = 300, bins = 150): RunOrderRow[] {
+  const rows: RunOrderRow[] = [];
+  for (const s of scenarios) {
+    for (const b of s.boots) {
+      // in taking order, so the warm-up samples are the first ones
+      let w = 0;
+      while (w < b.ns.length && b.warmup[w]) w++;
+      for (let i = 0; i < w; i++) rows.push(single(s.name, b.label, i, 'warm-up', b.ns[i]!));
+      const measured = b.ns.length - w;
+      if (measured <= maxPoints) {
+        for (let i = w; i < b.ns.length; i++) rows.push(single(s.name, b.label, i, b.warmup[i] ? 'warm-up' : 'measured', b.ns[i]!));
+        continue;
+      }
+      const size = Math.ceil(measured / bins);
+      for (let start = w; start < b.ns.length; start += size) {
+        const end = Math.min(b.ns.length, start + size);
+        const values = b.ns.slice(start, end).sort();
+        rows.push({
+          scenario: s.name,
+          boot: b.label,
+          index: (start + end - 1) / 2,
+          phase: 'measured',
+          us: quantileSorted(values, 0.5) / NS_PER_US,
+          min: values[0]! / NS_PER_US,
+          max: values[values.length - 1]! / NS_PER_US,
+          binned: true,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function single(scenario: string, boot: string, index: number, phase: RunOrderRow['phase'], ns: number): RunOrderRow {
+  const us = ns / NS_PER_US;
+  return { scenario, boot, index, phase, us, min: us, max: us, binned: false };
+}
+
+/** One scenario's overhead against the baseline, for the forest plot. */
+export interface ForestRow {
+  scenario: string;
+  pct: number;
+  lo: number;
+  hi: number;
+  verdict: string;
+  /** "+5.44 %", printed beside the interval. */
+  label: string;
+}
+
+/** The non-baseline scenarios' overheads with their 95 % intervals. */
+export function forestRows(summary: Summary): ForestRow[] {
+  return summary.scenarios
+    .filter((s): s is ScenarioSummary & { overhead: NonNullable<ScenarioSummary['overhead']> } => s.overhead !== null)
+    .map((s) => ({
+      scenario: s.name,
+      pct: s.overhead.pct,
+      lo: s.overhead.ci95_pct[0],
+      hi: s.overhead.ci95_pct[1],
+      verdict: s.overhead.verdict,
+      label: `${s.overhead.pct >= 0 ? '+' : ''}${s.overhead.pct.toFixed(2)} %`,
+    }));
+}

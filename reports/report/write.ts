@@ -1,0 +1,37 @@
+/**
+ * Writes a report's files into its output directory: every file first to a
+ * temporary name beside its final one, then all renamed into place, so a failure
+ * while writing leaves the old files (or none) rather than half-written ones.
+ */
+
+import { existsSync, statSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { usageError } from '../../bench/errors.ts';
+import type { OutputFile } from './build.ts';
+
+/** Fails, before anything is written, when `out` exists and is not a directory. */
+export function checkOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw usageError(`--out ${out}: exists and is not a directory`);
+}
+
+/** Writes `files` under `out` (created if need be); returns their paths. */
+export async function writeReport(out: string, files: OutputFile[]): Promise<string[]> {
+  checkOutDir(out);
+  const tag = `.tmp-${process.pid}`;
+  const written: string[] = [];
+  try {
+    for (const f of files) {
+      const path = join(out, f.path);
+      await mkdir(dirname(path), { recursive: true });
+      written.push(path);
+      if ('copyFrom' in f) await copyFile(f.copyFrom, path + tag);
+      else await writeFile(path + tag, f.content);
+    }
+  } catch (err) {
+    await Promise.all(written.map((p) => rm(p + tag, { force: true })));
+    throw err;
+  }
+  for (const path of written) await rename(path + tag, path);
+  return written;
+}

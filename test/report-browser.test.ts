@@ -1,0 +1,147 @@
+// The report as a reader sees it: rendered from fixtures, opened from disk in headless
+// Chromium, with no console error, no request beyond file://, every plot drawn.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { reportRuns } from '../reports/pipeline.ts';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const PLOTS = ['distribution', 'ecdf', 'box', 'run-order', 'forest'];
+
+let browser: Browser;
+let tmp: string;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`this test opens the report in Debian's headless Chromium: ${CHROMIUM} is missing (apt-get install chromium)`);
+  tmp = mkdtempSync(join(tmpdir(), 'krsi-report-browser-'));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Visit {
+  page: Page;
+  consoleErrors: string[];
+  foreignRequests: string[];
+  dialogs: string[];
+}
+
+async function open(reportHtml: string): Promise<Visit> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const visit: Visit = { page, consoleErrors: [], foreignRequests: [], dialogs: [] };
+  page.on('console', (m) => { if (m.type() === 'error') visit.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => visit.consoleErrors.push(e.message));
+  page.on('request', (r) => { if (!r.url().startsWith('file://')) visit.foreignRequests.push(r.url()); });
+  page.on('dialog', (d) => { visit.dialogs.push(d.message()); void d.dismiss(); });
+  await page.goto(pathToFileURL(reportHtml).href, { waitUntil: 'load' });
+  return visit;
+}
+
+/** Per figure: whether it has an <svg>, and how many data marks with a non-empty box it draws. */
+async function drawnMarks(page: Page): Promise<Record<string, { svg: boolean; marks: number }>> {
+  return page.evaluate(() => {
+    const out: Record<string, { svg: boolean; marks: number }> = {};
+    for (const fig of document.querySelectorAll('figure.plot')) {
+      const svg = fig.querySelector('svg');
+      const marks = svg ? [...svg.querySelectorAll('g.role-mark > *')].filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0;
+      }).length : 0;
+      out[fig.id] = { svg: svg !== null && svg.getBoundingClientRect().width > 0, marks };
+    }
+    return out;
+  });
+}
+
+test('a report opens offline in Chromium, draws every plot and has one verdict row per scenario', async () => {
+  const out = join(tmp, 'seed');
+  const { summary } = await reportRuns([join(FIXTURES, 'seed-a')], { out });
+  const v = await open(join(out, 'report.html'));
+  try {
+    assert.deepEqual(v.consoleErrors, []);
+    assert.deepEqual(v.foreignRequests, []);
+    const figures = await drawnMarks(v.page);
+    assert.deepEqual(Object.keys(figures).sort(), PLOTS.map((p) => `fig-${p}`).sort());
+    for (const [id, f] of Object.entries(figures)) {
+      assert.ok(f.svg, `${id} has a visible <svg>`);
+      assert.ok(f.marks > 0, `${id} draws marks`);
+    }
+    const rows = await v.page.locator('#verdict tbody tr').allInnerTexts();
+    assert.equal(rows.length, summary.scenarios.length);
+    summary.scenarios.forEach((s, i) => assert.ok(rows[i]!.startsWith(s.name), `row ${i} is ${s.name}`));
+    const sentences = await v.page.locator('#talk .sentences li').allInnerTexts();
+    assert.ok(sentences.some((t) => t.startsWith('audit-execve:') && t.includes('in the talk')), sentences.join('\n'));
+    // every relative link points at a file that is there
+    const hrefs = await v.page.locator('a[href]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+    for (const href of hrefs.filter((h) => !h.startsWith('#') && !/^[a-z]+:/.test(h))) {
+      assert.ok(existsSync(join(out, decodeURIComponent(href))), `link ${href} resolves`);
+    }
+    await v.page.screenshot({ path: join(out, 'report.png'), fullPage: true });
+    assert.ok(existsSync(join(out, 'report.png')));
+  } finally {
+    await v.page.close();
+  }
+});
+
+test('the real two-scenario run and a merged report draw too', async () => {
+  const real = join(tmp, 'real');
+  await reportRuns([join(FIXTURES, 'real-small')], { out: real });
+  const merged = join(tmp, 'merged');
+  await reportRuns([join(FIXTURES, 'seed-a'), join(FIXTURES, 'seed-b')], { out: merged, merge: true });
+  for (const [out, scenarios] of [[real, 2], [merged, 5]] as const) {
+    const v = await open(join(out, 'report.html'));
+    try {
+      assert.deepEqual(v.consoleErrors, []);
+      assert.deepEqual(v.foreignRequests, []);
+      for (const [id, f] of Object.entries(await drawnMarks(v.page))) assert.ok(f.svg && f.marks > 0, `${out}: ${id} draws marks`);
+      assert.equal(await v.page.locator('#verdict tbody tr').count(), scenarios);
+      await v.page.screenshot({ path: join(out, 'report.png'), fullPage: true });
+    } finally {
+      await v.page.close();
+    }
+  }
+});
+
+test('hostile names from a foreign samples.csv show as text and run nothing', async () => {
+  const dir = join(tmp, 'hostile');
+  cpSync(join(FIXTURES, 'real-small'), dir, { recursive: true });
+  rmSync(join(dir, 'run.json'));
+  rmSync(join(dir, 'events.csv'));
+  const evil = ['<img src=x onerror=alert(1)>', '"><svg onload=alert(2)>'];
+  const csv = ['scenario,kernel,boot,sample,warmup,execs,ns_per_exec'];
+  evil.forEach((name, i) => {
+    for (let s = 0; s < 8; s++) csv.push(`"${name.replace(/"/g, '""')}","<script>alert(3)</script>",0,${s},0,20,${200000 * (1 + i * 0.05) + s * 37}`);
+  });
+  writeFileSync(join(dir, 'samples.csv'), `${csv.join('\n')}\n`);
+  await reportRuns([dir]);
+  const v = await open(join(dir, 'report.html'));
+  try {
+    await v.page.waitForTimeout(200);
+    assert.deepEqual(v.dialogs, []);
+    assert.deepEqual(v.consoleErrors, []);
+    assert.deepEqual(v.foreignRequests, []);
+    const injected = await v.page.evaluate(() => ({
+      imgs: document.querySelectorAll('img').length,
+      scripts: [...document.querySelectorAll('script')].map((s) => s.type),
+      svgsWithOnload: document.querySelectorAll('svg[onload]').length,
+    }));
+    assert.deepEqual(injected, { imgs: 0, scripts: ['application/json'], svgsWithOnload: 0 });
+    const names = await v.page.locator('#verdict tbody tr td:first-child').allInnerTexts();
+    assert.deepEqual(names, evil);
+    const legend = await v.page.locator('#fig-ecdf svg').textContent();
+    assert.ok(legend?.includes('<img src=x'), 'the SVG shows the name as text');
+    const summaryJson = JSON.parse((await v.page.locator('#summary-json').textContent())!) as { scenarios: { name: string }[] };
+    assert.deepEqual(summaryJson.scenarios.map((s) => s.name), evil);
+  } finally {
+    await v.page.close();
+  }
+});

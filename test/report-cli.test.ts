@@ -1,0 +1,160 @@
+// `npm run report` as a user runs it: scripts/report.ts in a child process.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Summary } from '../reports/summary.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'report');
+const PLOT_FILES = ['box', 'distribution', 'ecdf', 'forest', 'run-order'].flatMap((p) => [`${p}.png`, `${p}.svg`]);
+
+let tmp: string;
+before(() => { tmp = mkdtempSync(join(tmpdir(), 'krsi-report-cli-')); });
+after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+interface Outcome { code: number; stdout: string; stderr: string }
+
+function report(...args: string[]): Promise<Outcome> {
+  return new Promise((done) => {
+    execFile('npx', ['tsx', 'scripts/report.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Every file under `dir` with its size and mtime, to see that nothing was written. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((f) => {
+    const st = statSync(join(dir, f));
+    return `${f} ${st.size} ${st.mtimeMs}`;
+  });
+}
+
+let counter = 0;
+/** A copy of a fixture run, with `edit` applied to its files. */
+function runCopy(fixture: string, edit: (dir: string) => void = () => {}): string {
+  const dir = join(tmp, `run-${counter++}`);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+function editSamples(dir: string, f: (lines: string[]) => string[]): void {
+  const path = join(dir, 'samples.csv');
+  writeFileSync(path, `${f(readFileSync(path, 'utf8').trimEnd().split('\n')).join('\n')}\n`);
+}
+
+const BAD: { name: string; fixture?: string; edit?: (dir: string) => void; args?: (dir: string) => string[]; error: RegExp }[] = [
+  { name: 'malformed CSV', edit: (d) => editSamples(d, (l) => [...l, 'vanilla,"noaudit,0,3,0,20,208000']), error: /samples\.csv line 10: malformed CSV/ },
+  { name: 'truncated CSV', edit: (d) => editSamples(d, (l) => [...l.slice(0, -1), l.at(-1)!.slice(0, -10)]), error: /samples\.csv line 9: 6 fields, header has 7 \(truncated file\?\)/ },
+  { name: 'missing column', edit: (d) => editSamples(d, (l) => l.map((x) => x.split(',').slice(0, 6).join(','))), error: /samples\.csv line 1: missing column ns_per_exec/ },
+  { name: 'scenario of run.json without samples', edit: (d) => editSamples(d, (l) => l.filter((x) => !x.startsWith('krsi-ld-preload'))), error: /samples\.csv: no samples for scenario krsi-ld-preload listed in run\.json/ },
+  { name: 'scenario with only warm-up samples', edit: (d) => editSamples(d, (l) => l.map((x) => (x.startsWith('krsi') ? x.replace(/^(krsi-ld-preload,noaudit,0,\d),0,/, '$1,1,') : x))), error: /scenario krsi-ld-preload has no measured samples/ },
+  { name: 'NaN time', edit: (d) => editSamples(d, (l) => l.map((x, i) => (i === 3 ? x.replace(/[^,]+$/, 'NaN') : x))), error: /samples\.csv line 4: ns_per_exec "NaN" is not a number/ },
+  { name: 'negative time', edit: (d) => editSamples(d, (l) => l.map((x, i) => (i === 3 ? x.replace(/[^,]+$/, '-5') : x))), error: /samples\.csv line 4: ns_per_exec -5 is not positive/ },
+  { name: 'empty samples.csv', edit: (d) => writeFileSync(join(d, 'samples.csv'), ''), error: /samples\.csv: empty file/ },
+  { name: 'run.json that is not an object', edit: (d) => writeFileSync(join(d, 'run.json'), '[1, 2]'), error: /run\.json: not a run description/ },
+  { name: 'unknown baseline', args: (d) => [d, '--baseline', 'nope'], error: /baseline "nope" is not a scenario of .* \(it has: vanilla, krsi-ld-preload\)/ },
+  { name: 'unknown option', args: (d) => [d, '--colour'], error: /Unknown option '--colour'/ },
+  { name: 'two runs without --merge', args: (d) => [d, d], error: /give one run directory or samples\.csv, or --merge/ },
+  { name: '--merge with one run', args: (d) => ['--merge', d], error: /--merge .* at least two run directories/ },
+  { name: '--merge of a run with itself', args: (d) => ['--merge', d, d], error: /the same run as .*merging a run with itself would count its samples twice/ },
+  { name: 'no such run', args: (d) => [join(d, 'nope')], error: /nope: no such run directory or samples\.csv/ },
+];
+
+for (const c of BAD) {
+  test(`bad input exits 2 with one error line and writes nothing: ${c.name}`, async () => {
+    const dir = runCopy(c.fixture ?? 'real-small', c.edit);
+    const out = join(tmp, `out-${counter++}`);
+    const before = snapshot(dir);
+    const args = c.args ? c.args(dir) : [dir];
+    // into the run directory, and with --out (which must not even be created), at once
+    const [r, r2] = await Promise.all([report(...args), report(...args, '--out', out)]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: [^\n]+\n$/);
+    assert.match(r.stderr, c.error);
+    assert.deepEqual(snapshot(dir), before, 'the run directory is untouched');
+    assert.equal(r2.code, 2, r2.stderr);
+    assert.equal(existsSync(out), false);
+  });
+}
+
+test('runs of different modes are refused: exit 2, one line, nothing written', async () => {
+  const out = join(tmp, 'mixed');
+  const r = await report('--merge', join(FIXTURES, 'seed-a'), join(FIXTURES, 'kvm'), '--out', out);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'error: cannot merge runs of different modes: synthetic-seed-a is icount; synthetic-kvm is kvm (instruction-time and wall-clock times do not compare)\n');
+  assert.equal(existsSync(out), false);
+});
+
+test('--out naming an existing file is refused before anything is written', async () => {
+  const file = join(tmp, 'a-file');
+  writeFileSync(file, 'x');
+  const r = await report(join(FIXTURES, 'real-small'), '--out', file);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: --out .*a-file: exists and is not a directory\n$/);
+});
+
+test('one run: the report, summary and plots go into the run directory, and the table to stdout', async () => {
+  const dir = runCopy('real-small');
+  const r = await report(dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^icount mode/);
+  assert.match(r.stdout, /krsi-ld-preload\s+noaudit\s+3\s+219\.67/);
+  assert.ok(r.stdout.endsWith(`report: ${join(dir, 'report.html')}\n`));
+  assert.deepEqual(readdirSync(dir).sort(), [...PLOT_FILES, 'events.csv', 'report.html', 'run.json', 'samples.csv', 'summary.json'].sort());
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  assert.deepEqual(summary.scenarios.map((s) => s.name), ['vanilla', 'krsi-ld-preload']);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(!/<script[^>]*\ssrc=|<link[^>]*stylesheet|@import|https?:\/\/(?!vega\.github\.io\/schema|lwn\.net)/.test(html.replace(/<svg[\s\S]*?<\/svg>/g, '')), 'nothing fetched');
+  assert.ok(html.includes('href="samples.csv"') && html.includes('href="events.csv"') && html.includes('href="run.json"') && html.includes('href="summary.json"'));
+});
+
+test('a run whose own baseline was not run is compared with its first scenario, and a note says so', async () => {
+  const dir = runCopy('real-small', (d) => {
+    const meta = JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')) as { matrix: { baseline: string } };
+    meta.matrix.baseline = 'audit-execve';
+    writeFileSync(join(d, 'run.json'), JSON.stringify(meta));
+  });
+  const r = await report(dir);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
+  assert.equal(summary.baseline, 'vanilla');
+  assert.ok(summary.notes.some((n) => n.startsWith("The run's baseline audit-execve has no samples here")), summary.notes.join('\n'));
+});
+
+test('a samples.csv alone, reported elsewhere: the data is copied beside the report', async () => {
+  const dir = runCopy('real-small', (d) => { rmSync(join(d, 'run.json')); rmSync(join(d, 'events.csv')); });
+  const out = join(tmp, 'elsewhere');
+  const r = await report(join(dir, 'samples.csv'), '--out', out, '--baseline', 'krsi-ld-preload');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(out).sort(), [...PLOT_FILES, 'report.html', 'samples.csv', 'summary.json'].sort());
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+  assert.equal(summary.baseline, 'krsi-ld-preload');
+  assert.equal(summary.mode, 'unknown');
+  assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes('no run.json'));
+});
+
+test('--merge pools shared scenarios, says so in the notes, and defaults to merged-<time> beside the first run', async () => {
+  const a = runCopy('seed-a');
+  const b = runCopy('seed-b');
+  const r = await report('--merge', a, b);
+  assert.equal(r.code, 0, r.stderr);
+  const merged = readdirSync(tmp).filter((d) => d.startsWith('merged-'));
+  assert.equal(merged.length, 1);
+  assert.match(merged[0]!, /^merged-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
+  const out = join(tmp, merged[0]!);
+  assert.ok(r.stdout.endsWith(`report: ${join(out, 'report.html')}\n`));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Summary;
+  assert.deepEqual(summary.runs, ['synthetic-seed-a', 'synthetic-seed-b']);
+  assert.equal(summary.scenarios[0]!.n, 90);
+  assert.ok(summary.notes.includes('Samples pooled from 2 runs (synthetic-seed-a, synthetic-seed-b) for vanilla, audit-compiled, audit-no-rules, audit-execve, krsi-ld-preload.'), summary.notes.join('\n'));
+  for (const run of ['synthetic-seed-a', 'synthetic-seed-b']) {
+    for (const f of ['samples.csv', 'events.csv', 'run.json']) assert.ok(existsSync(join(out, 'runs', run, f)), `${run}/${f}`);
+  }
+});
