@@ -94,12 +94,8 @@ async function cachedKernel(outDir: string): Promise<BuiltKernel | null> {
   return { ...cached, ...artifactPaths(outDir) };
 }
 
-async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
-  const byInputs = await inputsKey(variant, src);
-  if (existsSync(byInputs)) {
-    const known = await cachedKernel(cachePath('kernels', (await readFile(byInputs, 'utf8')).trim()));
-    if (known) return known;
-  }
+/** tinyconfig, then the fragments, then olddefconfig, then a check that every requested option is there. */
+async function configure(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string) {
   await mkdir(buildDir, { recursive: true });
   const make = (args: string[], what: string, onLine?: (l: string) => void) =>
     runLogged('make', ['-C', tree, `O=${buildDir}`, ...args], { what, log, onLine, env: REPRODUCIBLE_BUILD });
@@ -120,6 +116,24 @@ async function buildLocked(variant: KernelVariant, src: KernelSource, tree: stri
   }
 
   const configHash = sha256(src.id, BUILD_RECIPE, configIdentity(configText)).slice(0, 16);
+  return { configHash, make };
+}
+
+/** The config hash a variant's kernel gets (its cache key), without building it. */
+export async function kernelConfigHash(variant: KernelVariant, src: KernelSource, logDir: string): Promise<string> {
+  const log = join(logDir, `kernel-${variant.name}.log`);
+  const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, log));
+  const buildDir = cachePath('build', src.id, variant.name);
+  return withLock(`${buildDir}.lock`, `kernel ${variant.name}`, async () => (await configure(variant, src, tree, buildDir, log)).configHash);
+}
+
+async function buildLocked(variant: KernelVariant, src: KernelSource, tree: string, buildDir: string, log: string, opts: BuildOptions): Promise<BuiltKernel> {
+  const byInputs = await inputsKey(variant, src);
+  if (existsSync(byInputs)) {
+    const known = await cachedKernel(cachePath('kernels', (await readFile(byInputs, 'utf8')).trim()));
+    if (known) return known;
+  }
+  const { configHash, make } = await configure(variant, src, tree, buildDir, log);
   const outDir = cachePath('kernels', `${variant.name}-${configHash}`);
   await mkdir(dirname(byInputs), { recursive: true });
   const cached = await cachedKernel(outDir);

@@ -6,7 +6,7 @@ import { cachePath } from '../bench/cache.ts';
 import { errorLine, usageError } from '../bench/errors.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
-import { buildKernel } from '../kernels/build.ts';
+import { buildKernel, kernelConfigHash } from '../kernels/build.ts';
 import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
 
 const HELP = `usage: npm run build:kernels -- [options]
@@ -17,6 +17,8 @@ Builds every kernel variant the matrix uses, out of tree, into the cache
   --matrix NAME|FILE   default seed (kernels noaudit and audit)
   --kernel-src PATH    kernel source tree or tarball (default ${DEFAULT_KERNEL_SOURCE})
   --jobs J             make -j (default: number of cores)
+  --hashes             print each variant's config hash (its cache key) and
+                       build nothing: for CI cache keys
   -h, --help           this text
 `;
 
@@ -25,7 +27,7 @@ try {
   try {
     ({ values } = parseArgs({
       args: process.argv.slice(2),
-      options: { matrix: { type: 'string' }, 'kernel-src': { type: 'string' }, jobs: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { matrix: { type: 'string' }, 'kernel-src': { type: 'string' }, jobs: { type: 'string' }, hashes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
     throw usageError(`${(err as Error).message} (see --help)`);
@@ -42,6 +44,10 @@ try {
   const src = await resolveKernelSource(kernelSrc);
   const logDir = cachePath('logs');
   for (const v of [...new Set(matrix.scenarios.map((s) => s.kernel))]) {
+    if (values.hashes) {
+      process.stdout.write(`${v}\t${await kernelConfigHash(matrix.kernels[v]!, src, logDir)}\n`);
+      continue;
+    }
     const k = await buildKernel(matrix.kernels[v]!, src, { jobs, logDir });
     process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
   }

@@ -6,8 +6,7 @@ import { loadMatrix } from '../bench/matrix.ts';
 
 test('parseBenchArgs fills in the defaults', () => {
   const o = parseBenchArgs([]);
-  assert.notEqual(o, 'help');
-  if (o === 'help') return;
+  if (o === 'help') return assert.fail('help');
   assert.equal(o.matrix, 'seed');
   assert.equal(o.mode, 'icount');
   assert.equal(o.scenarios, null);
@@ -19,8 +18,7 @@ test('parseBenchArgs fills in the defaults', () => {
 
 test('parseBenchArgs reads every option and rejects bad values with a usage error', () => {
   const o = parseBenchArgs(['--scenarios', 'vanilla, audit-execve', '--mode', 'kvm', '--samples', '7', '--execs', '50', '--warmup', '0', '--jobs', '3', '--seed', '0']);
-  assert.ok(o !== 'help');
-  if (o === 'help') return;
+  if (o === 'help') return assert.fail('help');
   assert.deepEqual([o.scenarios, o.mode, o.samples, o.execs, o.warmup, o.jobs, o.seed], [['vanilla', 'audit-execve'], 'kvm', 7, 50, 0, 3, 0]);
   assert.equal(parseBenchArgs(['--help']), 'help');
   assert.throws(() => parseBenchArgs(['--nope']), (e: Error & { exitCode?: number }) => /Unknown option '--nope'/.test(e.message) && e.exitCode === 2);

@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { usageError } from '../bench/errors.ts';
+import type { RunMeta } from '../bench/store.ts';
+import { esc } from './report/escape.ts';
+import { renderSvg } from './report/render.ts';
+import type { Summary } from './summary.ts';
+
+/** One published run, as the site's history keeps it (runs.json). */
+export interface PublishedRun {
+  run_id: string;
+  date: string;
+  commit: string;
+  mode: string;
+  baseline: string;
+  scenarios: { name: string; median_ns: number; overhead_pct: number | null }[];
+}
+
+const HISTORY = 'runs.json';
+
+async function readHistory(site: string): Promise<PublishedRun[]> {
+  const path = join(site, HISTORY);
+  if (!existsSync(path)) return [];
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as PublishedRun[];
+  } catch (err) {
+    throw usageError(`${path}: not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The trend of each scenario's median, one point per published run, in run order. */
+export function trendSpec(history: PublishedRun[], field: 'median_us' | 'overhead_pct'): TopLevelSpec {
+  const values = history.flatMap((r, i) =>
+    r.scenarios
+      .filter((s) => field === 'median_us' || s.overhead_pct !== null)
+      .map((s) => ({ run: i + 1, label: `#${i + 1} ${r.date.slice(0, 10)} ${r.commit.slice(0, 7)}`, scenario: s.name, median_us: s.median_ns / 1000, overhead_pct: s.overhead_pct })),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 640,
+    height: 240,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'label', type: 'ordinal', sort: { field: 'run' }, title: 'run (date, commit)', axis: { labelAngle: -40 } },
+      y: { field, type: 'quantitative', title: field === 'median_us' ? 'median µs per exec' : 'overhead % vs baseline', scale: { zero: false } },
+      color: { field: 'scenario', type: 'nominal', scale: { scheme: 'tableau10' } },
+    },
+  };
+}
+
+function indexHtml(history: PublishedRun[], plots: { title: string; svg: string }[]): string {
+  const rows = [...history]
+    .reverse()
+    .map((r) => `<tr><td><a href="runs/${esc(encodeURIComponent(r.run_id))}/report.html">${esc(r.run_id)}</a></td><td>${esc(r.date)}</td><td>${esc(r.commit)}</td><td>${esc(r.mode)}</td><td>${r.scenarios.map((s) => `${esc(s.name)} ${(s.median_ns / 1000).toFixed(1)} µs${s.overhead_pct === null ? '' : ` (${s.overhead_pct >= 0 ? '+' : ''}${s.overhead_pct.toFixed(1)} %)`}`).join('<br>')}</td></tr>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>krsi-bench: runs over time</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;vertical-align:top}</style></head>
+<body><h1>Exec cost of security instrumentation, run by run</h1>
+${plots.map((p) => `<figure><figcaption>${esc(p.title)}</figcaption>${p.svg}</figure>`).join('\n')}
+<table><thead><tr><th>run</th><th>date</th><th>commit</th><th>mode</th><th>median per scenario (overhead)</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>
+`;
+}
+
+/**
+ * Adds a run (its report and data files) to a static site folder and renders
+ * the site's index: every published run, and the trend of each scenario's
+ * median and overhead. Publishing the same run again replaces its entry.
+ */
+export async function publishRun(runDir: string, site: string, commit: string): Promise<string> {
+  const summaryPath = join(runDir, 'summary.json');
+  const metaPath = join(runDir, 'run.json');
+  if (!existsSync(summaryPath) || !existsSync(metaPath)) throw usageError(`${runDir}: needs summary.json and run.json (a complete run?)`);
+  const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as Summary;
+  const meta = JSON.parse(await readFile(metaPath, 'utf8')) as RunMeta;
+  const entry: PublishedRun = {
+    run_id: meta.runId,
+    date: meta.date,
+    commit,
+    mode: summary.mode,
+    baseline: summary.baseline,
+    scenarios: summary.scenarios.map((s) => ({ name: s.name, median_ns: s.median_ns, overhead_pct: s.overhead_pct })),
+  };
+  const history = [...(await readHistory(site)).filter((r) => r.run_id !== entry.run_id), entry].sort((a, b) => a.date.localeCompare(b.date));
+  const plots = [
+    { title: 'Median exec time per scenario', svg: await renderSvg(trendSpec(history, 'median_us')) },
+    { title: 'Overhead against the baseline scenario', svg: await renderSvg(trendSpec(history, 'overhead_pct')) },
+  ];
+
+  const dest = join(site, 'runs', meta.runId);
+  await mkdir(dest, { recursive: true });
+  for (const f of await readdir(runDir)) {
+    if (/\.(html|json|csv|svg|png|md)$/.test(f)) await copyFile(join(runDir, f), join(dest, f));
+  }
+  await writeAtomic(join(site, HISTORY), `${JSON.stringify(history, null, 1)}\n`);
+  await writeAtomic(join(site, 'index.html'), indexHtml(history, plots));
+  return join(site, 'index.html');
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
