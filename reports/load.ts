@@ -26,22 +26,38 @@ export interface LoadedRun {
   events: EventRow[];
 }
 
-function readCsv(path: string, header: readonly string[]): { line: number; cells: string[] }[] {
-  let records: string[][];
+/** Splits CSV text into records with their line numbers: a plain split when nothing is quoted, csv-parse otherwise. */
+function csvRecords(path: string, text: string): { line: number; cells: string[] }[] {
+  if (!text.includes('"')) {
+    const records: { line: number; cells: string[] }[] = [];
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!;
+      const line = l.endsWith('\r') ? l.slice(0, -1) : l;
+      if (line !== '') records.push({ line: i + 1, cells: line.split(',') });
+    }
+    return records;
+  }
   try {
-    records = parse(readFileSync(path, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+    const parsed = parse(text, { relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    return parsed.map((p) => ({ line: p.info.lines, cells: p.record }));
   } catch (err) {
     const e = err as { message: string; lines?: number };
     throw usageError(`${path}${e.lines ? ` line ${e.lines}` : ''}: malformed CSV: ${e.message.split('\n')[0]}`);
   }
-  const head = records[0];
+}
+
+function readCsv(path: string, header: readonly string[]): { line: number; cells: string[] }[] {
+  const records = csvRecords(path, readFileSync(path, 'utf8'));
+  const head = records[0]?.cells;
   if (!head) throw usageError(`${path}: empty file (expected header ${header.join(',')})`);
   const missing = header.filter((h) => !head.includes(h));
   if (missing.length) throw usageError(`${path} line 1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   const index = header.map((h) => head.indexOf(h));
-  return records.slice(1).map((r, i) => {
-    if (r.length !== head.length) throw usageError(`${path} line ${i + 2}: ${r.length} fields, header has ${head.length} (truncated file?)`);
-    return { line: i + 2, cells: index.map((j) => r[j]!) };
+  const inOrder = index.every((j, i) => j === i) && head.length === header.length;
+  return records.slice(1).map(({ line, cells }) => {
+    if (cells.length !== head.length) throw usageError(`${path} line ${line}: ${cells.length} fields, header has ${head.length} (truncated file?)`);
+    return { line, cells: inOrder ? cells : index.map((j) => cells[j]!) };
   });
 }
 

@@ -1,5 +1,7 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { areShards, joinShards, writeJoinedRun } from './shards.ts';
 import { usageError } from '../bench/errors.ts';
 import { loadRun } from './load.ts';
 import { buildReport, type DataFiles } from './report/build.ts';
@@ -103,6 +105,7 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
   const first = inputs[0]!;
   const out = opts.out ?? (opts.merge ? defaultMergeDir(first.run.dir, opts.now) : first.run.dir);
   checkOutDir(out);
+  if (opts.merge && areShards(inputs.map((x) => x.run))) return reportShards(inputs, out, opts);
 
   opts.onPhase?.('statistics');
   const names = [...new Set(inputs.flatMap((x) => [...x.facts.keys()]))];
@@ -120,6 +123,31 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
   opts.onPhase?.('write');
   const files = await writeReport(out, built.files);
   return { summary, out, files };
+}
+
+/**
+ * The shards of one run (--shard I/N) become that run again: one run directory
+ * with the joined samples.csv, events.csv and run.json, as an unsharded run
+ * would have written them, and its report. It is built beside `out` and
+ * renamed into place only when complete.
+ */
+async function reportShards(inputs: ReportInput[], out: string, opts: ReportOptions): Promise<ReportResult> {
+  const runs = inputs.map((x) => x.run);
+  const joined = joinShards(runs);
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'run.json'))) {
+    throw usageError(`--out ${out}: exists and is not a run directory; the joined run would replace it`);
+  }
+  const partial = `${out}.partial-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  try {
+    await writeJoinedRun(partial, runs, joined);
+    const result = await reportRuns([partial], { ...opts, merge: false, out: partial });
+    await rm(out, { recursive: true, force: true });
+    await rename(partial, out);
+    return { ...result, out, files: result.files.map((f) => join(out, relative(partial, f))) };
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
 }
 
 /** One run's statistics and report, into its own directory unless opts.out says otherwise. */

@@ -84,14 +84,16 @@ interface Group {
 }
 
 /** Measured (not warm-up) samples per scenario, in first-seen order. Boots are told apart by run and boot. */
-export function groupSamples(samples: (SampleRow & { run?: string })[]): Map<string, Group> {
+export function groupSamples(runs: { label: string; samples: SampleRow[] }[]): Map<string, Group> {
   const groups = new Map<string, Group>();
-  for (const s of samples) {
-    let g = groups.get(s.scenario);
-    if (!g) groups.set(s.scenario, (g = { kernel: s.kernel, values: [], warmup: 0, boots: new Set() }));
-    g.boots.add(`${s.run ?? ''}/${s.boot}`);
-    if (s.warmup) g.warmup++;
-    else g.values.push(s.nsPerExec);
+  for (const { label, samples } of runs) {
+    for (const s of samples) {
+      let g = groups.get(s.scenario);
+      if (!g) groups.set(s.scenario, (g = { kernel: s.kernel, values: [], warmup: 0, boots: new Set() }));
+      g.boots.add(`${label}/${s.boot}`);
+      if (s.warmup) g.warmup++;
+      else g.values.push(s.nsPerExec);
+    }
   }
   return groups;
 }
@@ -114,9 +116,8 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const first = runs[0]!;
   const alpha = opts.alpha ?? 0.05;
   const bootstrap = { resamples: opts.resamples ?? 10_000, seed: opts.seed ?? 42 };
-  const samples = runs.flatMap((r) => r.samples.map((s) => ({ ...s, run: r.meta?.runId ?? r.dir })));
   const events = runs.flatMap((r) => r.events);
-  const groups = groupSamples(samples);
+  const groups = groupSamples(runs.map((r) => ({ label: r.meta?.runId ?? r.dir, samples: r.samples })));
   const baseline = opts.baseline ?? first.meta?.matrix.baseline ?? [...groups.keys()][0]!;
   for (const [name, g] of groups) {
     if (g.values.length === 0) throw usageError(`${first.dir}: scenario ${name} has no measured samples (only warm-up)`);

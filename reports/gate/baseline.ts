@@ -138,7 +138,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
   const metaPath = join(run.dir, 'run.json');
   if (!run.meta) throw usageError(`${run.dir}: no run.json; the gate needs it to know what the samples depend on`);
   const meta = checkMeta(run.meta, metaPath);
-  const groups = groupSamples(run.samples);
+  const groups = groupSamples([{ label: run.dir, samples: run.samples }]);
   const listed = new Map(meta.scenarios.map((s) => [s.name, s]));
   for (const [name, g] of groups) {
     if (!listed.has(name)) throw usageError(`${join(run.dir, 'samples.csv')}: scenario ${name} is not in ${metaPath}`);

@@ -1,8 +1,8 @@
-import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { EventRow, LoadedRun } from '../reports/load.ts';
-import { usageError } from './errors.ts';
-import { eventsCsv, samplesCsv, type RunMeta, type SampleRow } from './store.ts';
+import type { EventRow, LoadedRun } from './load.ts';
+import { usageError } from '../bench/errors.ts';
+import { eventsCsv, samplesCsv, type RunMeta, type SampleRow } from '../bench/store.ts';
 
 /** True when every run is a slice of one sharded run (--shard I/N), each slice once. */
 export function areShards(runs: LoadedRun[]): boolean {
@@ -53,19 +53,15 @@ export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleR
   return { meta, samples: byScenario(runs.flatMap((r) => r.samples)), events: byScenario(runs.flatMap((r) => r.events)) };
 }
 
-/** Writes a joined run as a run directory (the shards' logs copied in), atomically. */
-export async function writeJoinedRun(out: string, runs: LoadedRun[], joined: ReturnType<typeof joinShards>): Promise<void> {
-  const tmp = `${out}.partial`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(join(tmp, 'logs'), { recursive: true });
+/** Writes a joined run's files (the shards' logs copied in) into dir. */
+export async function writeJoinedRun(dir: string, runs: LoadedRun[], joined: ReturnType<typeof joinShards>): Promise<void> {
+  await mkdir(join(dir, 'logs'), { recursive: true });
   for (const r of runs) {
     const logs = join(r.dir, 'logs');
     const names = await readdir(logs).catch(() => [] as string[]);
-    for (const n of names) await cp(join(logs, n), join(tmp, 'logs', n), { recursive: true });
+    for (const n of names) await cp(join(logs, n), join(dir, 'logs', n), { recursive: true });
   }
-  await writeFile(join(tmp, 'run.json'), `${JSON.stringify(joined.meta, null, 2)}\n`);
-  await writeFile(join(tmp, 'samples.csv'), samplesCsv(joined.samples));
-  await writeFile(join(tmp, 'events.csv'), eventsCsv(joined.events));
-  await rm(out, { recursive: true, force: true });
-  await rename(tmp, out);
+  await writeFile(join(dir, 'run.json'), `${JSON.stringify(joined.meta, null, 2)}\n`);
+  await writeFile(join(dir, 'samples.csv'), samplesCsv(joined.samples));
+  await writeFile(join(dir, 'events.csv'), eventsCsv(joined.events));
 }
