@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import type { EventCheck } from './checks.ts';
 import type { GuestSample } from './guest/protocol.ts';
@@ -76,7 +76,8 @@ export async function completeRunDir(out: string, dir: RunDir): Promise<string> 
 export async function failRunDir(out: string, dir: RunDir, message: string): Promise<string> {
   const failed = join(out, `${dir.id}.failed`);
   if (!existsSync(dir.path)) return failed;
-  for (const f of ['samples.csv', 'events.csv', 'summary.json', 'report.html']) await rm(join(dir.path, f), { force: true });
+  // Only the logs stay: no data file, report or plot of a failed run may look like a result.
+  for (const f of await readdir(dir.path)) if (f !== 'logs') await rm(join(dir.path, f), { recursive: true, force: true });
   await writeFile(join(dir.path, 'error.txt'), `${message}\n`);
   await rename(dir.path, failed);
   return failed;
@@ -86,8 +87,6 @@ export async function failRunDir(out: string, dir: RunDir, message: string): Pro
 export function failedPath(out: string, dir: RunDir, path: string): string {
   return path.startsWith(dir.path) ? join(out, `${dir.id}.failed`, path.slice(dir.path.length)) : path;
 }
-
-export const runDirName = (path: string) => basename(path);
 
 /** run.json: what a run measured and on what, enough to judge whether two runs compare. */
 export interface RunMeta {

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { usageError } from '../bench/errors.ts';
 import type { RunMeta } from '../bench/store.ts';
 import { esc } from './report/escape.ts';
-import { renderSvg } from './report/render.ts';
+import { renderSvg, scopeSvgIds } from './report/render.ts';
 import type { Summary } from './summary.ts';
 
 /** One published run, as the site's history keeps it (runs.json). */
@@ -89,8 +89,8 @@ export async function publishRun(runDir: string, site: string, commit: string): 
   };
   const history = [...(await readHistory(site)).filter((r) => r.run_id !== entry.run_id), entry].sort((a, b) => a.date.localeCompare(b.date));
   const plots = [
-    { title: 'Median exec time per scenario', svg: await renderSvg(trendSpec(history, 'median_us')) },
-    { title: 'Overhead against the baseline scenario', svg: await renderSvg(trendSpec(history, 'overhead_pct')) },
+    { title: 'Median exec time per scenario', svg: scopeSvgIds(await renderSvg(trendSpec(history, 'median_us')), 'trend-median') },
+    { title: 'Overhead against the baseline scenario', svg: scopeSvgIds(await renderSvg(trendSpec(history, 'overhead_pct')), 'trend-overhead') },
   ];
 
   const dest = join(site, 'runs', meta.runId);
