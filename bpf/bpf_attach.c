@@ -14,25 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "loader.h"
 
 #define MAX_PROGS 16
 
-static volatile sig_atomic_t stopping;
-static int verbose;
 static unsigned long long records;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -83,9 +69,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bpf_attach [-v] [-p PROGRAM]... OBJECT.bpf.o\n");
 		return 2;
 	}
-	libbpf_set_print(print_libbpf);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	loader_init();
 
 	obj = bpf_object__open_file(argv[optind], NULL);
 	if (!obj) {

@@ -12,25 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "loader.h"
 #include "krsi_ld_preload.h"
 #include "krsi_ld_preload.skel.h"
 
-static volatile sig_atomic_t stopping;
-static int verbose;
 static unsigned long long events_logged;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stopping = 1;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
 
 /* Writes s as a JSON string, escaping what JSON requires. */
 static void json_string(FILE *out, const char *s, size_t max)
@@ -101,9 +87,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	libbpf_set_print(print_libbpf);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	loader_init();
 
 	log = fopen(log_path, "w");
 	if (!log) {
