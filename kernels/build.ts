@@ -53,8 +53,9 @@ const ESTIMATED_OBJECTS = 920;
  * Before a variant's first build, copies in the objects of a sibling variant
  * built from the same source, keeping this variant's .config. Kbuild records
  * which CONFIG_ symbols each object depends on (fixdep, include/config/), so
- * only the objects that use an option that differs are compiled again: the
- * audit variant rebuilds a small part of the tree instead of all of it.
+ * only the objects that use an option that differs are compiled again. For
+ * audit that is still most of them (task_struct's layout depends on
+ * CONFIG_AUDIT): measured, 814 of 916 objects, so this saves about a tenth.
  */
 async function seedFromSibling(buildDir: string, log: string): Promise<void> {
   if (existsSync(join(buildDir, 'vmlinux'))) return;
