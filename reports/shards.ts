@@ -13,9 +13,12 @@ export function areShards(runs: LoadedRun[]): boolean {
   return shards.every((s) => s!.count === count) && indexes.size === runs.length;
 }
 
-/** What must be equal for shards to be parts of one run. */
+/**
+ * What must be equal for shards to be parts of one run. The BPF digest is left
+ * out: a shard without BPF scenarios has none. Where two shards have one, they must agree.
+ */
 function shardIdentity(m: RunMeta): string {
-  return JSON.stringify([m.mode, m.matrix, m.options, m.suite.workloadDigest, m.suite.bpfDigest, m.qemu.version, m.shard?.count]);
+  return JSON.stringify([m.mode, m.matrix, m.options, m.suite.workloadDigest, m.qemu.version, m.shard?.count]);
 }
 
 /**
@@ -29,6 +32,8 @@ export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleR
   const first = metas[0]!;
   const odd = metas.findIndex((m) => shardIdentity(m) !== shardIdentity(first));
   if (odd > 0) throw usageError(`${runs[odd]!.dir}: not a shard of the same run as ${runs[0]!.dir} (mode, matrix, options, code or QEMU differ)`);
+  const bpfDigests = [...new Set(metas.map((m) => m.suite.bpfDigest).filter((d) => d !== null))];
+  if (bpfDigests.length > 1) throw usageError(`the shards were run with different BPF code (digests ${bpfDigests.join(', ')})`);
   const missing = first.shard!.count - runs.length;
   if (missing > 0) throw usageError(`${missing} of ${first.shard!.count} shards missing`);
 
@@ -44,6 +49,7 @@ export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleR
   const meta: RunMeta = {
     ...first,
     runId: `${first.runId}-joined`,
+    suite: { ...first.suite, bpfDigest: bpfDigests[0] ?? null },
     shard: null,
     mergedFrom: metas.map((m) => m.runId),
     kernels: [...new Map(metas.flatMap((m) => m.kernels).map((k) => [k.variant, k])).values()],

@@ -18,6 +18,11 @@ test('loadMatrix reads the seed matrix: five scenarios on two kernels, vanilla a
   assert.deepEqual(m.scenarios[4]!.bpf, [{ tool: 'krsi_ld_preload' }]);
 });
 
+function writeMatrix(dir: string, name: string, m: unknown): string {
+  writeFileSync(join(dir, name), JSON.stringify(m));
+  return join(dir, name);
+}
+
 function problem(raw: unknown): string {
   try {
     validateMatrix(raw, 'm.json', '/nonexistent');
@@ -40,7 +45,10 @@ test('validateMatrix names the field that is wrong', () => {
   assert.match(problem({ scenarios: [{ ...ok, workload: { execs: 0 } }] }), /scenarios\[0\]\.workload\.execs: must be a whole number from 1/);
   assert.match(problem({ scenarios: [{ ...ok, workload: { envPages: 33 } }] }), /workload\.envPages: must be a whole number from 0 to 32/);
   assert.match(problem({ scenarios: [{ ...ok, bpf: [{ tool: 'x' }] }] }), /scenarios\[0\]\.bpf\[0\]\.tool: unknown BPF tool "x"/);
-  assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { rules: ['-a always,exit; rm -rf /'] } }] }), /audit\.rules: must be an array of auditctl rule/);
+  assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { rules: ['-a always,exit; rm -rf /'] } }] }), /scenarios\[0\]\.audit\.rules\[0\]: must be an auditctl rule/);
+  assert.match(problem({ scenarios: [{ ...ok, bpf: [{ source: 'x.bpf.c', object: 'y.bpf.o' }] }] }), /bpf\[0\]: needs exactly one of "tool", "source"/);
+  assert.match(problem({ scenarios: [{ ...ok, bpf: [{ source: 'x.c' }] }] }), /bpf\[0\]\.source: must name a \.bpf\.c file/);
+  assert.match(problem({ scenarios: [{ ...ok, bpf: [{ object: 'missing.bpf.o' }] }] }), /bpf\[0\]\.object: no such file \/nonexistent\/missing\.bpf\.o/);
   assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { daemon: false, rules: ['-a always,exit -S execve'] } }] }), /rules need daemon and enable/);
   assert.match(problem({ scenarios: [ok], baseline: 'y' }), /baseline: "y" is not one of the scenarios/);
   assert.match(problem({ scenarios: [ok], kernels: { k: { fragments: ['missing.config'] } } }), /kernels\.k\.fragments\[0\]: no such file/);
@@ -57,6 +65,15 @@ test('loadMatrix reads a user file with its own kernel fragments and rejects bad
   assert.equal(m.baseline, 'base');
   assert.deepEqual(m.kernels.mine!.fragments, [join(dir, 'extra.config')]);
   assert.deepEqual(m.scenarios[1]!.workload, { envPages: 32, ldPreload: null });
+  writeFileSync(join(dir, 'mine.bpf.c'), '// a program\n');
+  writeFileSync(join(dir, 'watch.rules'), '# comment\n\n-w /bin/nop -p x -k k\n-a always,exit -S execve\n');
+  writeFileSync(join(dir, 'bad.rules'), '-w /bin/nop -p x\nrm -rf /\n');
+  const withTools = await loadMatrix(writeMatrix(dir, 'tools.json', {
+    scenarios: [{ name: 'a', kernel: 'audit', audit: { rulesFile: 'watch.rules' }, bpf: [{ source: 'mine.bpf.c', programs: ['log_exec'] }] }],
+  }));
+  assert.deepEqual(withTools.scenarios[0]!.audit!.rules, ['-w /bin/nop -p x -k k', '-a always,exit -S execve']);
+  assert.deepEqual(withTools.scenarios[0]!.bpf, [{ name: 'mine', path: join(dir, 'mine.bpf.c'), compile: true, programs: ['log_exec'] }]);
+  await assert.rejects(loadMatrix(writeMatrix(dir, 'badrules.json', { scenarios: [{ name: 'a', kernel: 'audit', audit: { rulesFile: 'bad.rules' } }] })), /audit\.rulesFile \(bad\.rules line 2\): must be an auditctl rule/);
   writeFileSync(join(dir, 'bad.json'), '{"scenarios": [');
   await assert.rejects(loadMatrix(join(dir, 'bad.json')), /matrix .*bad\.json: not valid JSON/);
   await assert.rejects(loadMatrix('no-such-matrix'), /no such built-in matrix or file/);
