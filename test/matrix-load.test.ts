@@ -74,6 +74,10 @@ test('loadMatrix reads a user file with its own kernel fragments and rejects bad
   assert.deepEqual(withTools.scenarios[0]!.audit!.rules, ['-w /bin/nop -p x -k k', '-a always,exit -S execve']);
   assert.deepEqual(withTools.scenarios[0]!.bpf, [{ name: 'mine', path: join(dir, 'mine.bpf.c'), compile: true, programs: ['log_exec'] }]);
   await assert.rejects(loadMatrix(writeMatrix(dir, 'badrules.json', { scenarios: [{ name: 'a', kernel: 'audit', audit: { rulesFile: 'bad.rules' } }] })), /audit\.rulesFile \(bad\.rules line 2\): must be an auditctl rule/);
+  writeFileSync(join(dir, 'm.ts'), "const matrix = { name: 'typed', scenarios: [{ name: 'v', kernel: 'noaudit', workload: { samples: 5 } }] };\nexport default matrix;\n");
+  const typed = await loadMatrix(join(dir, 'm.ts'));
+  assert.equal(typed.name, 'typed');
+  assert.deepEqual(typed.scenarios[0]!.workload, { samples: 5 });
   writeFileSync(join(dir, 'bad.json'), '{"scenarios": [');
   await assert.rejects(loadMatrix(join(dir, 'bad.json')), /matrix .*bad\.json: not valid JSON/);
   await assert.rejects(loadMatrix('no-such-matrix'), /no such built-in matrix or file/);
