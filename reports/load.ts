@@ -2,21 +2,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { usageError } from '../bench/errors.ts';
+import type { EventCheck } from '../bench/checks.ts';
 import { EVENTS_HEADER, SAMPLES_HEADER, type RunMeta, type SampleRow } from '../bench/store.ts';
 
-/** One row of events.csv. */
-export interface EventRow {
-  scenario: string;
-  kernel: string;
-  boot: number;
-  source: string;
-  execs: number;
-  expected: number;
-  logged: number;
-  matched: number;
-  lost: number;
-  ok: boolean;
-}
+/** One row of events.csv: an event check as the runner wrote it. */
+export type EventRow = Omit<EventCheck, 'problem'>;
 
 /** A run as the statistics stage sees it: the files of the output contract, checked. */
 export interface LoadedRun {
