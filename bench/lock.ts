@@ -1,6 +1,8 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+const POLL_MS = 500;
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -27,10 +29,11 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-      if (owner && owner !== process.pid && alive(owner)) {
+      // Another holder in this same process waits too: the lock guards directories, not processes.
+      if (owner && alive(owner)) {
         if (!told) process.stderr.write(`${what}: waiting for process ${owner}, which holds ${path}\n`);
         told = true;
-        await new Promise((r) => setTimeout(r, 2000));
+        await new Promise((r) => setTimeout(r, POLL_MS));
       } else {
         await rm(path, { force: true });
       }
