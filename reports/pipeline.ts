@@ -8,7 +8,7 @@ import { buildReport, type DataFiles } from './report/build.ts';
 import { loadTalkReference } from './report/compare.ts';
 import { runInfo } from './report/run-info.ts';
 import { checkMergeable, checkScenariosPresent, poolingNotes, scenarioFacts, uniqueLabels, type ReportInput } from './report/runs.ts';
-import { checkOutDir, writeReport } from './report/write.ts';
+import { checkOutDir, writeFiles } from './write.ts';
 import { summarize, type Summary } from './summary.ts';
 
 /** Options of the statistics and report stages. */
@@ -121,7 +121,7 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
 
   const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
   opts.onPhase?.('write');
-  const files = await writeReport(out, built.files);
+  const files = await writeFiles(out, built.files);
   return { summary, out, files };
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { usageError } from '../bench/errors.ts';
@@ -7,6 +7,7 @@ import type { RunMeta } from '../bench/store.ts';
 import { esc } from './report/escape.ts';
 import { renderSvg, scopeSvgIds } from './report/render.ts';
 import type { Summary } from './summary.ts';
+import { writeFiles } from './write.ts';
 
 /** One published run, as the site's history keeps it (runs.json). */
 export interface PublishedRun {
@@ -98,12 +99,9 @@ export async function publishRun(runDir: string, site: string, commit: string): 
   for (const f of await readdir(runDir)) {
     if (/\.(html|json|csv|svg|png|md)$/.test(f)) await copyFile(join(runDir, f), join(dest, f));
   }
-  await writeAtomic(join(site, HISTORY), `${JSON.stringify(history, null, 1)}\n`);
-  await writeAtomic(join(site, 'index.html'), indexHtml(history, plots));
+  await writeFiles(site, [
+    { path: HISTORY, content: `${JSON.stringify(history, null, 1)}\n` },
+    { path: 'index.html', content: indexHtml(history, plots) },
+  ]);
   return join(site, 'index.html');
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.tmp`, text);
-  await rename(`${path}.tmp`, path);
 }

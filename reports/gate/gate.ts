@@ -6,10 +6,10 @@
  */
 
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { usageError } from '../../bench/errors.ts';
 import type { LoadedRun } from '../load.ts';
+import { writeFiles } from '../write.ts';
 import { formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
 import { CONFIDENCE, compareRuns, type Metric, type ScenarioResult } from './compare.ts';
 import { checkDependencies, describeMismatch, refusal, type Mismatch } from './depends.ts';
@@ -130,28 +130,22 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
   return { report: { ...partial, headline: headline(partial) }, outDir: opts.out ?? current.run.dir };
 }
 
-/** Writes the files as temporaries first and renames them only when all are written. */
-async function writeAllAtomic(files: { path: string; text: string }[]): Promise<void> {
-  const temps = files.map((f) => ({ ...f, tmp: `${f.path}.${process.pid}.tmp` }));
+/** Writes the files all at once (see writeFiles); a directory that cannot be written is a usage error. */
+async function writeAll(dir: string, files: { path: string; content: string }[]): Promise<string[]> {
   try {
-    for (const f of temps) await writeFile(f.tmp, f.text);
+    return await writeFiles(dir, files);
   } catch (err) {
-    await Promise.all(temps.map((f) => rm(f.tmp, { force: true })));
-    throw usageError(`cannot write ${dirname(files[0]!.path)}: ${(err as Error).message}`);
+    throw usageError(`cannot write ${dir}: ${(err as Error).message}`);
   }
-  for (const f of temps) await rename(f.tmp, f.path);
 }
 
 /** The gate command: evaluate, then write gate.json and gate.md into the output directory. */
 export async function runGate(opts: GateOptions): Promise<CommandResult & { report: GateReport; written: string[] }> {
   const { report, outDir } = evaluateGate(opts);
-  const files = [
-    { path: join(outDir, 'gate.json'), text: `${JSON.stringify(report, null, 2)}\n` },
-    { path: join(outDir, 'gate.md'), text: gateMarkdown(report) },
-  ];
-  await mkdir(outDir, { recursive: true });
-  await writeAllAtomic(files);
-  const written = files.map((f) => f.path);
+  const written = await writeAll(outDir, [
+    { path: 'gate.json', content: `${JSON.stringify(report, null, 2)}\n` },
+    { path: 'gate.md', content: gateMarkdown(report) },
+  ]);
   return { text: `${gateTable(report)}wrote ${written.join(', ')}\n`, exitCode: report.status === 'fail' ? 1 : 0, report, written };
 }
 
@@ -169,8 +163,7 @@ export async function updateBaseline(opts: GateOptions): Promise<CommandResult &
     }
   }
   const baseline: Baseline = { ...fromRun, created: new Date().toISOString() };
-  await mkdir(dirname(path), { recursive: true });
-  await writeAllAtomic([{ path, text: formatBaseline(baseline) }]);
+  await writeAll(dirname(path), [{ path: basename(path), content: formatBaseline(baseline) }]);
   return { text: updateText(path, baseline, previous, eventWarnings(run, 'run')), exitCode: 0, path, baseline };
 }
 

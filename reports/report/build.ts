@@ -14,9 +14,10 @@ import { renderSvg, scopeSvgIds } from './render.ts';
 import type { ReportInput } from './runs.ts';
 import { boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
 import type { TopLevelSpec } from 'vega-lite';
+import type { OutputFile } from '../write.ts';
 
 /** A file of the report, relative to the output directory: content, or a copy of an input file. */
-export type OutputFile = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };
+export type { OutputFile };
 
 /** Where the page's data links point and which input files to copy beside it. */
 export interface DataFiles {

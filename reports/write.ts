@@ -1,14 +1,17 @@
 /**
- * Writes a report's files into its output directory: every file first to a
- * temporary name beside its final one, then all renamed into place, so a failure
- * while writing leaves the old files (or none) rather than half-written ones.
+ * Writes a stage's output files (a report, gate.json and gate.md, a site's
+ * index) into a directory: every file first to a temporary name beside its
+ * final one, then all renamed into place, so a failure while writing leaves
+ * the old files (or none) rather than half-written ones.
  */
 
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { usageError } from '../../bench/errors.ts';
-import type { OutputFile } from './build.ts';
+import { usageError } from '../bench/errors.ts';
+
+/** A file to write: its path under the output directory, and its bytes or a file to copy. */
+export type OutputFile = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };
 
 /** Fails, before anything is written, when `out` exists and is not a directory. */
 export function checkOutDir(out: string): void {
@@ -16,7 +19,7 @@ export function checkOutDir(out: string): void {
 }
 
 /** Writes `files` under `out` (created if need be); returns their paths. */
-export async function writeReport(out: string, files: OutputFile[]): Promise<string[]> {
+export async function writeFiles(out: string, files: OutputFile[]): Promise<string[]> {
   checkOutDir(out);
   const tag = `.tmp-${process.pid}`;
   const written: string[] = [];
