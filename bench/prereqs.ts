@@ -51,8 +51,15 @@ export function prerequisites(kernelSrc: string): Prerequisite[] {
   return list;
 }
 
-export async function missingPackages(kernelSrc: string): Promise<{ what: string; pkg: string }[]> {
-  const list = prerequisites(kernelSrc);
+/** What `npm test` needs beyond a run: the browser the report is checked in, its font, and cpio(1) to check our archives. */
+export const TEST_PREREQUISITES: Prerequisite[] = [
+  cmd('chromium', 'chromium'),
+  file('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 'fonts-dejavu-core'),
+  cmd('cpio', 'cpio'),
+];
+
+export async function missingPackages(kernelSrc: string, extra: Prerequisite[] = []): Promise<{ what: string; pkg: string }[]> {
+  const list = [...prerequisites(kernelSrc), ...extra];
   const present = await Promise.all(list.map((p) => p.present()));
   return list.filter((_, i) => !present[i]).map(({ what, pkg }) => ({ what, pkg }));
 }
@@ -61,8 +68,8 @@ export async function missingPackages(kernelSrc: string): Promise<{ what: string
  * Installs what is missing when running as root; otherwise stops with the
  * exact command to run (exit 2).
  */
-export async function ensurePrerequisites(kernelSrc: string, logDir: string): Promise<void> {
-  const missing = await missingPackages(kernelSrc);
+export async function ensurePrerequisites(kernelSrc: string, logDir: string, extra: Prerequisite[] = []): Promise<void> {
+  const missing = await missingPackages(kernelSrc, extra);
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
   const command = `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
@@ -74,6 +81,6 @@ export async function ensurePrerequisites(kernelSrc: string, logDir: string): Pr
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   await runLogged('apt-get', ['update'], { what: 'apt-get update', log, env });
   await runLogged('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { what: `apt-get install ${pkgs.join(' ')}`, log, env });
-  const still = await missingPackages(kernelSrc);
+  const still = await missingPackages(kernelSrc, extra);
   if (still.length) throw new BenchError(`still missing after apt-get install: ${still.map((m) => m.what).join(', ')}`, log);
 }
