@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './cli.ts';
 import { usageError } from './errors.ts';
 import type { Mode } from './qemu.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
@@ -72,32 +72,27 @@ function parseShard(v: string | undefined): BenchOptions['shard'] {
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        matrix: { type: 'string' },
-        scenarios: { type: 'string' },
-        mode: { type: 'string' },
-        samples: { type: 'string' },
-        execs: { type: 'string' },
-        warmup: { type: 'string' },
-        boots: { type: 'string' },
-        jobs: { type: 'string' },
-        out: { type: 'string' },
-        'kernel-src': { type: 'string' },
-        seed: { type: 'string' },
-        timeout: { type: 'string' },
-        shard: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usageError(`${(err as Error).message.split('\n')[0]} (see npm run bench -- --help)`);
-  }
+  const parsed = parseCommandLine({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      matrix: { type: 'string' },
+      scenarios: { type: 'string' },
+      mode: { type: 'string' },
+      samples: { type: 'string' },
+      execs: { type: 'string' },
+      warmup: { type: 'string' },
+      boots: { type: 'string' },
+      jobs: { type: 'string' },
+      out: { type: 'string' },
+      'kernel-src': { type: 'string' },
+      seed: { type: 'string' },
+      timeout: { type: 'string' },
+      shard: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, 'npm run bench -- --help');
   const v = parsed.values;
   if (v.help) return 'help';
   const mode = v.mode ?? 'icount';

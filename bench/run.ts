@@ -99,9 +99,9 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     return { dir: await completeRunDir(opts.out, dir), checks };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const failed = await failRunDir(opts.out, dir, message);
+    await failRunDir(opts.out, dir, message);
     if (err instanceof BenchError) throw new BenchError(err.message, err.log && failedPath(opts.out, dir, err.log), err.exitCode);
-    throw Object.assign(err as Error, { runDir: failed });
+    throw err;
   }
 }
 

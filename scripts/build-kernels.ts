@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 // npm run build:kernels -- [--matrix NAME|FILE] [--kernel-src PATH] [--jobs J]: builds (or finds cached) every kernel a matrix uses.
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../bench/cli.ts';
 import { cachePath } from '../bench/cache.ts';
 import { errorLine, usageError } from '../bench/errors.ts';
 import { loadMatrix } from '../bench/matrix.ts';
@@ -23,15 +23,10 @@ Builds every kernel variant the matrix uses, out of tree, into the cache
 `;
 
 try {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: { matrix: { type: 'string' }, 'kernel-src': { type: 'string' }, jobs: { type: 'string' }, hashes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    throw usageError(`${(err as Error).message} (see --help)`);
-  }
+  const { values } = parseCommandLine({
+    args: process.argv.slice(2),
+    options: { matrix: { type: 'string' }, 'kernel-src': { type: 'string' }, jobs: { type: 'string' }, hashes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     process.exit(0);

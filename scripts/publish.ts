@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 // npm run publish -- RUN_DIR --site DIR [--commit SHA]: adds a run's report to a static site with a trend index.
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../bench/cli.ts';
 import { execa } from 'execa';
 import { errorLine, usageError } from '../bench/errors.ts';
 import { publishRun } from '../reports/site.ts';
@@ -18,12 +18,7 @@ static site folder (GitHub Pages, any web server, or a file:// URL).
 `;
 
 try {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: process.argv.slice(2), allowPositionals: true, options: { site: { type: 'string' }, commit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    throw usageError(`${(err as Error).message} (see --help)`);
-  }
+  const parsed = parseCommandLine({ args: process.argv.slice(2), allowPositionals: true, options: { site: { type: 'string' }, commit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (parsed.values.help) {
     process.stdout.write(HELP);
     process.exit(0);

@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 // npm run report -- RUN_DIR|SAMPLES_CSV [--out DIR] [--baseline NAME] | --merge RUN_DIR... [--out DIR]
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../bench/cli.ts';
 import { join } from 'node:path';
 import { errorLine, usageError } from '../bench/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';
@@ -31,16 +31,11 @@ different modes) prints one line "error: ..." and exits 2, writing nothing.
 `;
 
 try {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2),
-      allowPositionals: true,
-      options: { out: { type: 'string' }, baseline: { type: 'string' }, merge: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw usageError(`${(err as Error).message} (see --help)`);
-  }
+  const parsed = parseCommandLine({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { out: { type: 'string' }, baseline: { type: 'string' }, merge: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (parsed.values.help) {
     process.stdout.write(HELP);
     process.exit(0);

@@ -3,7 +3,7 @@
  * that fills it (errors are usage errors, exit 2).
  */
 
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../../bench/cli.ts';
 import { usageError } from '../../bench/errors.ts';
 import type { Metric } from './compare.ts';
 
@@ -54,26 +54,21 @@ function parseMetric(text: string): Metric {
 
 /** Options from the command line, or 'help' for --help. */
 export function parseGateArgs(argv: string[], baselinesDir: string): GateOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        baseline: { type: 'string' },
-        current: { type: 'string' },
-        threshold: { type: 'string' },
-        alpha: { type: 'string' },
-        metric: { type: 'string' },
-        'allow-mismatch': { type: 'boolean' },
-        out: { type: 'string' },
-        update: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw usageError(`${(err as Error).message} (see --help)`);
-  }
+  const parsed = parseCommandLine({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      baseline: { type: 'string' },
+      current: { type: 'string' },
+      threshold: { type: 'string' },
+      alpha: { type: 'string' },
+      metric: { type: 'string' },
+      'allow-mismatch': { type: 'boolean' },
+      out: { type: 'string' },
+      update: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return 'help';
   if (!v.current) throw usageError('--current RUN_DIR is required (see --help)');
