@@ -66,7 +66,7 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
       const bpf = await buildBpf(tools, user, kernels[v]!, dir.logs);
       if (setups.length) bpfDigest ??= bpf.digest;
       initramfs[v] = await buildBaseInitramfs({
-        busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, auditd,
+        busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
         bpfTools: bpf.loaders, bpfAttach: bpf.bpfAttach, bpfObjects: bpf.objects,
       });
     }

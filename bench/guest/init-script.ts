@@ -5,6 +5,7 @@ import { MARK } from './protocol.ts';
 export const GUEST = {
   nop: '/bin/nop',
   execbench: '/bin/execbench',
+  seedrng: '/bin/seedrng',
   auditd: '/sbin/auditd',
   auditctl: '/sbin/auditctl',
   auditLog: '/var/log/audit/audit.log',
@@ -149,6 +150,8 @@ export function initScript(g: GuestSetup): string {
     'stty -F $R raw -echo',
     `say "${MARK} BEGIN ${g.scenario} ${g.boot}"`,
     ': > $P',
+    // Before any scenario setup: see workloads/seedrng.c for why.
+    `${GUEST.seedrng} 2> /tmp/seedrng.err || fail "$(cat /tmp/seedrng.err)"`,
     'echo "info kernel $(uname -r)" >> $P',
     'echo "info lsm $(cat /sys/kernel/security/lsm)" >> $P',
     ...(g.audit ? auditSetup(g.audit) : []),

@@ -13,6 +13,7 @@ export interface GuestPrograms {
   busybox: string;
   nop: string;
   execbench: string;
+  seedrng: string;
   auditd: AuditdRoot;
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
@@ -67,11 +68,12 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'nop', 'execbench', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'nop', 'execbench', 'seedrng', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
   entries.push(await fileEntry(p.execbench, GUEST.execbench.slice(1)));
+  entries.push(await fileEntry(p.seedrng, GUEST.seedrng.slice(1)));
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
   entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
   for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));

@@ -22,16 +22,17 @@ export async function sourceDigest(dir: string): Promise<string> {
 export interface Workloads {
   nop: string;
   execbench: string;
+  seedrng: string;
   digest: string;
 }
 
-/** nop and execbench, built once per source digest. */
+/** nop, execbench and seedrng, built once per source digest. */
 export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
-  const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), digest };
+  const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), digest };
   await withLock(`${out}.lock`, 'workloads', async () => {
-    if (existsSync(built.nop) && existsSync(built.execbench)) return;
+    if ([built.nop, built.execbench, built.seedrng].every((p) => existsSync(p))) return;
     await runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${out}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') });
   });
   return built;
