@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkEvents } from '../bench/checks.ts';
+import { checkEvents, logsEveryExec } from '../bench/checks.ts';
 import type { GuestResult } from '../bench/guest/protocol.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { planJobs } from '../bench/plan.ts';
@@ -25,4 +25,35 @@ test('checkEvents expects one audit record and one KRSI event per exec, and name
   assert.equal(krsi!.problem, 'krsi_ld_preload: 1 with the wrong value');
   const [none] = checkEvents(job('vanilla'), result({}));
   assert.deepEqual([none!.source, none!.expected, none!.ok], ['none', 0, true]);
+});
+
+test('logsEveryExec tells rule sets that log each exec of nop from those that define their own', () => {
+  const yes = [
+    ['-a always,exit -F arch=b64 -S execve,execveat -k krsi-bench-exec'],
+    ['-a exit,always -S all'],
+    ['-a always,exit -F arch=b64 -S open -S execve'],
+    ['-w /bin/nop -p x -k nop-exec'],
+    ['-w /bin/ -p rx'],
+  ];
+  const no = [
+    ['-a never,task'],
+    ['-a never,task', '-a always,exit -F arch=b64 -S execve'],
+    ['-a always,exit -F arch=b64 -S execve -F uid=1000'],
+    ['-a always,exit -F arch=b64 -S openat'],
+    ['-a always,exclude -F msgtype=EXECVE'],
+    ['-w /bin/nop -p wa'],
+    ['-w /sbin -p x'],
+  ];
+  for (const rules of yes) assert.equal(logsEveryExec(rules), true, rules.join(' ; '));
+  for (const rules of no) assert.equal(logsEveryExec(rules), false, rules.join(' ; '));
+});
+
+test('checkEvents counts, without an expectation, what rules of their own logged', async () => {
+  const m = await loadMatrix('seed');
+  const [base] = planJobs(m.scenarios.filter((s) => s.name === 'audit-no-rules'), { samples: 4, execs: 10, warmup: 1, boots: 1, seed: 1 });
+  const job = { ...base!, scenario: { ...base!.scenario, audit: { daemon: true, enable: true, rules: ['-a never,task'] } } };
+  const [quiet] = checkEvents(job, result({ audit_exec_records: 0, audit_lost: 0 }));
+  assert.deepEqual([quiet!.source, quiet!.expected, quiet!.ok], ['audit (unchecked)', 0, true]);
+  const [lossy] = checkEvents(job, result({ audit_exec_records: 3, audit_lost: 2 }));
+  assert.equal(lossy!.problem, 'audit (unchecked): 2 lost');
 });

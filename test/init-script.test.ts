@@ -33,6 +33,21 @@ test('initScript sets up exactly what the scenario asks for', () => {
   assert.match(k, /grep -cF '"ld_preload":"\/lib\/libkrsi-demo.so"'/);
 });
 
+test('initScript makes the kernel CRNG ready before any scenario setup, and a failure ends the boot', () => {
+  const setups = [
+    { audit: null, bpf: [], first: '/bin/execbench' },
+    { audit, bpf: [], first: '/sbin/auditd >' },
+    { audit: null, bpf: [{ tool: 'krsi_ld_preload' }], first: '/bin/krsi_ld_preload' },
+  ];
+  for (const { first, ...setup } of setups) {
+    const script = initScript({ scenario: 's', boot: 0, workload: DEFAULT_WORKLOAD, ...setup });
+    const seed = script.indexOf('/bin/seedrng');
+    assert.ok(script.includes(first), first);
+    assert.ok(seed > script.indexOf('KRSI-BENCH BEGIN') && seed < script.indexOf(first), `seedrng runs before ${first}`);
+    assert.match(script, /^\/bin\/seedrng 2> \/tmp\/seedrng\.err \|\| fail /m);
+  }
+});
+
 test('shq quotes anything for sh', () => {
   const nasty = `it's "$(x)" \`y\``;
   assert.equal(execFileSync('/bin/busybox', ['sh', '-c', `printf %s ${shq(nasty)}`]).toString(), nasty);
