@@ -13,6 +13,8 @@ export interface RunLoggedOptions {
   env?: Record<string, string>;
   /** Called with each output line, for progress. */
   onLine?: (line: string) => void;
+  /** Stops the command (SIGTERM) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Runs a command to completion with its output in a log file; throws BenchError naming the log on failure. */
@@ -27,6 +29,7 @@ export async function runLogged(file: string, args: readonly string[], opts: Run
     buffer: false,
     reject: false,
     stdin: 'ignore',
+    ...(opts.signal && { cancelSignal: opts.signal }),
   });
   let pending = '';
   child.all?.on('data', (chunk: Buffer) => {
@@ -40,7 +43,7 @@ export async function runLogged(file: string, args: readonly string[], opts: Run
   const result = await child;
   await new Promise<void>((resolve) => log.end(resolve));
   if (result.failed) {
-    const how = result.exitCode !== undefined ? `exit ${result.exitCode}` : (result.signal ?? 'could not start');
+    const how = result.isCanceled ? 'stopped' : result.exitCode !== undefined ? `exit ${result.exitCode}` : (result.signal ?? 'could not start');
     throw new BenchError(`${opts.what} failed (${how})`, opts.log);
   }
 }

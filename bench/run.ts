@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildKernel, type BuiltKernel } from '../kernels/build.ts';
+import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
 import { parseKconfig } from '../kernels/config.ts';
 import { resolveKernelSource } from '../kernels/source.ts';
 import { summarizeRunDir } from '../reports/pipeline.ts';
@@ -15,7 +15,7 @@ import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
 import { planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
-import { progress } from './progress.ts';
+import { progress, type Progress } from './progress.ts';
 import { bootGuest, checkMode, kernelCmdline } from './qemu.ts';
 import {
   completeRunDir, eventsCsv, failedPath, failRunDir, newRunId, openRunDir, sampleRows, samplesCsv, UNITS,
@@ -50,28 +50,46 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
   await mkdir(opts.out, { recursive: true });
   const dir = await openRunDir(opts.out, newRunId());
   try {
+    // The guest's own tools first: they take seconds, and a failed download should not wait for the kernels.
+    const [workloads, auditd] = await Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
     const variants = [...new Set(scenarios.map((s) => s.kernel))];
-    const kernels: Record<string, BuiltKernel> = {};
-    for (const v of variants) kernels[v] = await buildKernel(matrix.kernels[v]!, src, { jobs: opts.jobs, logDir: dir.logs });
-
-    const setupLog = join(dir.logs, 'guest-setup.log');
-    const workloads = await buildWorkloads(dir.logs);
-    const auditd = await prepareAuditd(setupLog);
-    const initramfs: Record<string, string> = {};
-    let bpfDigest: string | null = null;
-    for (const v of variants) {
-      const setups = scenarios.filter((s) => s.kernel === v).flatMap((s) => s.bpf);
+    const bpfDigests: string[] = [];
+    const guestSystem = async (kernel: BuiltKernel): Promise<GuestSystem> => {
+      const setups = scenarios.filter((s) => s.kernel === kernel.variant).flatMap((s) => s.bpf);
       const tools = [...new Set(setups.filter(isBpfTool).map((b) => b.tool))];
       const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
-      const bpf = await buildBpf(tools, user, kernels[v]!, dir.logs);
-      if (setups.length) bpfDigest ??= bpf.digest;
-      initramfs[v] = await buildBaseInitramfs({
+      const bpf = await buildBpf(tools, user, kernel, dir.logs);
+      if (setups.length) bpfDigests.push(bpf.digest);
+      const initramfs = await buildBaseInitramfs({
         busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
         bpfTools: bpf.loaders, bpfAttach: bpf.bpfAttach, bpfObjects: bpf.objects,
       });
-    }
+      return { kernel, initramfs };
+    };
 
-    const results = await runGuests(jobs, kernels, initramfs, dir, opts);
+    const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
+    const abort = new AbortController();
+    const building = buildKernels(variants.map((v) => matrix.kernels[v]!), src, {
+      jobs: opts.jobs,
+      logDir: dir.logs,
+      signal: abort.signal,
+      onBuilt: (k) => systems[k.variant]!.resolve(guestSystem(k)),
+    }).catch((err: unknown) => {
+      for (const s of Object.values(systems)) s.reject(err);
+      throw err;
+    });
+    // Under icount a guest's figures do not depend on what else the host runs, so the guests of a
+    // kernel already built boot while the next one compiles and use the cores its serial link steps
+    // leave idle. In kvm mode they are wall-clock figures: no guest runs until every kernel is built.
+    if (opts.mode !== 'icount') await building.catch(() => undefined);
+    const ready = Object.fromEntries(variants.map((v) => [v, systems[v]!.promise]));
+    const [built, ran] = await Promise.allSettled([building, runGuests(jobs, variants, ready, dir, opts, abort)]);
+    // A guest's failure stops the build, and a build's failure stops the guests: report the one that came first.
+    if (ran.status === 'rejected') throw ran.reason;
+    if (built.status === 'rejected') throw built.reason;
+    const kernels = built.value;
+    const results = ran.value;
+    const bpfDigest = bpfDigests[0] ?? null;
     const rows = results.flatMap((r) => r.rows);
     const checks = results.flatMap((r) => r.checks);
 
@@ -122,30 +140,56 @@ interface JobResult {
   guest: RunMeta['guests'][number];
 }
 
-/** Boots the guests, `opts.jobs` at a time; the first failure stops the others. */
+/** A variant's kernel and the initramfs its guests boot. */
+interface GuestSystem {
+  kernel: BuiltKernel;
+  initramfs: string;
+}
+
+/** A promise with its resolve and reject in hand (node 20 has no Promise.withResolvers). */
+function settleable<T>() {
+  let resolve!: (value: T | Promise<T>) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A kernel no guest waited for yet may fail: that is reported by the build, not as an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * Boots the guests, `opts.jobs` at a time, each once its kernel is ready, those of
+ * the kernels built first first; the first failure stops the others and aborts `abort`.
+ */
 async function runGuests(
   jobs: GuestJob[],
-  kernels: Record<string, BuiltKernel>,
-  initramfs: Record<string, string>,
+  variants: string[],
+  ready: Record<string, Promise<GuestSystem>>,
   dir: RunDir,
   opts: BenchOptions,
+  abort: AbortController,
 ): Promise<JobResult[]> {
   const tmp = cachePath('tmp', dir.id);
   await mkdir(tmp, { recursive: true });
   const total = jobs.reduce((n, j) => n + j.workload.warmup + j.workload.samples, 0);
   const live = new Map<string, number>();
-  const bar = progress(`run: ${jobs.length} guest${jobs.length > 1 ? 's' : ''} (${opts.mode}, ${opts.jobs} at once)`);
-  const abort = new AbortController();
+  // Started by the first guest, so that its clock does not count the wait for a kernel.
+  let bar: Progress | null = null;
+  const runBar = () => (bar ??= progress(`run: ${jobs.length} guest${jobs.length > 1 ? 's' : ''} (${opts.mode}, ${opts.jobs} at once)`));
   const results: JobResult[] = new Array(jobs.length);
   let next = 0;
   let finished = 0;
   let firstFailure: unknown = null;
 
   const runOne = async (job: GuestJob): Promise<JobResult> => {
-    const kernel = kernels[job.scenario.kernel]!;
+    const { kernel, initramfs } = await ready[job.scenario.kernel]!;
+    if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
+    runBar();
     const initrd = join(tmp, `${job.id}.cpio`);
     const script = initScript({ scenario: job.scenario.name, boot: job.boot, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf });
-    await writeFile(initrd, Buffer.concat([await readFile(initramfs[job.scenario.kernel]!), initArchive(script)]));
+    await writeFile(initrd, Buffer.concat([await readFile(initramfs), initArchive(script)]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();
     const result = await bootGuest(
@@ -165,7 +209,7 @@ async function runGuests(
         signal: abort.signal,
         onSamples: (n) => {
           live.set(job.id, n);
-          bar.update([...live.values()].reduce((a, b) => a + b, 0), total, `samples, ${finished}/${jobs.length} guests done`);
+          runBar().update([...live.values()].reduce((a, b) => a + b, 0), total, `samples, ${finished}/${jobs.length} guests done`);
         },
       },
     ).catch((err: unknown) => {
@@ -188,10 +232,11 @@ async function runGuests(
     };
   };
 
-  // Longest first, so that the last guest to finish does not run alone: an audit rule makes every exec
+  // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish does not run alone: an audit rule makes every exec
   // about 60 % slower, a daemon or a BPF program a few %.
   const cost = (j: GuestJob) => totalExecs(j.workload) * (1 + (j.scenario.audit?.rules.length ? 0.6 : 0) + (j.scenario.audit?.daemon ? 0.05 : 0) + 0.05 * j.scenario.bpf.length);
-  const order = jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!));
+  const built = (j: GuestJob) => variants.indexOf(j.scenario.kernel);
+  const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || cost(jobs[b]!) - cost(jobs[a]!));
   const worker = async () => {
     while (next < jobs.length && !abort.signal.aborted) {
       const i = order[next++]!;
@@ -210,7 +255,7 @@ async function runGuests(
   await Promise.all(Array.from({ length: Math.min(opts.jobs, jobs.length) }, worker));
   await rm(tmp, { recursive: true, force: true });
   if (firstFailure) throw firstFailure;
-  bar.done(`${jobs.length} guests, ${total} samples`);
+  runBar().done(`${jobs.length} guests, ${total} samples`);
   for (const c of results.flatMap((r) => r.checks)) {
     if (!c.ok) process.stderr.write(`warning: scenario ${c.scenario} (boot ${c.boot}): ${c.problem}\n`);
   }

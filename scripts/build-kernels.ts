@@ -6,7 +6,7 @@ import { cachePath } from '../bench/cache.ts';
 import { errorLine, usageError } from '../bench/errors.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
-import { buildKernel, kernelConfigHash } from '../kernels/build.ts';
+import { buildKernels, kernelConfigHash } from '../kernels/build.ts';
 import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
 
 const HELP = `usage: npm run build:kernels -- [options]
@@ -38,13 +38,13 @@ try {
   const matrix = await loadMatrix(values.matrix ?? 'seed');
   const src = await resolveKernelSource(kernelSrc);
   const logDir = cachePath('logs');
-  for (const v of [...new Set(matrix.scenarios.map((s) => s.kernel))]) {
-    if (values.hashes) {
-      process.stdout.write(`${v}\t${await kernelConfigHash(matrix.kernels[v]!, src, logDir)}\n`);
-      continue;
+  const variants = [...new Set(matrix.scenarios.map((s) => s.kernel))].map((v) => matrix.kernels[v]!);
+  if (values.hashes) {
+    for (const v of variants) process.stdout.write(`${v.name}\t${await kernelConfigHash(v, src, logDir)}\n`);
+  } else {
+    for (const k of Object.values(await buildKernels(variants, src, { jobs, logDir }))) {
+      process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
     }
-    const k = await buildKernel(matrix.kernels[v]!, src, { jobs, logDir });
-    process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
   }
 } catch (err) {
   const { line, exitCode } = errorLine(err);
