@@ -232,8 +232,8 @@ async function runGuests(
     };
   };
 
-  // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish does not run alone: an audit rule makes every exec
-  // about 60 % slower, a daemon or a BPF program a few %.
+  // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish
+  // does not run alone: an audit rule makes every exec about 60 % slower, a daemon or a BPF program a few %.
   const cost = (j: GuestJob) => totalExecs(j.workload) * (1 + (j.scenario.audit?.rules.length ? 0.6 : 0) + (j.scenario.audit?.daemon ? 0.05 : 0) + 0.05 * j.scenario.bpf.length);
   const built = (j: GuestJob) => variants.indexOf(j.scenario.kernel);
   const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || cost(jobs[b]!) - cost(jobs[a]!));
