@@ -164,7 +164,7 @@ async function configure(variant: KernelVariant, src: KernelSource, tree: string
   }
 
   const configHash = sha256(src.id, BUILD_RECIPE, configIdentity(configText)).slice(0, 16);
-  return { configHash, make, tree };
+  return { configHash, configText, make, tree };
 }
 
 /** The config hash a variant's kernel gets (its cache key), without building it. */
@@ -197,10 +197,10 @@ async function prepare(build: VariantBuild, src: KernelSource, tree: string): Pr
 }
 
 async function compile(c: Configured, src: KernelSource, ours: string[], opts: BuildOptions): Promise<BuiltKernel> {
-  const { build: { variant, buildDir, log }, configHash, make, tree, outDir, byInputs } = c;
+  const { build: { variant, buildDir, log }, configHash, configText, make, tree, outDir, byInputs } = c;
   await seedFromSibling(buildDir, ours, log);
   // Objects new to this config (audit's own files, for one) have no record yet, so a rebuild's estimate is a little low.
-  const expected = (await objectsToRecompile(buildDir, await readFile(join(buildDir, '.config'), 'utf8'))) ?? ESTIMATED_OBJECTS;
+  const expected = (await objectsToRecompile(buildDir, configText)) ?? ESTIMATED_OBJECTS;
   const hugePages = await hugePageBuildEnv(log);
   const bar = progress(`kernel ${variant.name}: building`);
   let objects = 0;
