@@ -14,6 +14,11 @@ export function formatDuration(ms: number): string {
   return `${m}m${String(s % 60).padStart(2, '0')}s`;
 }
 
+/** A line of its own; on a terminal it first clears a progress line being redrawn there. */
+export function printLine(line: string, out: NodeJS.WriteStream = process.stderr): void {
+  out.write(out.isTTY ? `\r\x1b[K${line}\n` : `${line}\n`);
+}
+
 export function progress(label: string, intervalMs = 10_000, out: NodeJS.WriteStream = process.stderr): Progress {
   const started = Date.now();
   let lastPrint = 0;
@@ -32,8 +37,7 @@ export function progress(label: string, intervalMs = 10_000, out: NodeJS.WriteSt
       else out.write(`${line}\n`);
     },
     done(message) {
-      const line = `${label}: ${message} in ${formatDuration(Date.now() - started)}`;
-      out.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+      printLine(`${label}: ${message} in ${formatDuration(Date.now() - started)}`, out);
     },
   };
 }

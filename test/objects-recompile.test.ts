@@ -8,13 +8,13 @@ import { objectsToRecompile } from '../kernels/objects.ts';
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-/** A built tree as kbuild leaves it: auto.conf, vmlinux, and one .cmd file per object with its fixdep record. */
+/** A compiled tree as kbuild leaves it: auto.conf, vmlinux.o, and one .cmd file per object with its fixdep record. */
 async function builtTree(autoConf: string, objects: Record<string, string[]>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'krsi-objects-'));
   dirs.push(dir);
   await mkdir(join(dir, 'include/config'), { recursive: true });
   await writeFile(join(dir, 'include/config/auto.conf'), autoConf);
-  await writeFile(join(dir, 'vmlinux'), '');
+  await writeFile(join(dir, 'vmlinux.o'), '');
   for (const [obj, options] of Object.entries(objects)) {
     const [sub, file] = [obj.slice(0, obj.lastIndexOf('/')), obj.slice(obj.lastIndexOf('/') + 1)];
     await mkdir(join(dir, sub), { recursive: true });
@@ -31,6 +31,7 @@ const objects = {
   'mm/slub.o': ['SLUB_DEBUG'],
   'lib/string.o': [],
   'arch/x86/entry/entry.o': ['AUDIT'],
+  'arch/x86/boot/compressed/misc.o': ['AUDIT'],
 };
 
 test('objectsToRecompile counts the C objects that read an option that changed', async () => {
@@ -45,8 +46,8 @@ test('objectsToRecompile: nothing for the same config, even though auto.conf dro
   assert.equal(await objectsToRecompile(dir, 'CONFIG_AUDIT=y\nCONFIG_LSM="bpf,landlock"\n'), 0);
 });
 
-test('objectsToRecompile: null for a tree never built', async () => {
+test('objectsToRecompile: null for a tree never compiled', async () => {
   const dir = await builtTree('CONFIG_AUDIT=y\n', objects);
-  await rm(join(dir, 'vmlinux'));
+  await rm(join(dir, 'vmlinux.o'));
   assert.equal(await objectsToRecompile(dir, 'CONFIG_AUDIT=y\n'), null);
 });
