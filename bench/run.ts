@@ -53,13 +53,13 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     // The guest's own tools first: they take seconds, and a failed download should not wait for the kernels.
     const [workloads, auditd] = await Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
     const variants = [...new Set(scenarios.map((s) => s.kernel))];
-    const bpfDigests: string[] = [];
+    const bpfDigests: Record<string, string> = {};
     const guestSystem = async (kernel: BuiltKernel): Promise<GuestSystem> => {
       const setups = scenarios.filter((s) => s.kernel === kernel.variant).flatMap((s) => s.bpf);
       const tools = [...new Set(setups.filter(isBpfTool).map((b) => b.tool))];
       const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
       const bpf = await buildBpf(tools, user, kernel, dir.logs);
-      if (setups.length) bpfDigests.push(bpf.digest);
+      if (setups.length) bpfDigests[kernel.variant] = bpf.digest;
       const initramfs = await buildBaseInitramfs({
         busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
         bpfTools: bpf.loaders, bpfAttach: bpf.bpfAttach, bpfObjects: bpf.objects,
@@ -89,7 +89,8 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     if (built.status === 'rejected') throw built.reason;
     const kernels = built.value;
     const results = ran.value;
-    const bpfDigest = bpfDigests[0] ?? null;
+    // The matrix's first kernel with BPF programs, whichever kernel was ready first.
+    const bpfDigest = variants.map((v) => bpfDigests[v]).find((d) => d !== undefined) ?? null;
     const rows = results.flatMap((r) => r.rows);
     const checks = results.flatMap((r) => r.checks);
 
