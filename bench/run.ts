@@ -50,11 +50,15 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
   await mkdir(opts.out, { recursive: true });
   const dir = await openRunDir(opts.out, newRunId());
   try {
-    // The guest's own tools first: they take seconds, and a failed download should not wait for the kernels.
-    const [workloads, auditd] = await Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
+    const abort = new AbortController();
+    // The guest's own tools take seconds: they are made while the kernel source unpacks, and one
+    // that fails (a download, say) stops the kernel build rather than waiting for it.
+    const guestTools = Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
+    guestTools.catch(() => abort.abort());
     const variants = [...new Set(scenarios.map((s) => s.kernel))];
     const bpfDigests: Record<string, string> = {};
     const guestSystem = async (kernel: BuiltKernel): Promise<GuestSystem> => {
+      const [workloads, auditd] = await guestTools;
       const setups = scenarios.filter((s) => s.kernel === kernel.variant).flatMap((s) => s.bpf);
       const tools = [...new Set(setups.filter(isBpfTool).map((b) => b.tool))];
       const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
@@ -68,7 +72,6 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
-    const abort = new AbortController();
     const building = buildKernels(variants.map((v) => matrix.kernels[v]!), src, {
       jobs: opts.jobs,
       logDir: dir.logs,
@@ -83,10 +86,13 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     // leave idle. In kvm mode they are wall-clock figures: no guest runs until every kernel is built.
     if (opts.mode !== 'icount') await building.catch(() => undefined);
     const ready = Object.fromEntries(variants.map((v) => [v, systems[v]!.promise]));
-    const [built, ran] = await Promise.allSettled([building, runGuests(jobs, variants, ready, dir, opts, abort)]);
-    // A guest's failure stops the build, and a build's failure stops the guests: report the one that came first.
+    const [made, built, ran] = await Promise.allSettled([guestTools, building, runGuests(jobs, variants, ready, dir, opts, abort)]);
+    // A failure anywhere stops the rest (the guest tools' stops the build, a guest's stops the
+    // build, the build's stops the guests): report the one that came first.
+    if (made.status === 'rejected') throw made.reason;
     if (ran.status === 'rejected') throw ran.reason;
     if (built.status === 'rejected') throw built.reason;
+    const [workloads] = made.value;
     const kernels = built.value;
     const results = ran.value;
     // The matrix's first kernel with BPF programs, whichever kernel was ready first.

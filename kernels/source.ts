@@ -50,7 +50,7 @@ async function treeIdentity(dir: string): Promise<string> {
 }
 
 /** The source tree to build from: the directory itself, or the tarball unpacked once into the cache. */
-export async function sourceTree(src: KernelSource, log: string): Promise<string> {
+export async function sourceTree(src: KernelSource, log: string, signal?: AbortSignal): Promise<string> {
   if (src.kind === 'dir') return src.path;
   const dest = cachePath('src', src.id);
   const done = join(dest, '.unpacked');
@@ -59,7 +59,7 @@ export async function sourceTree(src: KernelSource, log: string): Promise<string
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     process.stderr.write(`kernel source: unpacking ${src.path}\n`);
-    await runLogged('tar', ['-xf', src.path, '-C', tmp], { what: `unpacking ${src.path}`, log });
+    await runLogged('tar', ['-xf', src.path, '-C', tmp], { what: `unpacking ${src.path}`, log, signal });
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
     await runLogged('touch', [done], { what: 'marking source unpacked', log });
