@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { initScript, shq } from '../bench/guest/init-script.ts';
+import { initScript, SETTLE_SECONDS, shq } from '../bench/guest/init-script.ts';
 import { DEFAULT_WORKLOAD } from '../bench/matrix.ts';
 
 const audit = { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k k'] };
@@ -30,6 +30,11 @@ test('initScript sets up exactly what the scenario asks for', () => {
 
   const k = initScript({ scenario: 'krsi', boot: 0, workload: DEFAULT_WORKLOAD, audit: null, bpf: [{ tool: 'krsi_ld_preload' }] });
   assert.ok(k.indexOf('loaded krsi_ld_preload') < k.indexOf('/bin/execbench'), 'the workload starts only once the program is attached');
+  // The guest idles after the last setup step, just before the workload.
+  for (const [script, lastSetup] of [[plain, '/bin/seedrng'], [a, 'rules=1'], [k, 'krsi_ld_preload attached']] as const) {
+    const settle = script.indexOf(`\nsleep ${SETTLE_SECONDS}\n`);
+    assert.ok(settle > script.indexOf(lastSetup) && settle < script.indexOf('/bin/execbench -k'), `settle after ${lastSetup}`);
+  }
   assert.match(k, /grep -cF '"ld_preload":"\/lib\/libkrsi-demo.so"'/);
 });
 
