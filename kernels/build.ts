@@ -83,7 +83,8 @@ const ESTIMATED_OBJECTS = 828;
  * CONFIG_AUDIT): measured, 757 of 828 objects, so this saves about a tenth.
  */
 async function seedFrom(buildDir: string, seed: string | undefined, log: string): Promise<void> {
-  if (!seed || existsSync(join(buildDir, 'vmlinux'))) return;
+  // A tree that compiled before keeps its objects, also when its link failed.
+  if (!seed || existsSync(join(buildDir, 'vmlinux.o'))) return;
   const config = await readFile(join(buildDir, '.config'));
   await runLogged('cp', ['-a', `${seed}/.`, buildDir], { what: `copying the objects of ${seed}`, log });
   await writeFile(join(buildDir, '.config'), config);
@@ -335,7 +336,8 @@ async function compileObjects(c: Configured, { jobs, env, signal }: MakeRun, { a
   const onLine = (line: string) => {
     if (linkStarted !== undefined) return;
     if (/^\s+CC\s/.test(line)) bar.update(++objects, Math.max(expected, objects), 'objects');
-    else if (andLink && /^\s+LD\s+vmlinux\.o$/.test(line)) {
+    // The link's first step: vmlinux.o when objects were compiled, else modpost or the first vmlinux pass.
+    else if (andLink && /^\s+\S+\s+(vmlinux\.o|vmlinux\.symvers|\.tmp_vmlinux\S*)$/.test(line)) {
       linkStarted = Date.now();
       bar.done(`${objects} objects`);
       printLine(`kernel ${variant.name}: linking vmlinux and bzImage`);
