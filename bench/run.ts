@@ -14,7 +14,7 @@ import { buildBpf, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
-import { planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
+import { buildOrder, guestCost, planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
 import { progress, type Progress } from './progress.ts';
 import { bootGuest, checkMode, kernelCmdline } from './qemu.ts';
 import {
@@ -72,7 +72,8 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
-    const building = buildKernels(variants.map((v) => matrix.kernels[v]!), src, {
+    const order = opts.mode === 'icount' ? buildOrder(variants, jobs) : variants;
+    const building = buildKernels(order.map((v) => matrix.kernels[v]!), src, {
       jobs: opts.jobs,
       logDir: dir.logs,
       signal: abort.signal,
@@ -86,7 +87,7 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     // leave idle. In kvm mode they are wall-clock figures: no guest runs until every kernel is built.
     if (opts.mode !== 'icount') await building.catch(() => undefined);
     const ready = Object.fromEntries(variants.map((v) => [v, systems[v]!.promise]));
-    const [made, built, ran] = await Promise.allSettled([guestTools, building, runGuests(jobs, variants, ready, dir, opts, abort)]);
+    const [made, built, ran] = await Promise.allSettled([guestTools, building, runGuests(jobs, order, ready, dir, opts, abort)]);
     // A failure anywhere stops the rest (the guest tools' stops the build, a guest's stops the
     // build, the build's stops the guests): report the one that came first.
     if (made.status === 'rejected') throw made.reason;
@@ -172,7 +173,7 @@ function settleable<T>() {
  */
 async function runGuests(
   jobs: GuestJob[],
-  variants: string[],
+  kernelOrder: string[],
   ready: Record<string, Promise<GuestSystem>>,
   dir: RunDir,
   opts: BenchOptions,
@@ -240,10 +241,9 @@ async function runGuests(
   };
 
   // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish
-  // does not run alone: an audit rule makes every exec about 60 % slower, a daemon or a BPF program a few %.
-  const cost = (j: GuestJob) => totalExecs(j.workload) * (1 + (j.scenario.audit?.rules.length ? 0.6 : 0) + (j.scenario.audit?.daemon ? 0.05 : 0) + 0.05 * j.scenario.bpf.length);
-  const built = (j: GuestJob) => variants.indexOf(j.scenario.kernel);
-  const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || cost(jobs[b]!) - cost(jobs[a]!));
+  // does not run alone.
+  const built = (j: GuestJob) => kernelOrder.indexOf(j.scenario.kernel);
+  const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || guestCost(jobs[b]!) - guestCost(jobs[a]!));
   const worker = async () => {
     while (next < jobs.length && !abort.signal.aborted) {
       const i = order[next++]!;

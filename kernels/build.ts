@@ -9,6 +9,7 @@ import { formatDuration, printLine, progress } from '../bench/progress.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './config.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { objectsToRecompile } from './objects.ts';
+import { finishedSibling, seedFrom } from './seed.ts';
 import { sourceTree, type KernelSource } from './source.ts';
 import type { KernelVariant } from './variants.ts';
 
@@ -73,30 +74,6 @@ const REPRODUCIBLE_BUILD = {
 
 /** C objects of vmlinux compiled by a first build of 6.12 with the base fragment (the boot code's come later, with bzImage). */
 const ESTIMATED_OBJECTS = 828;
-
-/**
- * Before a variant's first build, copies in the objects of a sibling variant
- * built from the same source, keeping this variant's .config. Kbuild records
- * which CONFIG_ symbols each object depends on (fixdep, include/config/), so
- * only the objects that use an option that differs are compiled again. For
- * audit that is still most of them (task_struct's layout depends on
- * CONFIG_AUDIT): measured, 757 of 828 objects, so this saves about a tenth.
- */
-async function seedFrom(buildDir: string, seed: string | undefined, log: string): Promise<void> {
-  // A tree that compiled before keeps its objects, also when its link failed.
-  if (!seed || existsSync(join(buildDir, 'vmlinux.o'))) return;
-  const config = await readFile(join(buildDir, '.config'));
-  await runLogged('cp', ['-a', `${seed}/.`, buildDir], { what: `copying the objects of ${seed}`, log });
-  await writeFile(join(buildDir, '.config'), config);
-}
-
-/** A finished build of another variant of this source, to seed the first variant this run compiles. */
-async function finishedSibling(buildDir: string, ours: string[]): Promise<string | undefined> {
-  const parent = dirname(buildDir);
-  const siblings = (await readdir(parent)).map((s) => join(parent, s));
-  // One locked by another run may be half-built; ours are idle until this run compiles them.
-  return siblings.find((d) => d !== buildDir && existsSync(join(d, 'vmlinux')) && (ours.includes(d) || !existsSync(`${d}.lock`)));
-}
 
 interface VariantBuild {
   variant: KernelVariant;

@@ -52,3 +52,8 @@ export function configDiff(a: KconfigValues, b: KconfigValues): { name: string; 
   }
   return diff;
 }
+
+/** auto.conf writes string values without the quotes .config has. */
+export function unquoted(values: KconfigValues): KconfigValues {
+  return new Map([...values].map(([k, v]) => [k, v?.replace(/^"(.*)"$/, '$1') ?? null]));
+}

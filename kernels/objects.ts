@@ -1,13 +1,26 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { configDiff, parseKconfig, type KconfigValues } from './config.ts';
+import { configDiff, parseKconfig, unquoted } from './config.ts';
 
 const BOOT_CODE = join('arch', 'x86', 'boot');
 
-/** auto.conf writes string values without the quotes .config has. */
-function unquoted(values: KconfigValues): KconfigValues {
-  return new Map([...values].map(([k, v]) => [k, v?.replace(/^"(.*)"$/, '$1') ?? null]));
+/**
+ * The options whose value changed since a compiled tree's last build: those
+ * its .config gives differently from include/config/auto.conf (make's
+ * syncconfig will touch their markers), and those whose marker,
+ * include/config/NAME, was touched after vmlinux.o was linked (a seeded tree,
+ * see seed.ts).
+ */
+async function changedOptions(buildDir: string, config: string): Promise<string[]> {
+  const autoConf = parseKconfig(await readFile(join(buildDir, 'include/config/auto.conf'), 'utf8'));
+  const changed = new Set(configDiff(unquoted(autoConf), unquoted(parseKconfig(config))).map((d) => d.name.replace(/^CONFIG_/, '')));
+  const linked = (await stat(join(buildDir, 'vmlinux.o'))).mtimeMs;
+  const markers = join(buildDir, 'include/config');
+  for (const name of await readdir(markers)) {
+    if (/^[A-Z0-9_]+$/.test(name) && (await stat(join(markers, name))).mtimeMs > linked) changed.add(name);
+  }
+  return [...changed];
 }
 
 /**
@@ -15,16 +28,12 @@ function unquoted(values: KconfigValues): KconfigValues {
  * whose objects were compiled before (for progress): kbuild's fixdep records
  * in each object's .cmd file the options it reads, as `include/config/NAME`,
  * and recompiles exactly the objects reading an option that changed since the
- * tree's last build, whose config is include/config/auto.conf. The boot
- * code's objects are left out: they are compiled with bzImage, after
- * vmlinux. null for a tree never compiled.
+ * tree's last build. The boot code's objects are left out: they are compiled
+ * with bzImage, after vmlinux. null for a tree never compiled.
  */
 export async function objectsToRecompile(buildDir: string, config: string): Promise<number | null> {
-  const autoConf = join(buildDir, 'include/config/auto.conf');
-  if (!existsSync(join(buildDir, 'vmlinux.o')) || !existsSync(autoConf)) return null;
-  const changed = configDiff(unquoted(parseKconfig(await readFile(autoConf, 'utf8'))), unquoted(parseKconfig(config))).map((d) =>
-    d.name.replace(/^CONFIG_/, ''),
-  );
+  if (!existsSync(join(buildDir, 'vmlinux.o')) || !existsSync(join(buildDir, 'include/config/auto.conf'))) return null;
+  const changed = await changedOptions(buildDir, config);
   if (changed.length === 0) return 0;
   const reads = new RegExp(`include/config/(${changed.join('|')})\\)`);
 

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadMatrix } from '../bench/matrix.ts';
+import { buildOrder, guestCost, planJobs, selectScenarios } from '../bench/plan.ts';
+
+const opts = { samples: undefined, execs: undefined, warmup: undefined, boots: 1, seed: 42 };
+
+test('buildOrder builds last the kernel whose guests take least time, so few guests run after the last compile', async () => {
+  const m = await loadMatrix('seed');
+  const jobs = planJobs(m.scenarios, opts);
+  // The seed matrix lists vanilla first, but the audit kernel has three guests against two.
+  assert.deepEqual(buildOrder(['noaudit', 'audit'], jobs), ['audit', 'noaudit']);
+
+  // One audit guest against two noaudit ones: noaudit first.
+  const few = planJobs(selectScenarios(m, ['vanilla', 'krsi-ld-preload', 'audit-execve']), opts);
+  assert.deepEqual(buildOrder(['noaudit', 'audit'], few), ['noaudit', 'audit']);
+
+  // A kernel without guests of this run goes last; equal loads keep the given order.
+  assert.deepEqual(buildOrder(['spare', 'noaudit'], jobs), ['noaudit', 'spare']);
+  const pair = planJobs(selectScenarios(m, ['vanilla', 'audit-compiled']), opts);
+  assert.deepEqual(buildOrder(['noaudit', 'audit'], pair), ['noaudit', 'audit']);
+  assert.deepEqual(buildOrder(['audit', 'noaudit'], pair), ['audit', 'noaudit']);
+});
+
+test('guestCost counts the boot, the execs, and what slows each exec down', async () => {
+  const m = await loadMatrix('seed');
+  const cost = Object.fromEntries(planJobs(m.scenarios, opts).map((j) => [j.scenario.name, guestCost(j)]));
+  assert.ok(cost['audit-execve']! > cost['audit-no-rules']!);
+  assert.ok(cost['audit-no-rules']! > cost['audit-compiled']!);
+  assert.ok(cost['krsi-ld-preload']! > cost['vanilla']!);
+  const longer = planJobs(selectScenarios(m, ['vanilla']), { ...opts, samples: 300 });
+  assert.ok(guestCost(longer[0]!) > cost['vanilla']!);
+});
