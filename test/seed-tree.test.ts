@@ -60,7 +60,7 @@ test('seedFrom keeps the tree\'s own Kconfig outputs and touches the markers of 
   assert.equal(await readFile(join(tree, '.config'), 'utf8'), AUDIT);
   assert.match(await readFile(join(tree, 'include/config/auto.conf'), 'utf8'), /^CONFIG_AUDIT=y$/m);
   assert.match(await readFile(join(tree, 'include/generated/autoconf.h'), 'utf8'), /CONFIG_AUDIT 1/);
-  const mtime = async (rel: string) => (await stat(join(tree, rel))).mtimeMs;
+  const mtime = async (rel: string) => Math.round((await stat(join(tree, rel))).mtimeMs);
   // make re-runs syncconfig if .config is newer than auto.conf.
   assert.ok((await mtime('include/config/auto.conf')) >= (await mtime('.config')));
   // AUDIT changed: its marker is newer than the objects, so make compiles fork.o again; SMP's is as old as the seed's.
