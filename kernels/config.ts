@@ -54,6 +54,11 @@ export function configDiff(a: KconfigValues, b: KconfigValues): { name: string; 
 }
 
 /** auto.conf writes string values without the quotes .config has. */
-export function unquoted(values: KconfigValues): KconfigValues {
+function unquoted(values: KconfigValues): KconfigValues {
   return new Map([...values].map(([k, v]) => [k, v?.replace(/^"(.*)"$/, '$1') ?? null]));
+}
+
+/** The option names (without CONFIG_) whose values differ between two configs, .config or auto.conf, quoted or not. */
+export function changedOptionNames(a: string, b: string): string[] {
+  return configDiff(unquoted(parseKconfig(a)), unquoted(parseKconfig(b))).map((d) => d.name.replace(/^CONFIG_/, ''));
 }

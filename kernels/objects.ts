@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { configDiff, parseKconfig, unquoted } from './config.ts';
+import { changedOptionNames } from './config.ts';
 
 const BOOT_CODE = join('arch', 'x86', 'boot');
 
@@ -13,8 +13,7 @@ const BOOT_CODE = join('arch', 'x86', 'boot');
  * see seed.ts).
  */
 async function changedOptions(buildDir: string, config: string): Promise<string[]> {
-  const autoConf = parseKconfig(await readFile(join(buildDir, 'include/config/auto.conf'), 'utf8'));
-  const changed = new Set(configDiff(unquoted(autoConf), unquoted(parseKconfig(config))).map((d) => d.name.replace(/^CONFIG_/, '')));
+  const changed = new Set(changedOptionNames(await readFile(join(buildDir, 'include/config/auto.conf'), 'utf8'), config));
   const linked = (await stat(join(buildDir, 'vmlinux.o'))).mtimeMs;
   const markers = join(buildDir, 'include/config');
   for (const name of await readdir(markers)) {

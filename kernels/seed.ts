@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runLogged } from '../bench/proc.ts';
-import { configDiff, parseKconfig, unquoted } from './config.ts';
+import { changedOptionNames, parseKconfig } from './config.ts';
 
 /**
  * What Kconfig writes for the build itself (make's syncconfig): the config
@@ -29,9 +29,9 @@ export async function kconfigOutputs(buildDir: string, config: string): Promise<
     }
     outputs.set(rel, await readFile(path));
   }
-  const autoConf = parseKconfig(outputs.get(KCONFIG_OUTPUTS[0]!)!.toString('utf8'));
-  if (configDiff(unquoted(autoConf), unquoted(parseKconfig(config))).length > 0) return null;
-  const first = [...autoConf.keys()][0];
+  const autoConf = outputs.get(KCONFIG_OUTPUTS[0]!)!.toString('utf8');
+  if (changedOptionNames(autoConf, config).length > 0) return null;
+  const first = [...parseKconfig(autoConf).keys()][0];
   if (!first || !existsSync(join(buildDir, 'include/config', first.replace(/^CONFIG_/, '')))) return null;
   return outputs;
 }
@@ -66,10 +66,9 @@ export async function seedFrom(buildDir: string, seed: string | undefined, log: 
   // Written after .config, so that make finds them up to date.
   for (const [rel, data] of own) await writeFile(join(buildDir, rel), data);
   const ownAutoConf = own.get(KCONFIG_OUTPUTS[0]!)!.toString('utf8');
-  const changed = configDiff(unquoted(parseKconfig(seedAutoConf)), unquoted(parseKconfig(ownAutoConf)));
   const now = new Date();
-  for (const { name } of changed) {
-    const marker = join(buildDir, 'include/config', name.replace(/^CONFIG_/, ''));
+  for (const name of changedOptionNames(seedAutoConf, ownAutoConf)) {
+    const marker = join(buildDir, 'include/config', name);
     if (existsSync(marker)) await utimes(marker, now, now);
     else await writeFile(marker, '');
   }
