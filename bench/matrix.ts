@@ -20,8 +20,8 @@ export interface WorkloadOptions {
 
 export const DEFAULT_WORKLOAD: WorkloadOptions = {
   execs: 100,
-  samples: 30,
-  warmup: 3,
+  samples: 8,
+  warmup: 2,
   ldPreload: '/lib/libkrsi-demo.so',
   envPages: 0,
 };

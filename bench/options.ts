@@ -1,8 +1,9 @@
 import { cpus } from 'node:os';
 import { parseCommandLine } from './cli.ts';
 import { usageError } from './errors.ts';
-import type { Mode } from './qemu.ts';
+import type { Layout, Mode } from './qemu.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
+import { DEFAULT_WORKLOAD } from './matrix.ts';
 
 /** Everything a bench run is told, parsed once and passed down. */
 export interface BenchOptions {
@@ -11,11 +12,17 @@ export interface BenchOptions {
   /** Only these scenarios, in matrix order; null for all. */
   scenarios: string[] | null;
   mode: Mode;
+  /**
+   * random (default): every boot draws its memory layout (KASLR, mmap
+   * randomisation, the CRNG's seed, RDRAND) from its seed; fixed: one layout
+   * for every boot (nokaslr norandmaps, fixed CRNG bytes, no RDRAND).
+   */
+  layout: Layout;
   /** Workload overrides for every scenario; undefined keeps the matrix's or the default. */
   samples: number | undefined;
   execs: number | undefined;
   warmup: number | undefined;
-  /** Guests booted per scenario; each boot is a separate series in samples.csv. */
+  /** Guests booted per scenario, the unit of replication; each boot is a separate series in samples.csv. */
   boots: number;
   /** Guests run at once. */
   jobs: number;
@@ -30,6 +37,13 @@ export interface BenchOptions {
   shard: { index: number; count: number } | null;
 }
 
+/**
+ * Boots per scenario by default: the layout a boot draws moves a scenario's
+ * figures far more than the samples within one boot spread (see README,
+ * "What the numbers mean"), so the defaults buy boots rather than samples.
+ */
+export const DEFAULT_BOOTS = 8;
+
 export const BENCH_HELP = `usage: npm run bench -- [options]
 
 Builds the kernels, boots one QEMU guest per scenario and boot, runs the
@@ -40,15 +54,18 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
   --scenarios a,b       only these scenarios of the matrix
   --mode icount|kvm     icount (default): TCG with an instruction-counting clock,
                         results identical across machines; kvm: hardware time
-  --samples N           measured samples per scenario (default 30)
-  --execs K             fork+exec+wait of nop per sample (default 100)
-  --warmup W            warm-up samples before them (default 3)
-  --boots B             guests booted per scenario (default 1)
+  --layout random|fixed random (default): each boot draws its memory layout
+                        from its seed; fixed: one layout for all boots, whose
+                        intervals then cover noise within that layout only
+  --samples N           measured samples per boot (default ${DEFAULT_WORKLOAD.samples})
+  --execs K             fork+exec+wait of nop per sample (default ${DEFAULT_WORKLOAD.execs})
+  --warmup W            warm-up samples before them (default ${DEFAULT_WORKLOAD.warmup})
+  --boots B             guests booted per scenario, seeds S..S+B-1 (default ${DEFAULT_BOOTS})
   --jobs J              guests run at once (default: number of cores)
   --out DIR             results directory (default results)
   --kernel-src PATH     kernel source tree or tarball
                         (default ${DEFAULT_KERNEL_SOURCE})
-  --seed S              QEMU -seed of the first boot (default 42)
+  --seed S              seed of the first boot (default 42): its layout and QEMU -seed
   --timeout SECONDS     per-boot time limit (default: from the workload size)
   --shard I/N           run only the I-th of N slices of the guests; join the
                         shards' run directories with npm run report -- --merge
@@ -80,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       matrix: { type: 'string' },
       scenarios: { type: 'string' },
       mode: { type: 'string' },
+      layout: { type: 'string' },
       samples: { type: 'string' },
       execs: { type: 'string' },
       warmup: { type: 'string' },
@@ -97,16 +115,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
   if (v.help) return 'help';
   const mode = v.mode ?? 'icount';
   if (mode !== 'icount' && mode !== 'kvm') throw usageError(`--mode is icount or kvm, not "${mode}"`);
+  const layout = v.layout ?? 'random';
+  if (layout !== 'random' && layout !== 'fixed') throw usageError(`--layout is random or fixed, not "${layout}"`);
   const scenarios = v.scenarios === undefined ? null : v.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
   if (scenarios && scenarios.length === 0) throw usageError('--scenarios needs at least one scenario name');
   return {
     matrix: v.matrix ?? 'seed',
     scenarios,
     mode,
+    layout,
     samples: positiveInt('samples', v.samples),
     execs: positiveInt('execs', v.execs),
     warmup: positiveInt('warmup', v.warmup, 0),
-    boots: positiveInt('boots', v.boots) ?? 1,
+    boots: positiveInt('boots', v.boots) ?? DEFAULT_BOOTS,
     jobs: positiveInt('jobs', v.jobs) ?? Math.max(1, cpus().length),
     out: v.out ?? 'results',
     kernelSrc: v['kernel-src'] ?? DEFAULT_KERNEL_SOURCE,

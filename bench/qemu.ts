@@ -6,12 +6,18 @@ import { parseGuestOutput, type GuestOutput, type GuestResult } from './guest/pr
 
 export type Mode = 'icount' | 'kvm';
 
+/** How a boot's memory layout is chosen: drawn from its seed, or the same for every boot. */
+export type Layout = 'random' | 'fixed';
+
 export interface BootSpec {
   mode: Mode;
+  layout: Layout;
   bzImage: string;
   initrd: string;
-  /** icount mode: QEMU's -seed; the guest's randomness comes from it. */
+  /** icount mode: QEMU's -seed, which TCG's RDRAND draws from. */
   seed: number;
+  /** Kernel arguments that depend on the kernel (see kernelArgs). */
+  kernelArgs: string[];
   memoryMiB: number;
   consoleLog: string;
   resultFile: string;
@@ -25,26 +31,55 @@ export const QEMU = 'qemu-system-x86_64';
  * into QEMU exiting. loglevel=4 keeps late informational messages (device
  * probes finishing while the workload runs) off the slow serial console, where
  * printing them would land in some samples; warnings and panics still show.
- * In icount mode nokaslr and norandmaps take away the layout randomness that
- * otherwise moves results by about 2 % between boots.
+ * A fixed layout turns off KASLR (nokaslr) and the randomisation of user
+ * mappings (norandmaps); a random one leaves both at the kernel's defaults
+ * (randomize_va_space=2), drawn from RDRAND and the CRNG, and so from the seed.
  */
-export function kernelCmdline(mode: Mode): string {
-  const base = ['console=ttyS0', 'loglevel=4', 'panic=-1', 'lsm=bpf', 'rdinit=/init'];
-  return (mode === 'icount' ? [...base, 'nokaslr', 'norandmaps'] : base).join(' ');
+export function kernelCmdline(mode: Mode, layout: Layout, kernelArgs: readonly string[] = []): string {
+  const base = ['console=ttyS0', 'loglevel=4', 'panic=-1', 'lsm=bpf', 'rdinit=/init', ...kernelArgs];
+  return (layout === 'fixed' ? [...base, 'nokaslr', 'norandmaps'] : base).join(' ');
+}
+
+/**
+ * Arguments that depend on the kernel being booted. In icount mode the local
+ * APIC timer runs at QEMU's fixed APIC bus frequency, 1 GHz of virtual time, so
+ * its ticks per jiffy are known: lapic_timer_period (added by
+ * kernels/patches/lapic-timer-period.patch) presets them, and the kernel skips
+ * the two 100 ms busy-wait loops of its calibration, which under TCG are most
+ * of a boot's wall time. A real machine skips them the same way where the CPU
+ * reports its timer's frequency (TSC-deadline timer, CPUID leaf 0x15). Under
+ * KVM the frequency is the host's: the kernel calibrates.
+ */
+export function kernelArgs(mode: Mode, hz: number): string[] {
+  return mode === 'icount' ? [`lapic_timer_period=${APIC_BUS_HZ / hz}`] : [];
+}
+
+/** QEMU's emulated APIC bus: one tick per ns (APIC_BUS_CYCLE_NS = 1 in QEMU 7.2). */
+const APIC_BUS_HZ = 1_000_000_000;
+
+/**
+ * The emulated CPU. A random layout needs RDRAND (TCG draws it from -seed) for
+ * KASLR and the CRNG; SMEP and SMAP are what exec runs with on any x86 CPU of
+ * the last decade (SMAP adds stac/clac around every copy to and from user
+ * space). PCID is left out: TCG does not offer it. A fixed layout keeps
+ * QEMU's plain qemu64, as baselines made before layouts were drawn.
+ */
+export function cpuModel(layout: Layout): string {
+  return layout === 'random' ? 'qemu64,+rdrand,+smep,+smap' : 'qemu64';
 }
 
 /** Accelerator arguments: the clock model is what makes icount results machine-independent. */
-export function accelArgs(mode: Mode, seed: number): string[] {
+export function accelArgs(mode: Mode, layout: Layout, seed: number): string[] {
   if (mode === 'kvm') return ['-accel', 'kvm', '-cpu', 'host'];
   // shift=0: one guest instruction advances the virtual clock by 1 ns.
   // sleep=off: an idle guest jumps to its next timer instead of waiting in real time.
   // The RTC follows the virtual clock from a fixed date, so nothing reads the host's time.
-  return ['-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-seed', String(seed), '-rtc', 'base=2019-08-20T00:00:00,clock=vm'];
+  return ['-accel', 'tcg', '-cpu', cpuModel(layout), '-icount', 'shift=0,sleep=off', '-seed', String(seed), '-rtc', 'base=2019-08-20T00:00:00,clock=vm'];
 }
 
 export function qemuArgs(spec: BootSpec): string[] {
   return [
-    ...accelArgs(spec.mode, spec.seed),
+    ...accelArgs(spec.mode, spec.layout, spec.seed),
     '-m', `${spec.memoryMiB}M`,
     '-smp', '1',
     '-nodefaults',
@@ -52,7 +87,7 @@ export function qemuArgs(spec: BootSpec): string[] {
     '-no-reboot',
     '-kernel', spec.bzImage,
     '-initrd', spec.initrd,
-    '-append', kernelCmdline(spec.mode),
+    '-append', kernelCmdline(spec.mode, spec.layout, spec.kernelArgs),
     '-serial', `file:${spec.consoleLog}`,
     '-serial', `file:${spec.resultFile}`,
   ];

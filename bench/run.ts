@@ -16,7 +16,7 @@ import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
 import { buildOrder, guestCost, planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
 import { progress, type Progress } from './progress.ts';
-import { bootGuest, checkMode, kernelCmdline } from './qemu.ts';
+import { bootGuest, checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
 import {
   completeRunDir, eventsCsv, failedPath, failRunDir, newRunId, openRunDir, sampleRows, samplesCsv, UNITS,
   type RunDir, type RunMeta, type SampleRow,
@@ -57,18 +57,30 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     guestTools.catch(() => abort.abort());
     const variants = [...new Set(scenarios.map((s) => s.kernel))];
     const bpfDigests: Record<string, string> = {};
+    // Each scenario's guest holds what that scenario runs and nothing else, so that it boots the
+    // same bytes alone, in the full matrix or in a shard: the initramfs's size and content move
+    // where the kernel puts things, and with them the figures.
     const guestSystem = async (kernel: BuiltKernel): Promise<GuestSystem> => {
       const [workloads, auditd] = await guestTools;
-      const setups = scenarios.filter((s) => s.kernel === kernel.variant).flatMap((s) => s.bpf);
+      const mine = scenarios.filter((s) => s.kernel === kernel.variant);
+      const setups = mine.flatMap((s) => s.bpf);
       const tools = [...new Set(setups.filter(isBpfTool).map((b) => b.tool))];
       const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
       const bpf = await buildBpf(tools, user, kernel, dir.logs);
       if (setups.length) bpfDigests[kernel.variant] = bpf.digest;
-      const initramfs = await buildBaseInitramfs({
-        busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
-        bpfTools: bpf.loaders, bpfAttach: bpf.bpfAttach, bpfObjects: bpf.objects,
-      });
-      return { kernel, initramfs };
+      const initramfs: Record<string, string> = {};
+      for (const s of mine) {
+        const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
+        initramfs[s.name] = await buildBaseInitramfs({
+          busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
+          bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
+          bpfAttach: bpf.bpfAttach,
+          bpfObjects: Object.fromEntries(Object.entries(bpf.objects).filter(([n]) => own.has(n))),
+        });
+      }
+      const hz = Number(parseKconfig(await readFile(kernel.config, 'utf8')).get('CONFIG_HZ'));
+      if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
+      return { kernel, initramfs, kernelArgs: kernelArgs(opts.mode, hz) };
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
@@ -96,6 +108,7 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     const [workloads] = made.value;
     const kernels = built.value;
     const results = ran.value;
+    const guestArgs = Object.fromEntries(await Promise.all(variants.map(async (v) => [v, (await ready[v]!).kernelArgs] as const)));
     // The matrix's first kernel with BPF programs, whichever kernel was ready first.
     const bpfDigest = variants.map((v) => bpfDigests[v]).find((d) => d !== undefined) ?? null;
     const rows = results.flatMap((r) => r.rows);
@@ -108,11 +121,11 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
       mode: opts.mode,
       unit: UNITS[opts.mode],
       matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline },
-      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios },
+      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
       shard: opts.shard,
       host: hostInfo(),
-      qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode) },
-      kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!))),
+      qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },
+      kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, guestArgs[v]!))),
       scenarios: scenarios.map((s) => ({
         name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf,
       })),
@@ -131,13 +144,15 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
   }
 }
 
-async function kernelMeta(k: BuiltKernel): Promise<RunMeta['kernels'][number]> {
+async function kernelMeta(k: BuiltKernel, bootArgs: string[]): Promise<RunMeta['kernels'][number]> {
   const config = parseKconfig(await readFile(k.config, 'utf8'));
   return {
     variant: k.variant,
     version: k.version,
     configHash: k.configHash,
     sourceId: k.sourceId,
+    patches: k.patches,
+    bootArgs,
     options: Object.fromEntries(REPORTED_OPTIONS.map((o) => [o, config.get(o) ?? null])),
   };
 }
@@ -148,10 +163,12 @@ interface JobResult {
   guest: RunMeta['guests'][number];
 }
 
-/** A variant's kernel and the initramfs its guests boot. */
+/** A variant's kernel, the initramfs each of its scenarios boots, and the kernel's own boot arguments. */
 interface GuestSystem {
   kernel: BuiltKernel;
-  initramfs: string;
+  /** Scenario name -> its initramfs (without /init). */
+  initramfs: Record<string, string>;
+  kernelArgs: string[];
 }
 
 /** A promise with its resolve and reject in hand (node 20 has no Promise.withResolvers). */
@@ -192,20 +209,22 @@ async function runGuests(
   let firstFailure: unknown = null;
 
   const runOne = async (job: GuestJob): Promise<JobResult> => {
-    const { kernel, initramfs } = await ready[job.scenario.kernel]!;
+    const system = await ready[job.scenario.kernel]!;
     if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
     runBar();
     const initrd = join(tmp, `${job.id}.cpio`);
-    const script = initScript({ scenario: job.scenario.name, boot: job.boot, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf });
-    await writeFile(initrd, Buffer.concat([await readFile(initramfs), initArchive(script)]));
+    const script = initScript({ seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf });
+    await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();
     const result = await bootGuest(
       {
         mode: opts.mode,
-        bzImage: kernel.bzImage,
+        layout: opts.layout,
+        bzImage: system.kernel.bzImage,
         initrd,
         seed: job.seed,
+        kernelArgs: system.kernelArgs,
         memoryMiB: 256,
         consoleLog: join(dir.logs, `${job.id}.console.log`),
         resultFile: join(dir.logs, `${job.id}.result.txt`),

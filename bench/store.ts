@@ -97,18 +97,24 @@ export interface RunMeta {
   /** What one nanosecond of the results is. */
   unit: string;
   matrix: { name: string; source: string; baseline: string };
-  options: { samples: number | null; execs: number | null; warmup: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null };
+  /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
+  options: { samples: number | null; execs: number | null; warmup: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
   /** Set when this run is one slice of a sharded run (--shard I/N). */
   shard?: { index: number; count: number } | null;
   /** Set when this run was joined from the run directories of its shards. */
   mergedFrom?: string[];
   host: { cpu: string; cores: number; kernel: string; os: string };
-  qemu: { version: string; cmdline: string };
+  /** cmdline: the kernel arguments every guest gets; each kernel adds its bootArgs. */
+  qemu: { version: string; cmdline: string; cpu?: string };
   kernels: {
     variant: string;
     version: string;
     configHash: string;
     sourceId: string;
+    /** The suite's patches applied to its source (kernels/patches/); absent in older runs. */
+    patches?: string[];
+    /** Kernel arguments of this kernel's guests beyond qemu.cmdline; absent in older runs. */
+    bootArgs?: string[];
     /** The audit and LSM options, for reports. */
     options: Record<string, string | null>;
   }[];

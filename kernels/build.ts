@@ -26,6 +26,8 @@ export interface BuiltKernel {
   /** The merged .config. */
   config: string;
   sourceId: string;
+  /** The suite's patches applied to the source (kernels/patches/). */
+  patches: string[];
 }
 
 export interface BuildOptions {
@@ -351,7 +353,7 @@ async function storeKernel(c: Configured, src: KernelSource, linkStarted: number
     what: `extracting BTF (${variant.name})`,
     log,
   });
-  const kernel: BuiltKernel = { variant: variant.name, version, configHash, sourceId: src.id, ...artifactPaths(outDir) };
+  const kernel: BuiltKernel = { variant: variant.name, version, configHash, sourceId: src.id, patches: src.patches, ...artifactPaths(outDir) };
   await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cachePath, sha256, sha256File } from '../bench/cache.ts';
 import { BenchError, usageError } from '../bench/errors.ts';
 import { capture, runLogged } from '../bench/proc.ts';
@@ -12,8 +13,28 @@ export interface KernelSource {
   /** What the user named: a tarball or a source directory. */
   path: string;
   kind: 'tarball' | 'dir';
-  /** Identifies the source's content for cache keys. */
+  /** Identifies the source's content, with the suite's patches applied, for cache keys. */
   id: string;
+  /** Names of the suite's patches applied to the tree (kernels/patches/, without .patch). */
+  patches: string[];
+}
+
+export const PATCHES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'patches');
+
+/**
+ * The suite's own patches, applied to every kernel it builds: each is a choice
+ * of method, explained in its own header comment and in docs. Their text is
+ * part of the source id, so that a changed patch builds new kernels.
+ */
+async function suitePatches(): Promise<Array<{ name: string; path: string; text: string }>> {
+  const names = (await readdir(PATCHES_DIR)).filter((f) => f.endsWith('.patch')).sort();
+  return Promise.all(names.map(async (f) => ({ name: f.replace(/\.patch$/, ''), path: join(PATCHES_DIR, f), text: await readFile(join(PATCHES_DIR, f), 'utf8') })));
+}
+
+async function withPatches(path: string, kind: KernelSource['kind'], contentId: string): Promise<KernelSource> {
+  const patches = await suitePatches();
+  const id = sha256(contentId, ...patches.map((p) => `${p.name}\0${p.text}`)).slice(0, 16);
+  return { path, kind, id, patches: patches.map((p) => p.name) };
 }
 
 export async function resolveKernelSource(path: string = DEFAULT_KERNEL_SOURCE): Promise<KernelSource> {
@@ -30,12 +51,12 @@ export async function resolveKernelSource(path: string = DEFAULT_KERNEL_SOURCE):
     if (existsSync(join(abs, '.config'))) {
       throw usageError(`kernel source ${path} has been built in place: run 'make mrproper' there first`);
     }
-    return { path: abs, kind: 'dir', id: sha256(abs, await treeIdentity(abs)).slice(0, 16) };
+    return withPatches(abs, 'dir', sha256(abs, await treeIdentity(abs)));
   }
   if (!/\.tar(\.(xz|gz|bz2|zst))?$|\.tgz$/.test(abs)) {
     throw usageError(`--kernel-src ${path} is neither a directory nor a .tar[.xz|.gz|.bz2|.zst] tarball`);
   }
-  return { path: abs, kind: 'tarball', id: (await sha256File(abs)).slice(0, 16) };
+  return withPatches(abs, 'tarball', await sha256File(abs));
 }
 
 /** A git tree is identified by its commit and uncommitted diff; any other tree by its version and Makefile time. */
@@ -49,25 +70,56 @@ async function treeIdentity(dir: string): Promise<string> {
   return version + statSync(join(dir, 'Makefile')).mtimeMs;
 }
 
-/** The source tree to build from: the directory itself, or the tarball unpacked once into the cache. */
+/**
+ * The source tree to build from, with the suite's patches applied: the tarball
+ * unpacked once into the cache, or a user's tree copied there as hard links
+ * (the files a patch touches are copied for real first, so the user's own
+ * tree is never written to).
+ */
 export async function sourceTree(src: KernelSource, log: string, signal?: AbortSignal): Promise<string> {
-  if (src.kind === 'dir') return src.path;
   const dest = cachePath('src', src.id);
   const done = join(dest, '.unpacked');
   if (!existsSync(done)) {
     const tmp = `${dest}.tmp`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
-    process.stderr.write(`kernel source: unpacking ${src.path}\n`);
-    await runLogged('tar', ['-xf', src.path, '-C', tmp], { what: `unpacking ${src.path}`, log, signal });
+    if (src.kind === 'tarball') {
+      process.stderr.write(`kernel source: unpacking ${src.path}\n`);
+      await runLogged('tar', ['-xf', src.path, '-C', tmp], { what: `unpacking ${src.path}`, log, signal });
+    } else {
+      process.stderr.write(`kernel source: linking ${src.path} into the cache\n`);
+      await runLogged('cp', ['-al', src.path, join(tmp, 'linux')], { what: `copying ${src.path} as hard links (is the cache on another file system? then pass a tarball)`, log, signal });
+    }
+    await applyPatches(topDir(tmp, await readdir(tmp, { withFileTypes: true })), src, log);
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
     await runLogged('touch', [done], { what: 'marking source unpacked', log });
   }
-  const top = (await readdir(dest, { withFileTypes: true })).filter((d) => d.isDirectory());
-  const tree = top.length === 1 && top[0] ? join(dest, top[0].name) : dest;
+  const tree = topDir(dest, await readdir(dest, { withFileTypes: true }));
   if (!existsSync(join(tree, 'Makefile'))) {
-    throw new BenchError(`tarball ${src.path} does not hold a kernel source tree`, log);
+    throw new BenchError(`${src.kind === 'tarball' ? 'tarball' : 'directory'} ${src.path} does not hold a kernel source tree`, log);
   }
   return tree;
+}
+
+function topDir(dir: string, entries: Array<{ name: string; isDirectory(): boolean }>): string {
+  const top = entries.filter((d) => d.isDirectory());
+  return top.length === 1 && top[0] ? join(dir, top[0].name) : dir;
+}
+
+async function applyPatches(tree: string, src: KernelSource, log: string): Promise<void> {
+  for (const patch of await suitePatches()) {
+    if (!src.patches.includes(patch.name)) continue;
+    // Break hard links before patching: patch may write a linked file in place.
+    for (const m of patch.text.matchAll(/^\+\+\+ b\/(\S+)/gm)) {
+      const file = join(tree, m[1]!);
+      if (!existsSync(file)) throw new BenchError(`kernel patch ${patch.name}: ${m[1]} is not in ${src.path}`, log);
+      await copyFile(file, `${file}.unlinked`);
+      await rename(`${file}.unlinked`, file);
+    }
+    await runLogged('patch', ['-p1', '--forward', '--no-backup-if-mismatch', '-d', tree, '-i', patch.path], {
+      what: `applying kernel patch ${patch.name} to ${src.path} (does this kernel version have that code?)`,
+      log,
+    });
+  }
 }

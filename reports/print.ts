@@ -1,16 +1,20 @@
 import type { Summary } from './summary.ts';
 
-/** The summary as a plain-text table for the terminal, with its notes below. */
+/**
+ * The summary as a plain-text table for the terminal, with its notes below:
+ * each scenario's figure with its interval (over boots where they drew their
+ * layouts, see summary.ts), the spread of its boots, and its overhead.
+ */
 export function printSummary(s: Summary): string {
-  const head = ['scenario', 'kernel', 'n', 'median µs', 'p5 µs', 'p95 µs', `vs ${s.baseline}`, '95 % CI', 'verdict', 'events logged/expected', 'lost'];
+  const head = ['scenario', 'kernel', 'boots x n', 'µs', '95 % CI', 'between boots', `vs ${s.baseline}`, '95 % CI', 'verdict', 'events logged/expected', 'lost'];
   const signed = (p: number) => `${p >= 0 ? '+' : ''}${p.toFixed(2)}`;
   const rows = s.scenarios.map((c) => [
     c.name,
     c.kernel,
-    String(c.n),
-    (c.median_ns / 1000).toFixed(2),
-    (c.p5_ns / 1000).toFixed(2),
-    (c.p95_ns / 1000).toFixed(2),
+    `${c.boots} x ${c.samples_per_boot}`,
+    (c.centre.ns / 1000).toFixed(2),
+    c.centre.ci95_ns[0] === null || c.centre.ci95_ns[1] === null ? 'unbounded' : `[${(c.centre.ci95_ns[0] / 1000).toFixed(2)}, ${(c.centre.ci95_ns[1] / 1000).toFixed(2)}]`,
+    c.between_boot.sd_pct === null ? '' : `sd ${c.between_boot.sd_pct.toFixed(2)} %`,
     c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %`,
     c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
     c.overhead === null ? '' : c.overhead.verdict,

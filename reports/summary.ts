@@ -1,7 +1,9 @@
+import { median } from 'simple-statistics';
 import { usageError } from '../bench/errors.ts';
 import type { SampleRow } from '../bench/store.ts';
 import type { EventRow, LoadedRun } from './load.ts';
-import { bootstrapRatioOfMedians, describe, holmBonferroni, mannWhitneyU, verdict, type Verdict } from './stats/index.ts';
+import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
+import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up. */
 export interface EventSummary {
@@ -13,17 +15,35 @@ export interface EventSummary {
   ok: boolean;
 }
 
+/**
+ * How an overhead was estimated (README, "Statistics"):
+ * - paired-t: same kernel, boots paired by seed (the same kernel layout): the
+ *   geometric mean of the per-seed ratios of boot medians, a t interval and a
+ *   paired t-test on their logs, over the pairs;
+ * - welch-t: the ratio of the geometric means of boot medians, Welch's t
+ *   interval and test on their logs, over the boots;
+ * - within-layout: one layout only (--layout fixed, or fewer than 2 boots):
+ *   the ratio of pooled medians with a percentile bootstrap and a Mann-Whitney
+ *   U test over the samples. Its interval does not cover the layout.
+ */
+export type OverheadMethod = 'paired-t' | 'welch-t' | 'within-layout';
+
 /** A scenario against the baseline. */
 export interface Overhead {
-  /** (median / baseline median - 1) * 100 */
+  /** (ratio - 1) * 100, the ratio as the method says. */
   pct: number;
-  /** Seeded percentile bootstrap of the ratio of medians. */
   ci95_pct: [number, number];
-  /** Two-sided Mann-Whitney U test. */
+  /** Two-sided. */
   p_value: number;
   /** Holm-Bonferroni over the comparisons of this summary. */
   p_adjusted: number;
-  test: 'exact' | 'normal';
+  /** exact / normal: the U test's p; t: a t-test's. */
+  test: 'exact' | 'normal' | 't';
+  method: OverheadMethod;
+  /** What the interval and test are over: seed pairs, boots of both, or samples of both. */
+  units: number;
+  /** The seeds paired (paired-t only). */
+  paired_seeds?: number[];
   verdict: Verdict;
 }
 
@@ -47,6 +67,24 @@ export interface ScenarioSummary {
   p99_ns: number;
   /** Median absolute deviation, scaled by 1.4826. */
   mad_ns: number;
+  /** random: each boot drew its layout from its seed; fixed: all boots had one layout. */
+  layout: 'random' | 'fixed';
+  /** Measured samples of the boot with the fewest. */
+  samples_per_boot: number;
+  per_boot: BootSummary[];
+  /**
+   * The scenario's figure: with a random layout and 2 boots or more, the
+   * geometric mean of the boots' medians with a t interval over boots
+   * (method boots); otherwise the pooled median with its order-statistic
+   * interval (method within-layout), which does not cover the layout.
+   */
+  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout' };
+  /** Spread of the boots' medians: sd of their logs * 100 (null for one boot), and (max - min) / centre * 100. */
+  between_boot: { sd_pct: number | null; range_pct: number };
+  /** Spread of samples inside a boot: the median over boots of (max - min) / median * 100. */
+  within_boot: { spread_pct: number };
+  /** Boots whose samples change level (stats/change-point.ts); kept in every statistic, and flagged. */
+  unsteady_boots: number;
   /** Tukey fences: mild beyond 1.5 IQR, severe beyond 3 IQR. Counted, never dropped. */
   outliers: { mild: number; severe: number; low: number; high: number };
   /** overhead.pct, repeated for readers of the first summary format; null for the baseline. */
@@ -126,17 +164,29 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   if (!base) throw usageError(`baseline "${baseline}" is not a scenario of ${runs.map((r) => r.dir).join(', ')} (it has: ${[...groups.keys()].join(', ')})`);
 
   const notes: string[] = [];
+  const layouts = new Set(runs.map(runLayout));
+  const layout: 'random' | 'fixed' = layouts.has('fixed') ? 'fixed' : 'random';
+  if (layouts.size > 1) notes.push('Runs of both layouts are pooled here: every statistic is treated as of a fixed layout.');
+  const perBoot = new Map([...bootSeries(runs)].map(([name, series]) => [name, series.map(summarizeBoot)]));
+  const bootLevel = (name: string) => layout === 'random' && perBoot.get(name)!.length >= 2;
+
   const compared = [...groups.keys()].filter((n) => n !== baseline);
   const raw = compared.map((name) => {
-    const values = groups.get(name)!.values;
-    return { name, ratio: bootstrapRatioOfMedians(base.values, values, bootstrap), test: mannWhitneyU(values, base.values) };
+    const g = groups.get(name)!;
+    return { name, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: baseline, kernel: base.kernel, values: base.values, boots: perBoot.get(baseline)! }, bootLevel(name) && bootLevel(baseline), bootstrap) };
   });
-  const adjusted = holmBonferroni(raw.map((r) => r.test.pValue));
+  const adjusted = holmBonferroni(raw.map((r) => r.p));
   const overheads = new Map(raw.map((r, i): [string, Overhead] => {
-    const ci: [number, number] = [r.ratio.overheadPctCI[0], r.ratio.overheadPctCI[1]];
     const pAdj = adjusted[i]!;
-    return [r.name, { pct: r.ratio.overheadPct, ci95_pct: ci, p_value: r.test.pValue, p_adjusted: pAdj, test: r.test.method, verdict: verdict({ pAdjusted: pAdj, ciPct: ci, alpha }) }];
+    return [r.name, {
+      pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units,
+      ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
+      verdict: verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha }),
+    }];
   }));
+  if (layout === 'fixed') {
+    notes.push('Layout fixed: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND), so the intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.');
+  }
 
   const scenarios = [...groups].map(([name, g]): ScenarioSummary => {
     const d = describe(g.values);
@@ -145,6 +195,16 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     if (!d.medianCI.finite) notes.push(`${name}: with n=${d.n} the 95 % interval of the median is unbounded; take more samples.`);
     if (d.outliers.severe > 0) notes.push(`${name}: ${d.outliers.severe} severe outlier${d.outliers.severe > 1 ? 's' : ''} (beyond 3 IQR), kept in every statistic.`);
     const overhead = overheads.get(name) ?? null;
+    const boots = perBoot.get(name)!;
+    const medians = boots.map((b) => b.median_ns);
+    const centre = bootLevel(name) ? geometricMeanCI(medians) : null;
+    const centreNs = centre?.centre ?? d.median;
+    if (layout === 'random' && boots.length < 3) {
+      notes.push(`${name}: ${boots.length} boot${boots.length > 1 ? 's' : ''} only; ${boots.length < 2 ? 'its interval covers sampling noise within one layout, not the variation between layouts' : 'the interval over boots rests on so few layouts that it is very wide, and says little about how layouts vary'} (use --boots 3 or more).`);
+    }
+    for (const b of boots.filter((x) => !x.steady)) {
+      notes.push(`${name}: boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`} is not in steady state: its samples change level at sample ${b.change_point.index} by ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} % (change-point test p=${b.change_point.p_value.toPrecision(2)}); it is kept in every statistic.`);
+    }
     return {
       name,
       kernel: g.kernel,
@@ -161,6 +221,18 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
       p95_ns: d.percentiles.p95,
       p99_ns: d.percentiles.p99,
       mad_ns: d.mad,
+      layout,
+      samples_per_boot: Math.min(...boots.map((b) => b.n)),
+      per_boot: boots,
+      centre: centre
+        ? { ns: centre.centre, ci95_ns: centre.ci ?? [null, null], method: 'boots' }
+        : { ns: d.median, ci95_ns: [d.medianCI.lo, d.medianCI.hi], method: 'within-layout' },
+      between_boot: {
+        sd_pct: centre?.sdLog == null ? null : centre.sdLog * 100,
+        range_pct: ((Math.max(...medians) - Math.min(...medians)) / centreNs) * 100,
+      },
+      within_boot: { spread_pct: median(boots.map((b) => b.spread_pct)) },
+      unsteady_boots: boots.filter((b) => !b.steady).length,
       outliers: { mild: d.outliers.mild, severe: d.outliers.severe, low: d.outliers.low.mild + d.outliers.low.severe, high: d.outliers.high.mild + d.outliers.high.severe },
       overhead_pct: overhead?.pct ?? null,
       overhead,
@@ -177,4 +249,47 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     notes,
     scenarios,
   };
+}
+
+interface Side {
+  name: string;
+  kernel: string;
+  values: number[];
+  boots: BootSummary[];
+}
+
+interface RawComparison {
+  pct: number;
+  ci: [number, number];
+  p: number;
+  test: Overhead['test'];
+  method: OverheadMethod;
+  units: number;
+  pairedSeeds?: number[];
+}
+
+const pctOf = (ratio: number) => (ratio - 1) * 100;
+
+/**
+ * One scenario against the baseline, at boot level where the boots drew
+ * their layouts (paired by seed on a shared kernel, else Welch), within one
+ * layout otherwise. A t interval that cannot be had (all pairs equal gives a
+ * zero-width one) is taken as it is.
+ */
+function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }): RawComparison {
+  if (bootLevel) {
+    const pairs = s.kernel === base.kernel ? pairBySeed(base.boots, s.boots) : null;
+    const t = pairs && pairs.seeds.length >= 2
+      ? pairedLogRatio(pairs.a, pairs.b)
+      : welchLogRatio(base.boots.map((b) => b.median_ns), s.boots.map((b) => b.median_ns));
+    if (t.ratioCI && t.pValue !== null) {
+      return {
+        pct: pctOf(t.ratio), ci: [pctOf(t.ratioCI[0]), pctOf(t.ratioCI[1])], p: t.pValue, test: 't', method: t.method, units: t.n,
+        ...(t.method === 'paired-t' && pairs && { pairedSeeds: pairs.seeds }),
+      };
+    }
+  }
+  const ratio = bootstrapRatioOfMedians(base.values, s.values, bootstrap);
+  const u = mannWhitneyU(s.values, base.values);
+  return { pct: ratio.overheadPct, ci: [ratio.overheadPctCI[0], ratio.overheadPctCI[1]], p: u.pValue, test: u.method, method: 'within-layout', units: s.values.length + base.values.length };
 }

@@ -15,11 +15,12 @@ import type { Summary } from '../reports/summary.ts';
 const SAMPLES = 6;
 const EXECS = 20;
 const WARMUP = 1;
+const BOOTS = 2;
 const ROOT = join(import.meta.dirname, '..');
 
 test('npm run bench measures the five seed scenarios and checks what audit and KRSI logged', { timeout: 60 * 60_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'krsi-e2e-'));
-  const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--samples', String(SAMPLES), '--execs', String(EXECS), '--warmup', String(WARMUP), '--out', out], {
+  const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--samples', String(SAMPLES), '--execs', String(EXECS), '--warmup', String(WARMUP), '--boots', String(BOOTS), '--out', out], {
     cwd: ROOT,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -40,10 +41,12 @@ test('npm run bench measures the five seed scenarios and checks what audit and K
   const samples = readSamples(join(dir, 'samples.csv'));
   for (const s of summary.scenarios) {
     const rows = samples.filter((x) => x.scenario === s.name);
-    assert.equal(rows.filter((x) => !x.warmup).length, SAMPLES, `${s.name}: measured samples`);
-    assert.equal(rows.filter((x) => x.warmup).length, WARMUP, `${s.name}: warm-up samples`);
+    assert.equal(rows.filter((x) => !x.warmup).length, SAMPLES * BOOTS, `${s.name}: measured samples`);
+    assert.equal(rows.filter((x) => x.warmup).length, WARMUP * BOOTS, `${s.name}: warm-up samples`);
     assert.ok(rows.every((x) => x.execs === EXECS && x.nsPerExec > 10_000), `${s.name}: execs and plausible times`);
-    assert.equal(s.n, SAMPLES);
+    assert.equal(s.n, SAMPLES * BOOTS);
+    assert.equal(s.boots, BOOTS);
+    assert.equal(s.per_boot.length, BOOTS);
   }
 
   // An execve rule makes every exec write a record through auditd: far more than audit merely enabled.
@@ -52,7 +55,7 @@ test('npm run bench measures the five seed scenarios and checks what audit and K
   assert.ok(execve.median_ns > noRules.median_ns * 1.1, `audit-execve ${execve.median_ns} ns is not clearly slower than audit-no-rules ${noRules.median_ns} ns`);
   assert.ok(execve.p5_ns > noRules.p95_ns, 'audit-execve and audit-no-rules distributions overlap');
 
-  const execs = (SAMPLES + WARMUP) * EXECS;
+  const execs = (SAMPLES + WARMUP) * EXECS; // per boot: events.csv has a row per boot
   const events = readEvents(join(dir, 'events.csv'));
   const krsi = events.find((e) => e.scenario === 'krsi-ld-preload' && e.source === 'krsi_ld_preload');
   assert.ok(krsi, 'no krsi_ld_preload events row');

@@ -13,7 +13,7 @@ import type { Summary } from '../reports/summary.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const WORKLOAD = ['--scenarios', 'vanilla,audit-execve,krsi-ld-preload', '--samples', '4', '--execs', '10', '--warmup', '1'];
+const WORKLOAD = ['--scenarios', 'vanilla,audit-execve,krsi-ld-preload', '--samples', '4', '--execs', '10', '--warmup', '1', '--boots', '2'];
 
 function run(script: string, args: string[]) {
   const r = spawnSync(TSX, [join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8' });

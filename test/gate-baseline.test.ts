@@ -35,9 +35,10 @@ test('a run converts to a baseline: measured samples in run order, warm-up left 
     ],
   });
   assert.deepEqual(b.scenarios, {
-    vanilla: { kernel: 'noaudit', samples_ns: [300, 100, 200] },
-    'audit-execve': { kernel: 'audit', samples_ns: [400.124] },
+    vanilla: { kernel: 'noaudit', boots: [{ seed: 42, samples_ns: [300, 100, 200] }], samples_ns: [300, 100, 200] },
+    'audit-execve': { kernel: 'audit', boots: [{ seed: 42, samples_ns: [400.124] }], samples_ns: [400.124] },
   });
+  assert.equal(b.depends_on.layout, 'fixed', 'a run.json without options.layout was made with the fixed layout');
   assert.deepEqual(Object.keys(b.scenarios), ['vanilla', 'audit-execve']);
   assert.equal(b.from_run, 'r1');
   assert.equal(b.baseline_scenario, 'vanilla');
@@ -58,9 +59,19 @@ test('the baseline file: one line per scenario and per workload, parses back to 
   }
   assert.ok(lines.length < 40, `${lines.length} lines`);
   assert.ok(text.endsWith('}\n'));
-  assert.deepEqual(JSON.parse(text), b);
+  // The file keeps each boot's samples; the flat samples_ns is derived again when it is read.
+  const strip = (x: typeof b) => ({ ...x, scenarios: Object.fromEntries(Object.entries(x.scenarios).map(([n, v]) => [n, { kernel: v.kernel, boots: v.boots }])) });
+  assert.deepEqual(JSON.parse(text), strip(b));
   assert.deepEqual(checkBaseline(JSON.parse(text), 'x.json'), b);
   assert.deepEqual(Object.keys(JSON.parse(text)), ['format', 'created', 'from_run', 'suite_revision', 'mode', 'unit', 'baseline_scenario', 'matrix', 'depends_on', 'scenarios']);
+});
+
+test('a baseline file of format /1 (before layouts were drawn) is read as one boot of the fixed layout', () => {
+  const v1 = readBaselineFile(join(import.meta.dirname, 'fixtures/gate/seed-fixed-v1.json'));
+  assert.equal(v1.depends_on.layout, 'fixed');
+  assert.equal(v1.scenarios.vanilla!.boots.length, 1);
+  assert.equal(v1.scenarios.vanilla!.boots[0]!.seed, null);
+  assert.equal(v1.scenarios.vanilla!.samples_ns.length, 30);
 });
 
 test('malformed baseline files are usage errors naming the file and the field', () => {
@@ -72,9 +83,11 @@ test('malformed baseline files are usage errors naming the file and the field', 
     writeFileSync(file, JSON.stringify(b));
     assertUsage(() => readBaselineFile(file), re);
   };
-  check((b) => { b.format = 'krsi-bench-baseline/2'; }, /bad\.json: format is "krsi-bench-baseline\/2"/);
-  check((b) => { b.scenarios.vanilla.samples_ns[3] = -1; }, /bad\.json: scenarios\.vanilla\.samples_ns\[3\] must be a number > 0/);
-  check((b) => { b.scenarios.vanilla.samples_ns = []; }, /scenarios\.vanilla\.samples_ns is empty/);
+  check((b) => { b.format = 'krsi-bench-baseline/3'; }, /bad\.json: format is "krsi-bench-baseline\/3"/);
+  check((b) => { b.scenarios.vanilla.boots[0].samples_ns[3] = -1; }, /bad\.json: scenarios\.vanilla\.boots\[0\]\.samples_ns\[3\] must be a number > 0/);
+  check((b) => { b.scenarios.vanilla.boots[0].samples_ns = []; }, /scenarios\.vanilla\.boots\[0\]\.samples_ns is empty/);
+  check((b) => { b.scenarios.vanilla.boots = []; }, /scenarios\.vanilla\.boots is empty/);
+  check((b) => { b.depends_on.layout = 'other'; }, /depends_on\.layout must be "random" or "fixed"/);
   check((b) => { delete b.depends_on.workloads['audit-execve']; }, /depends_on\.workloads\.audit-execve must be an object, is missing/);
   check((b) => { b.depends_on.mode = 'kvm'; }, /depends_on\.mode is "kvm" but mode is "icount"/);
   check((b) => { b.depends_on.kernels.audit = 7; }, /depends_on\.kernels\.audit must be a string/);

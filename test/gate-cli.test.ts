@@ -55,10 +55,10 @@ describe('gate CLI', { concurrency: true }, () => {
     assert.equal(report.counts.no_change, 4);
     assert.equal(verdictOf(report, 'vanilla'), 'not gated');
     assert.match(r.stdout, /^vanilla .*not gated \(baseline scenario of the overhead metric\)$/m);
-    assert.match(r.stdout, /^audit-execve +\+26\.0\d % +\+26\.0\d % +\+0\.00 pp \[-0\.\d\d, \+0\.\d\d\] +1\.000 +no change$/m);
+    assert.match(r.stdout, /^audit-execve +\+26\.0\d % +\+26\.0\d % +\+0\.00 pp \[-0\.\d\d, \+0\.\d\d\] +1\.000 +no change +60 samples$/m);
     const md = readFileSync(join(cur, 'gate.md'), 'utf8');
     assert.match(md.split('\n')[0]!, /^\*\*krsi-bench gate PASS\*\*: no regression in 4 scenarios/);
-    assert.match(md, /^\| `audit-execve` \| \+26\.0\d % \| .* \| no change \|$/m);
+    assert.match(md, /^\| `audit-execve` \| \+26\.0\d % \| .* \| no change \| 60 samples \|$/m);
     assert.equal(readdirSync(cur).filter((f) => f.endsWith('.tmp')).length, 0);
   });
 
@@ -130,8 +130,8 @@ describe('gate CLI', { concurrency: true }, () => {
     assert.match(u.stdout, /^ {2}kernels +noaudit=37a7bc520e36799e, audit=3f2a9c1b77d04e15$/m);
     assert.match(u.stdout, /^ {2}bpf_digest +b03554254aa65eb0$/m);
     const written = JSON.parse(readFileSync(file, 'utf8'));
-    assert.equal(written.format, 'krsi-bench-baseline/1');
-    assert.equal(written.scenarios['audit-execve'].samples_ns.length, 30);
+    assert.equal(written.format, 'krsi-bench-baseline/2');
+    assert.equal(written.scenarios['audit-execve'].boots[0].samples_ns.length, 30);
     const out = newDir('out');
     const g = await gate('--baseline', file, '--current', cur, '--out', out, '--metric', 'absolute');
     assert.equal(g.code, 0, g.stderr);

@@ -3,32 +3,34 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { initScript, SETTLE_SECONDS, shq } from '../bench/guest/init-script.ts';
 import { DEFAULT_WORKLOAD } from '../bench/matrix.ts';
+import { crngSeedHex } from '../bench/guest/crng-seed.ts';
 
 const audit = { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k k'] };
 
 test('initScript writes sh that busybox parses, for every kind of scenario', () => {
   for (const setup of [{ audit: null, bpf: [] }, { audit, bpf: [] }, { audit: null, bpf: [{ tool: 'krsi_ld_preload' }] }]) {
-    const script = initScript({ scenario: 's', boot: 0, workload: DEFAULT_WORKLOAD, ...setup });
+    const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, ...setup });
     execFileSync('/bin/busybox', ['sh', '-n', '-c', script]);
     assert.ok(script.startsWith('#!/bin/sh\n'));
   }
 });
 
 test('initScript sets up exactly what the scenario asks for', () => {
-  const plain = initScript({ scenario: 'vanilla', boot: 0, workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
+  const plain = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
   assert.doesNotMatch(plain, /\/sbin\/auditd >|auditctl -e 1|krsi_ld_preload -o/);
   assert.match(plain, /\/bin\/execbench -k 100 -n 30 -w 3 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' \/bin\/nop/);
 
-  const a = initScript({ scenario: 'audit-execve', boot: 1, workload: { ...DEFAULT_WORKLOAD, ldPreload: null }, audit, bpf: [] });
+  const a = initScript({ seed: 43, layout: 'random', workload: { ...DEFAULT_WORKLOAD, ldPreload: null }, audit, bpf: [] });
   assert.match(a, /^\/sbin\/auditd > /m);
   assert.match(a, /auditctl -e 1/);
   assert.match(a, /auditctl -a always,exit -F arch=b64 -S execve,execveat -k k /);
   assert.match(a, /--no-ld-preload/);
-  assert.match(a, /KRSI-BENCH BEGIN audit-execve 1/);
+  assert.match(a, /KRSI-BENCH BEGIN 43"/);
+  assert.doesNotMatch(a, /audit-execve/, 'the guest is not told the scenario name');
   // Setup before the workload, counting after it.
   assert.ok(a.indexOf('auditctl -e 1') < a.indexOf('/bin/execbench') && a.indexOf('/bin/execbench') < a.indexOf('audit_exec_records'));
 
-  const k = initScript({ scenario: 'krsi', boot: 0, workload: DEFAULT_WORKLOAD, audit: null, bpf: [{ tool: 'krsi_ld_preload' }] });
+  const k = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [{ tool: 'krsi_ld_preload' }] });
   assert.ok(k.indexOf('loaded krsi_ld_preload') < k.indexOf('/bin/execbench'), 'the workload starts only once the program is attached');
   // The guest idles after the last setup step, just before the workload.
   for (const [script, lastSetup] of [[plain, '/bin/seedrng'], [a, 'rules=1'], [k, 'krsi_ld_preload attached']] as const) {
@@ -45,15 +47,24 @@ test('initScript makes the kernel CRNG ready before any scenario setup, and a fa
     { audit: null, bpf: [{ tool: 'krsi_ld_preload' }], first: '/bin/krsi_ld_preload' },
   ];
   for (const { first, ...setup } of setups) {
-    const script = initScript({ scenario: 's', boot: 0, workload: DEFAULT_WORKLOAD, ...setup });
+    const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, ...setup });
     const seed = script.indexOf('/bin/seedrng');
     assert.ok(script.includes(first), first);
     assert.ok(seed > script.indexOf('KRSI-BENCH BEGIN') && seed < script.indexOf(first), `seedrng runs before ${first}`);
-    assert.match(script, /^\/bin\/seedrng 2> \/tmp\/seedrng\.err \|\| fail /m);
+    assert.match(script, new RegExp(`^/bin/seedrng ${crngSeedHex(42)} 2> /tmp/seedrng\\.err \\|\\| fail `, 'm'));
   }
 });
 
 test('shq quotes anything for sh', () => {
   const nasty = `it's "$(x)" \`y\``;
   assert.equal(execFileSync('/bin/busybox', ['sh', '-c', `printf %s ${shq(nasty)}`]).toString(), nasty);
+});
+
+test('initScript: a random layout credits bytes derived from the seed, a fixed one the fixed bytes', () => {
+  const random = (seed: number) => initScript({ seed, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
+  assert.notEqual(random(42), random(43));
+  assert.equal(random(42), random(42));
+  const fixed = initScript({ seed: 42, layout: 'fixed', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
+  assert.match(fixed, /^\/bin\/seedrng 2> \/tmp\/seedrng\.err/m);
+  assert.doesNotMatch(fixed, /seedrng [0-9a-f]{64}/);
 });

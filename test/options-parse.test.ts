@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBenchArgs } from '../bench/options.ts';
+import { DEFAULT_BOOTS, parseBenchArgs } from '../bench/options.ts';
 import { planJobs, resolveWorkload, selectScenarios, totalExecs } from '../bench/plan.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 
@@ -11,7 +11,8 @@ test('parseBenchArgs fills in the defaults', () => {
   assert.equal(o.mode, 'icount');
   assert.equal(o.scenarios, null);
   assert.equal(o.samples, undefined);
-  assert.equal(o.boots, 1);
+  assert.equal(o.boots, DEFAULT_BOOTS);
+  assert.equal(o.layout, 'random');
   assert.ok(o.jobs >= 1);
   assert.equal(o.out, 'results');
 });
@@ -23,6 +24,16 @@ test('parseBenchArgs reads every option and rejects bad values with a usage erro
   assert.equal(parseBenchArgs(['--help']), 'help');
   assert.throws(() => parseBenchArgs(['--nope']), (e: Error & { exitCode?: number }) => /Unknown option '--nope'/.test(e.message) && e.exitCode === 2);
   assert.throws(() => parseBenchArgs(['--mode', 'tcg']), /--mode is icount or kvm, not "tcg"/);
+  assert.equal((parseBenchArgs(['--layout', 'fixed']) as { layout: string }).layout, 'fixed');
+  for (const [args, re] of [
+    [['--layout', 'other'], /--layout is random or fixed, not "other"/],
+    [['--boots', '0'], /--boots takes a whole number >= 1, not "0"/],
+    [['--seed', 'x'], /--seed takes a whole number >= 0, not "x"/],
+    [['--seed', '-1'], /--seed/],
+    [['--seed=-1'], /--seed takes a whole number >= 0, not "-1"/],
+  ] as const) {
+    assert.throws(() => parseBenchArgs([...args]), (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 2 && !e.message.includes('\n'), args.join(' '));
+  }
   assert.throws(() => parseBenchArgs(['--samples', '0']), /--samples takes a whole number >= 1, not "0"/);
   assert.throws(() => parseBenchArgs(['--execs', '1.5']), /--execs takes a whole number/);
   assert.throws(() => parseBenchArgs(['--scenarios', ',']), /at least one scenario/);

@@ -33,7 +33,7 @@ function guest(name: string, init: string): BootSpec {
     { kind: 'file', path: 'init', data: Buffer.from(header + init), mode: 0o755 },
   ]));
   return {
-    mode: 'icount', bzImage, initrd, seed: 1, memoryMiB: 128,
+    mode: 'icount', layout: 'fixed', kernelArgs: [], bzImage, initrd, seed: 1, memoryMiB: 128,
     consoleLog: join(dir, `${name}.console.log`), resultFile: join(dir, `${name}.result.txt`), qemuLog: join(dir, `${name}.qemu.log`),
   };
 }

@@ -12,7 +12,7 @@ import { reportRuns } from '../reports/pipeline.ts';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const PLOTS = ['distribution', 'ecdf', 'box', 'run-order', 'forest'];
+const PLOTS = ['distribution', 'ecdf', 'box', 'run-order', 'forest', 'boot-medians'];
 
 let browser: Browser;
 let tmp: string;

@@ -10,7 +10,7 @@ import type { Summary } from '../reports/summary.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'report');
-const PLOT_FILES = ['box', 'distribution', 'ecdf', 'forest', 'run-order'].flatMap((p) => [`${p}.png`, `${p}.svg`]);
+const PLOT_FILES = ['boot-medians', 'box', 'distribution', 'ecdf', 'forest', 'run-order'].flatMap((p) => [`${p}.png`, `${p}.svg`]);
 
 let tmp: string;
 before(() => { tmp = mkdtempSync(join(tmpdir(), 'krsi-report-cli-')); });

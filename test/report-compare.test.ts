@@ -23,7 +23,9 @@ function summary(baseline: string, ours: Ours[], mode = 'icount'): Summary {
     scenarios: ours.map((o) => ({
       name: o.name,
       n: 3,
+      boots: 3,
       median_ns: 208_346,
+      centre: { ns: 208_346, ci95_ns: [null, null], method: 'boots' },
       overhead_pct: o.pct ?? null,
       overhead: o.pct === undefined ? null : { pct: o.pct, ci95_pct: o.ci!, p_value: 0.01, p_adjusted: 0.01, test: 'normal', verdict: o.verdict! },
     })),
@@ -42,7 +44,7 @@ test('direction and size: same direction larger, inside the interval, slightly s
   assert.equal(s['audit-execve'], 'audit-execve: +38.24 % here (95 % CI +38.10 % to +38.40 %) vs +28.0 % in the talk: same direction, larger here (1.4× the talk\'s figure).');
   assert.match(s['krsi-ld-preload']!, /same direction and the same size: the talk's figure lies inside this run's interval/);
   assert.match(s['audit-no-rules']!, /same direction, slightly smaller here \(0\.9× the talk's figure\)/);
-  assert.match(s.vanilla!, /^vanilla: the baseline in both; 208\.35 µs \(median, instruction-time\) here vs 518 µs \(mean, wall-clock\) in the talk\. Absolute times do not compare/);
+  assert.match(s.vanilla!, /^vanilla: the baseline in both; 208\.35 µs \(geometric mean of the boots' medians, instruction-time\) here vs 518 µs \(mean, wall-clock\) in the talk\. Absolute times do not compare/);
 });
 
 test('no difference detected, opposite direction, not run', () => {
@@ -60,7 +62,7 @@ test('no difference detected, opposite direction, not run', () => {
 
 test('an interval clear of 0 without a verdict is called too few samples, not no difference', () => {
   const s = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'krsi-ld-preload', pct: 5.44, ci: [5.11, 5.98], verdict: 'no difference detected' }]));
-  assert.equal(s['krsi-ld-preload'], 'krsi-ld-preload: +5.44 % here (95 % CI +5.11 % to +5.98 %) vs +4.8 % in the talk: this run\'s interval points in the same direction as the talk, but the difference is not significant (n = 3 against 3): too few samples for a verdict.');
+  assert.equal(s['krsi-ld-preload'], 'krsi-ld-preload: +5.44 % here (95 % CI +5.11 % to +5.98 %) vs +4.8 % in the talk: this run\'s interval points in the same direction as the talk, but the difference is not significant (3 against 3 boots): too few for a verdict.');
 });
 
 test('another baseline: overheads are not compared', () => {

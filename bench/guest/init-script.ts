@@ -1,4 +1,6 @@
 import { isBpfTool, type AuditSetup, type BpfSetup, type WorkloadOptions } from '../matrix.ts';
+import type { Layout } from '../qemu.ts';
+import { crngSeedHex } from './crng-seed.ts';
 import { MARK } from './protocol.ts';
 
 /** Where things are inside the guest's initramfs. */
@@ -15,9 +17,15 @@ export const GUEST = {
   bpfObject: (name: string) => `/opt/bpf/${name}.bpf.o`,
 } as const;
 
+/**
+ * What a guest is told. The scenario's name is not among it: a guest is the
+ * same whatever the scenario is called, so two scenarios that differ only in
+ * name boot the same bytes.
+ */
 export interface GuestSetup {
-  scenario: string;
-  boot: number;
+  /** The boot's seed; with layout random it seeds the CRNG (crng-seed.ts). */
+  seed: number;
+  layout: Layout;
   workload: WorkloadOptions;
   audit: AuditSetup | null;
   bpf: BpfSetup[];
@@ -134,7 +142,7 @@ export function initScript(g: GuestSetup): string {
   const w = g.workload;
   const lines = [
     '#!/bin/sh',
-    `# krsi-bench guest init: scenario ${g.scenario}, boot ${g.boot}`,
+    `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
     'export PATH=/bin:/sbin',
     `R=${GUEST.resultPort}`,
     'P=/tmp/payload',
@@ -159,10 +167,10 @@ export function initScript(g: GuestSetup): string {
     'mount -t tmpfs tmpfs /var/log/audit',
     'mount -t securityfs securityfs /sys/kernel/security',
     'stty -F $R raw -echo',
-    `say "${MARK} BEGIN ${g.scenario} ${g.boot}"`,
+    `say "${MARK} BEGIN ${g.seed}"`,
     ': > $P',
     // Before any scenario setup: see workloads/seedrng.c for why.
-    `${GUEST.seedrng} 2> /tmp/seedrng.err || fail "$(cat /tmp/seedrng.err)"`,
+    `${GUEST.seedrng}${g.layout === 'random' ? ` ${crngSeedHex(g.seed)}` : ''} 2> /tmp/seedrng.err || fail "$(cat /tmp/seedrng.err)"`,
     'echo "info kernel $(uname -r)" >> $P',
     'echo "info lsm $(cat /sys/kernel/security/lsm)" >> $P',
     ...(g.audit ? auditSetup(g.audit) : []),

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * The guest speaks to the host on its second serial port, in lines:
  *
- *   KRSI-BENCH BEGIN <scenario> <boot>   the guest's /init is running
+ *   KRSI-BENCH BEGIN <seed>              the guest's /init is running
  *   KRSI-BENCH STATUS <text>             a setup step is done
  *   sample <i> <warmup> <execs> <ns>     live, for progress only
  *   KRSI-BENCH PAYLOAD                   the result follows

@@ -9,10 +9,16 @@ import { join } from 'node:path';
 import { BenchError, usageError } from '../../bench/errors.ts';
 import type { RunMeta } from '../../bench/store.ts';
 import { loadRun, type LoadedRun } from '../load.ts';
+import { bootSeries, runLayout } from '../boots.ts';
 import { groupSamples } from '../summary.ts';
 import { fieldReader, type FieldReader } from './fields.ts';
 
-export const BASELINE_FORMAT = 'krsi-bench-baseline/1';
+/**
+ * /2 keeps each boot's samples with its seed, and the layout; /1 files (one
+ * series per scenario, made with the fixed layout) are still read.
+ */
+export const BASELINE_FORMAT = 'krsi-bench-baseline/2';
+const BASELINE_FORMAT_1 = 'krsi-bench-baseline/1';
 
 /** The measurement mode of a run (see README: icount is instruction-time, kvm wall-clock). */
 export type Mode = RunMeta['mode'];
@@ -40,12 +46,23 @@ export interface DependsOn {
   bpf_digest: string | null;
   /** Scenario -> its workload options. */
   workloads: Record<string, WorkloadDeps>;
+  /** How boots chose their memory layouts (fixed for /1 files). */
+  layout: 'random' | 'fixed';
+}
+
+/** One boot of a baseline scenario. */
+export interface BaselineBoot {
+  /** Null where the run did not record it (/1 files). */
+  seed: number | null;
+  /** Measured (non-warm-up) ns per exec, in run order, rounded to 0.001 ns. */
+  samples_ns: number[];
 }
 
 /** One scenario of a baseline. */
 export interface BaselineScenario {
   kernel: string;
-  /** Measured (non-warm-up) ns per exec, in run order, rounded to 0.001 ns. */
+  boots: BaselineBoot[];
+  /** Every boot's samples, one after another: derived from boots, not written to the file. */
   samples_ns: number[];
 }
 
@@ -146,9 +163,11 @@ export function baselineOfRun(run: LoadedRun): Baseline {
   }
   const scenarios: Record<string, BaselineScenario> = {};
   const workloads: Record<string, WorkloadDeps> = {};
-  for (const [name, g] of groups) {
+  const series = bootSeries([run]);
+  for (const [name] of groups) {
     const s = listed.get(name)!;
-    scenarios[name] = { kernel: s.kernel, samples_ns: g.values.map(round3) };
+    const boots = series.get(name)!.map((b) => ({ seed: b.seed, samples_ns: b.values.map(round3) }));
+    scenarios[name] = { kernel: s.kernel, boots, samples_ns: boots.flatMap((b) => b.samples_ns) };
     const w = s.workload;
     workloads[name] = { execs: w.execs, samples: w.samples, warmup: w.warmup, ldPreload: w.ldPreload, envPages: w.envPages };
   }
@@ -172,6 +191,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
       workload_digest: meta.suite.workloadDigest,
       bpf_digest: meta.suite.bpfDigest,
       workloads,
+      layout: runLayout(run),
     },
     scenarios,
   };
@@ -187,9 +207,10 @@ export function readRunAsBaseline(path: string): { baseline: Baseline; run: Load
 export function checkBaseline(raw: unknown, file: string): Baseline {
   const r = fieldReader(file);
   const b = r.obj(raw, '(top)');
-  if (b.format !== BASELINE_FORMAT) {
+  if (b.format !== BASELINE_FORMAT && b.format !== BASELINE_FORMAT_1) {
     throw r.fail('format', `is ${JSON.stringify(b.format)}, expected "${BASELINE_FORMAT}" (not a krsi-bench baseline, or a newer format)`);
   }
+  const v1 = b.format === BASELINE_FORMAT_1;
   for (const f of ['created', 'from_run', 'suite_revision', 'unit', 'baseline_scenario', 'matrix']) r.str(b[f], f);
   if (b.mode !== 'icount' && b.mode !== 'kvm') throw r.fail('mode', `must be "icount" or "kvm", is ${JSON.stringify(b.mode)}`);
   const d = r.obj(b.depends_on, 'depends_on');
@@ -202,13 +223,27 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
   const workloads = r.obj(d.workloads, 'depends_on.workloads');
   const scenarios = Object.entries(r.obj(b.scenarios, 'scenarios'));
   if (scenarios.length === 0) throw r.fail('scenarios', 'is empty');
+  const layoutOf = v1 ? 'fixed' : d.layout;
+  if (layoutOf !== 'random' && layoutOf !== 'fixed') throw r.fail('depends_on.layout', `must be "random" or "fixed", is ${JSON.stringify(d.layout)}`);
+  const read: Record<string, BaselineScenario> = {};
   for (const [name, s] of scenarios) {
     const o = r.obj(s, `scenarios.${name}`);
     r.str(o.kernel, `scenarios.${name}.kernel`);
-    r.positives(o.samples_ns, `scenarios.${name}.samples_ns`);
+    let boots: BaselineBoot[];
+    if (v1) {
+      boots = [{ seed: null, samples_ns: r.positives(o.samples_ns, `scenarios.${name}.samples_ns`) }];
+    } else {
+      boots = r.arr(o.boots, `scenarios.${name}.boots`).map((x, i) => {
+        const bo = r.obj(x, `scenarios.${name}.boots[${i}]`);
+        return { seed: r.int(bo.seed, `scenarios.${name}.boots[${i}].seed`, 0), samples_ns: r.positives(bo.samples_ns, `scenarios.${name}.boots[${i}].samples_ns`) };
+      });
+      if (boots.length === 0) throw r.fail(`scenarios.${name}.boots`, 'is empty');
+    }
+    read[name] = { kernel: o.kernel as string, boots, samples_ns: boots.flatMap((x) => x.samples_ns) };
     checkWorkload(r, workloads[name], `depends_on.workloads.${name}`);
   }
-  return raw as Baseline;
+  const base = raw as Baseline;
+  return { ...base, format: BASELINE_FORMAT, depends_on: { ...base.depends_on, layout: layoutOf }, scenarios: read };
 }
 
 /** Reads and checks a baseline file. */
@@ -268,8 +303,10 @@ export function formatBaseline(b: Baseline): string {
       workload_digest: b.depends_on.workload_digest,
       bpf_digest: b.depends_on.bpf_digest,
       workloads: b.depends_on.workloads,
+      layout: b.depends_on.layout,
     },
-    scenarios: b.scenarios,
+    // samples_ns is derived from boots when the file is read.
+    scenarios: Object.fromEntries(Object.entries(b.scenarios).map(([n, x]) => [n, { kernel: x.kernel, boots: x.boots }])) as unknown as Baseline['scenarios'],
   };
   return `${layout(ordered, '', '')}\n`;
 }

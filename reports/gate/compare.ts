@@ -13,8 +13,9 @@
 
 import { median } from 'simple-statistics';
 import { usageError } from '../../bench/errors.ts';
-import { bootstrapRatioOfMedians, holmBonferroni, mannWhitneyU, verdict, type Verdict } from '../stats/index.ts';
+import { bootstrapRatioOfMedians, changePoint, holmBonferroni, isSteady, mannWhitneyU, verdict, type Verdict } from '../stats/index.ts';
 import type { Baseline } from './baseline.ts';
+import { absoluteChange, bootLevel, overheadChange, runOverhead, tInterval } from './boot-compare.ts';
 import { bootstrapOverheadDelta } from './overhead-delta.ts';
 
 /** What is compared: each scenario's median (absolute) or its overhead over the baseline scenario (overhead). */
@@ -64,7 +65,11 @@ export interface ScenarioResult {
   p_value: number | null;
   /** Holm-Bonferroni over the gated scenarios. */
   p_adjusted: number | null;
-  test: 'exact' | 'normal' | null;
+  test: 'exact' | 'normal' | 't' | null;
+  /** boot-paired / boot-welch: at boot level (boot-compare.ts); samples: within one layout, over samples. */
+  method: 'boot-paired' | 'boot-welch' | 'samples' | null;
+  /** Seeds paired, boots, or samples the interval is over. */
+  units: number | null;
   verdict: GateVerdict | 'not gated';
 }
 
@@ -95,13 +100,39 @@ interface Raw {
   delta: number;
   ci: [number, number];
   p: number;
-  test: 'exact' | 'normal';
+  test: 'exact' | 'normal' | 't';
+  method: 'boot-paired' | 'boot-welch' | 'samples';
+  units: number;
+}
+
+const expPct = (x: number) => (Math.exp(x) - 1) * 100;
+
+function bootAbsolute(name: string, kernel: string, old: Baseline, cur: Baseline): Raw {
+  const e = absoluteChange(old, cur, name);
+  const t = tInterval(e, CONFIDENCE);
+  return {
+    name, kernel, old: side(old.scenarios[name]!.samples_ns), new: side(cur.scenarios[name]!.samples_ns),
+    delta: expPct(e.est), ci: [expPct(t.ci[0]), expPct(t.ci[1])], p: t.p, test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
+  };
+}
+
+/** In percentage points of overhead: 100 (R_old e^d - R_old) for a change d of ln R. */
+function bootOverhead(name: string, kernel: string, old: Baseline, cur: Baseline, base: string): Raw {
+  const rOld = Math.exp(runOverhead(old, name, base).est);
+  const rNew = Math.exp(runOverhead(cur, name, base).est);
+  const e = overheadChange(old, cur, name, base);
+  const t = tInterval(e, CONFIDENCE);
+  const pp = (d: number) => rOld * (Math.exp(d) - 1) * 100;
+  return {
+    name, kernel, old: side(old.scenarios[name]!.samples_ns, (rOld - 1) * 100), new: side(cur.scenarios[name]!.samples_ns, (rNew - 1) * 100),
+    delta: pp(e.est), ci: [pp(t.ci[0]), pp(t.ci[1])], p: t.p, test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
+  };
 }
 
 function absolute(name: string, kernel: string, old: number[], cur: number[], opts: CompareOptions): Raw {
   const r = bootstrapRatioOfMedians(old, cur, { resamples: opts.resamples, seed: opts.seed, confidence: CONFIDENCE });
   const t = mannWhitneyU(cur, old);
-  return { name, kernel, old: side(old), new: side(cur), delta: r.overheadPct, ci: [r.overheadPctCI[0], r.overheadPctCI[1]], p: t.pValue, test: t.method };
+  return { name, kernel, old: side(old), new: side(cur), delta: r.overheadPct, ci: [r.overheadPctCI[0], r.overheadPctCI[1]], p: t.pValue, test: t.method, method: 'samples', units: old.length + cur.length };
 }
 
 function overhead(name: string, kernel: string, g: { old: number[]; oldBase: number[]; cur: number[]; curBase: number[] }, opts: CompareOptions): Raw {
@@ -112,7 +143,7 @@ function overhead(name: string, kernel: string, g: { old: number[]; oldBase: num
   const oldM = median(g.oldBase);
   const curM = median(g.curBase);
   const t = mannWhitneyU(g.cur.map((x) => x / curM), g.old.map((x) => x / oldM));
-  return { name, kernel, old: side(g.old, d.oldPct), new: side(g.cur, d.newPct), delta: d.deltaPp, ci: [d.deltaPpCI[0], d.deltaPpCI[1]], p: t.pValue, test: t.method };
+  return { name, kernel, old: side(g.old, d.oldPct), new: side(g.cur, d.newPct), delta: d.deltaPp, ci: [d.deltaPpCI[0], d.deltaPpCI[1]], p: t.pValue, test: t.method, method: 'samples', units: g.old.length + g.cur.length };
 }
 
 /**
@@ -133,15 +164,17 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const gatedNames = opts.metric === 'overhead' ? names.filter((n) => n !== base) : names;
   const raw = gatedNames.map((name) => {
     const kernel = current.scenarios[name]!.kernel;
-    return opts.metric === 'absolute'
-      ? absolute(name, kernel, samples(baseline, name), samples(current, name), opts)
-      : overhead(name, kernel, { old: samples(baseline, name), oldBase: samples(baseline, base), cur: samples(current, name), curBase: samples(current, base) }, opts);
+    if (opts.metric === 'absolute') {
+      return bootLevel(baseline, current, [name]) ? bootAbsolute(name, kernel, baseline, current) : absolute(name, kernel, samples(baseline, name), samples(current, name), opts);
+    }
+    if (bootLevel(baseline, current, [name, base])) return bootOverhead(name, kernel, baseline, current, base);
+    return overhead(name, kernel, { old: samples(baseline, name), oldBase: samples(baseline, base), cur: samples(current, name), curBase: samples(current, base) }, opts);
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   const gated = new Map(raw.map((r, i): [string, ScenarioResult] => {
     const pAdj = adjusted[i]!;
     const v = verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha: opts.alpha, thresholdPct: opts.thresholdPct });
-    return [r.name, { name: r.name, role: 'gated', kernel: r.kernel, old: r.old, new: r.new, delta: r.delta, ci95: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, verdict: WORDS[v] }];
+    return [r.name, { name: r.name, role: 'gated', kernel: r.kernel, old: r.old, new: r.new, delta: r.delta, ci95: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units, verdict: WORDS[v] }];
   }));
 
   // Under the overhead metric, a side that is not gated still shows its overhead (0 for the baseline scenario).
@@ -153,7 +186,7 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const notGated = (name: string, role: 'baseline scenario' | 'new'): ScenarioResult => ({
     name, role, kernel: current.scenarios[name]!.kernel,
     old: role === 'new' ? null : sideOf(baseline, name), new: sideOf(current, name),
-    delta: null, ci95: null, p_value: null, p_adjusted: null, test: null, verdict: 'not gated',
+    delta: null, ci95: null, p_value: null, p_adjusted: null, test: null, method: null, units: null, verdict: 'not gated',
   });
   const scenarios = [
     ...names.map((n) => gated.get(n) ?? notGated(n, 'baseline scenario')),
@@ -161,7 +194,20 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   ];
 
   const notes: string[] = [];
+  for (const [which, b] of [['baseline', baseline], ['current run', current]] as const) {
+    if (b.depends_on.layout === 'fixed') {
+      notes.push(`The ${which} has a fixed layout: its intervals cover sampling noise within one memory layout, not the variation between layouts, so a change it flags may be a change of layout alone.`);
+    }
+    const few = Object.entries(b.scenarios).filter(([n, x]) => names.includes(n) && b.depends_on.layout === 'random' && x.boots.length < 3).map(([n, x]) => `${n} (${x.boots.length})`);
+    if (few.length) notes.push(`The ${which} has fewer than 3 boots for ${few.join(', ')}: ${few.some((f) => f.endsWith('(1)')) ? 'with one boot the interval covers one layout only; ' : ''}so few layouts say little about how layouts vary, and the interval does not cover that variation.`);
+    for (const [n, x] of Object.entries(b.scenarios)) {
+      if (!names.includes(n)) continue;
+      const unsteady = x.boots.filter((bt) => !isSteady(changePoint(bt.samples_ns))).map((bt) => (bt.seed === null ? '?' : String(bt.seed)));
+      if (unsteady.length) notes.push(`${n} in the ${which}: boot${unsteady.length > 1 ? 's' : ''} of seed ${unsteady.join(', ')} not in steady state (their samples change level by 0.5 % or more); kept in the comparison.`);
+    }
+  }
   for (const r of raw) {
+    if (r.method !== 'samples') continue;
     const floor = smallestP(r.old.n, r.new.n);
     if (floor >= opts.alpha) {
       notes.push(`${r.name}: with ${r.old.n} and ${r.new.n} samples the smallest possible p is ${floor.toPrecision(2)}, not below alpha ${opts.alpha}; the gate cannot flag this scenario (take more samples)`);

@@ -45,6 +45,8 @@ export function checkDependencies(baseline: Baseline, current: Baseline): Depend
   // Kernels only the current run has serve only its new scenarios, which are not gated.
   for (const [variant, hash] of Object.entries(b.kernels)) compare(`depends_on.kernels.${variant}`, hash, c.kernels[variant]);
   compare('depends_on.qemu', b.qemu, c.qemu);
+  // A fixed layout is one draw of the layouts a random one samples: the figures differ by more than noise.
+  compare('depends_on.layout', b.layout, c.layout);
   compare('depends_on.workload_digest', b.workload_digest, c.workload_digest);
   // A baseline without BPF scenarios does not depend on the BPF code.
   if (b.bpf_digest !== null) compare('depends_on.bpf_digest', b.bpf_digest, c.bpf_digest);

@@ -65,12 +65,13 @@ function row(s: ScenarioResult, r: GateReport): string[] {
     formatDelta(s, unitOf(r)),
     s.p_adjusted === null ? '' : formatP(s.p_adjusted),
     verdictCell(s),
+    s.method === null ? '' : s.method === 'boot-paired' ? `${s.units} seeds paired` : s.method === 'boot-welch' ? `${s.units} boots` : `${s.units} samples`,
   ];
 }
 
 function header(r: GateReport): string[] {
   const what = r.options.metric === 'overhead' ? 'overhead' : 'median';
-  return ['scenario', `old ${what}`, `new ${what}`, `delta (${Math.round(r.options.confidence * 100)} % CI)`, 'p (Holm)', 'verdict'];
+  return ['scenario', `old ${what}`, `new ${what}`, `delta (${Math.round(r.options.confidence * 100)} % CI)`, 'p (Holm)', 'verdict', 'over'];
 }
 
 const describeInput = (i: GateReport['inputs']['baseline']) => `${i.path} (${i.kind === 'baseline file' ? 'baseline file, ' : ''}run ${i.run_id}, revision ${i.suite_revision})`;
@@ -109,7 +110,7 @@ export function gateMarkdown(r: GateReport): string {
     `**krsi-bench gate ${status}**: ${md(rest.join(': '))}`,
     '',
     `| ${header(r).join(' | ')} |`,
-    '| :-- | --: | --: | :-- | --: | :-- |',
+    '| :-- | --: | --: | :-- | --: | :-- | :-- |',
     ...rows,
     '',
     `Baseline: ${md(describeInput(r.inputs.baseline))}. Current: ${md(describeInput(r.inputs.current))}. `
@@ -117,8 +118,11 @@ export function gateMarkdown(r: GateReport): string {
       + (o.metric === 'overhead'
         ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\`, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
         : 'Metric: each scenario\'s median, change in percent. ')
-      + `A scenario regresses (improves) when its Holm-adjusted Mann-Whitney p < ${o.alpha} and the whole `
-      + `${Math.round(o.confidence * 100)} % bootstrap CI (${o.resamples} resamples, seed ${o.seed}) lies above +${o.threshold} (below -${o.threshold}) ${unitOf(r)}.`,
+      + `A scenario regresses (improves) when its Holm-adjusted p < ${o.alpha} and the whole `
+      + `${Math.round(o.confidence * 100)} % CI lies above +${o.threshold} (below -${o.threshold}) ${unitOf(r)}. `
+      + 'Over "seeds paired": both runs booted the same kernels with the same seeds, so each seed\'s boots share a layout and the change is a paired t-test over seeds of boot medians (logs). '
+      + 'Over "boots": Welch t over boot medians (logs). '
+      + `Over "samples": one layout only (fixed layout, or a single boot): Mann-Whitney U over samples and a bootstrap CI (${o.resamples} resamples, seed ${o.seed}), which cover sampling noise within that layout, not the layout.`,
   ];
   if (r.warnings.length) lines.push('', '**Warnings**', '', ...r.warnings.map((w) => `- ${md(w)}`));
   return `${lines.join('\n')}\n`;

@@ -8,11 +8,12 @@ import type { Summary } from '../summary.ts';
 import type { TalkReference } from './compare.ts';
 import { compareWithTalk } from './compare.ts';
 import { reportHtml, type DataLink, type PlotView, type ScenarioSetup } from './html.ts';
-import { boxRows, collectSamples, densities, ecdfPoints, forestRows, runOrderRows, stripPoints, type ScenarioSamples } from './plot-data.ts';
+import { bootMedianRows, boxRows, collectSamples, densities, ecdfPoints, forestRows, runOrderRows, stripPoints, type ScenarioSamples } from './plot-data.ts';
+import { methodText } from './format.ts';
 import { svgToPng } from './png.ts';
 import { renderSvg, scopeSvgIds } from './render.ts';
 import type { ReportInput } from './runs.ts';
-import { boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
+import { bootMediansSpec, boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
 import type { TopLevelSpec } from 'vega-lite';
 import type { OutputFile } from '../write.ts';
 
@@ -86,12 +87,25 @@ export function plotSources(summary: Summary, samples: ScenarioSamples[]): PlotS
       spec: runOrderSpec(runOrderRows(samples), order, unit),
     },
   ];
+  const boots = bootMedianRows(summary);
+  const unsteady = summary.scenarios.flatMap((x) => x.per_boot.filter((b) => !b.steady).map((b) => `${x.name} boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`}, from sample ${b.change_point.index}, ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} %`));
+  plots[plots.length - 1]!.caption += unsteady.length
+    ? ` Not in steady state (change-point test, p < 0.01 and a shift of 0.5 % or more): ${unsteady.join('; ')}.`
+    : ' Every boot passed the steady-state check (no change of level of 0.5 % or more at p < 0.01).';
+  plots.push({
+    id: 'boot-medians',
+    title: 'Each boot\'s median',
+    caption: summary.scenarios.some((x) => x.layout === 'fixed')
+      ? 'One point per boot. The layout was fixed, so every boot of a scenario had the same layout: their spread is not the variation between layouts.'
+      : 'One point per boot; each boot drew its own memory layout from its seed. Grey lines join the boots of one seed across the scenarios of one kernel, which share that seed\'s kernel layout (the pairs of the paired overheads). Crosses mark boots not in steady state.',
+    spec: bootMediansSpec(boots, order, unit),
+  });
   const forest = forestRows(summary);
   if (forest.length) {
     plots.push({
       id: 'forest',
       title: `Overhead against ${summary.baseline}`,
-      caption: `Each scenario's overhead (ratio of medians minus one) with its 95 % bootstrap interval; the dashed rule is no difference.`,
+      caption: `Each scenario's overhead with its 95 % interval (${[...new Set(forest.map((r) => r.method))].map(methodText).join('; ')}); the dashed rule is no difference.`,
       spec: forestSpec(forest, order, summary.baseline),
     });
   }

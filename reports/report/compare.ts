@@ -65,12 +65,12 @@ export function compareWithTalk(summary: Summary, ref: TalkReference): TalkCompa
     const ours = summary.scenarios.find((s) => s.name === setup.scenario);
     const row = {
       setup,
-      medianNs: ours?.median_ns ?? null,
+      medianNs: ours?.centre.ns ?? null,
       overheadPct: ours?.overhead?.pct ?? null,
       ci95Pct: ours?.overhead ? ([...ours.overhead.ci95_pct] as [number, number]) : null,
       verdict: ours?.overhead?.verdict ?? null,
     };
-    return { ...row, sentence: sentence(setup, row, summary, talkBaseline, ours?.n ?? 0) };
+    return { ...row, sentence: sentence(setup, row, summary, talkBaseline, ours ? replicates(ours) : 0) };
   });
   const inTalk = new Set(ref.setups.map((s) => s.scenario));
   return {
@@ -79,6 +79,9 @@ export function compareWithTalk(summary: Summary, ref: TalkReference): TalkCompa
     caveat: caveat(summary.mode, ref),
   };
 }
+
+/** What a scenario's interval is over: its boots when they drew their layouts, else its samples. */
+const replicates = (s: Summary['scenarios'][number]) => (s.centre.method === 'boots' ? s.boots : s.n);
 
 function sentence(setup: ReferenceSetup, ours: Omit<TalkRow, 'sentence' | 'setup'>, summary: Summary, talkBaseline: string | null, n: number): string {
   const name = setup.scenario;
@@ -89,7 +92,7 @@ function sentence(setup: ReferenceSetup, ours: Omit<TalkRow, 'sentence' | 'setup
   const unit = summary.mode === 'icount' ? 'instruction-time' : summary.mode === 'kvm' ? 'wall-clock time in a KVM guest' : 'the recorded unit';
   if (talk === null) {
     const role = name === summary.baseline ? 'the baseline in both' : `the talk's baseline, here ${ours.overheadPct === null ? 'measured' : `${pct2(ours.overheadPct)} against ${summary.baseline}`}`;
-    return `${name}: ${role}; ${(ours.medianNs / 1000).toFixed(2)} µs (median, ${unit}) here vs ${setup.mean_us} µs (mean, wall-clock) in the talk. Absolute times do not compare; only the overheads do.`;
+    return `${name}: ${role}; ${(ours.medianNs / 1000).toFixed(2)} µs (${summary.scenarios.find((x) => x.name === name)?.centre.method === 'boots' ? 'geometric mean of the boots\' medians' : 'median'}, ${unit}) here vs ${setup.mean_us} µs (mean, wall-clock) in the talk. Absolute times do not compare; only the overheads do.`;
   }
   if (ours.overheadPct === null || ours.ci95Pct === null || ours.verdict === null) {
     return `${name}: the baseline of this run, so it has no overhead to set beside the talk's ${pct1(talk)}.`;
@@ -106,8 +109,9 @@ function sentence(setup: ReferenceSetup, ours: Omit<TalkRow, 'sentence' | 'setup
     const ciDirection = ours.ci95Pct[0] > 0 ? 'slower' : ours.ci95Pct[1] < 0 ? 'faster' : null;
     if (ciDirection !== null) {
       const relation = ciDirection === talkDirection ? `the same direction as the talk${inside ? ', whose figure lies inside this run\'s interval' : ''}` : 'the opposite direction to the talk';
-      const base = summary.scenarios.find((s) => s.name === summary.baseline)?.n ?? 0;
-      return `${lead}: this run's interval points in ${relation}, but the difference is not significant (n = ${n} against ${base}): too few samples for a verdict.`;
+      const baseline = summary.scenarios.find((s) => s.name === summary.baseline);
+      const what = baseline?.centre.method === 'boots' ? 'boots' : 'samples';
+      return `${lead}: this run's interval points in ${relation}, but the difference is not significant (${n} against ${baseline ? replicates(baseline) : 0} ${what}): too few for a verdict.`;
     }
     if (inside) return `${lead}: no difference detected here, and the talk's figure lies inside this run's interval: consistent.`;
     if (talkDirection === 'none') return `${lead}: neither shows a cost.`;

@@ -32,3 +32,10 @@ export function pValue(p: number): string {
   if (p < 1e-4) return '<0.0001';
   return p >= 0.1 ? p.toFixed(2) : p.toPrecision(2);
 }
+
+/** How an overhead's interval was made, in words (summary.ts, OverheadMethod). */
+export function methodText(method: string): string {
+  if (method === 'paired-t') return 'paired by seed: geometric mean of the per-seed ratios of boot medians, t interval over the pairs';
+  if (method === 'welch-t') return 'ratio of the geometric means of boot medians, Welch t interval over the boots';
+  return 'within one layout: ratio of pooled medians, bootstrap interval over the samples, which does not cover the layout';
+}

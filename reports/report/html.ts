@@ -8,7 +8,7 @@
 import type { ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkComparison, TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
-import { pctInterval, pValue, signedPct, us, usInterval } from './format.ts';
+import { methodText, pctInterval, pValue, signedPct, us, usInterval } from './format.ts';
 import type { KernelInfo, RunInfo } from './run-info.ts';
 
 /** A rendered plot as the page shows it. */
@@ -129,11 +129,19 @@ function header(v: ReportView): string {
 <p class="mode">Unit: ${modeText(s.mode)}</p>
 <ul class="meta">
 ${runLines.join('\n')}
-<li>Baseline: <b>${esc(s.baseline)}</b>; overheads are the ratio of medians minus one, with a ${esc(s.bootstrap.resamples)}-resample percentile bootstrap interval (seed ${esc(s.bootstrap.seed)}), Mann-Whitney U p-values Holm-adjusted over the comparisons, α = ${esc(s.alpha)}.</li>
+<li>${layoutText(s)}</li>
+<li>Baseline: <b>${esc(s.baseline)}</b>; overheads are ${[...new Set(s.scenarios.flatMap((c) => (c.overhead ? [c.overhead.method] : [])))].map(methodText).join('; ') || 'none'}. p-values are Holm-adjusted over the comparisons, α = ${esc(s.alpha)}.</li>
 </ul>
 <h2>Kernels</h2>
 ${kernelSection(v.runs)}
 </header>`;
+}
+
+function layoutText(s: Summary): string {
+  const fixed = s.scenarios.some((c) => c.layout === 'fixed');
+  if (fixed) return '<b>Layout fixed</b>: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND). The intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.';
+  const few = s.scenarios.filter((c) => c.boots < 3).map((c) => c.name);
+  return `Layout random: each boot drew its memory layout (KASLR, mmap randomisation, CRNG and RDRAND) from its seed, and boots are the unit of replication: each scenario's figure is the geometric mean of its boots' medians with a t interval over boots.${few.length ? ` <b>Fewer than 3 boots</b> for ${few.map(esc).join(', ')}: there the interval says little or nothing about how layouts vary.` : ''}`;
 }
 
 function overheadCells(s: ScenarioSummary): string[] {
@@ -145,21 +153,21 @@ function overheadCells(s: ScenarioSummary): string[] {
 
 function verdictTable(v: ReportView): string {
   const s = v.summary;
-  const head = ['scenario', 'kernel', 'n', 'median µs <span class="ci">[95 % CI]</span>', 'p5 µs', 'p95 µs', 'p99 µs', `overhead vs ${esc(s.baseline)} <span class="ci">[95 % CI]</span>`, 'p (Holm)', 'verdict', 'events expected / logged / lost'];
+  const head = ['scenario', 'kernel', 'n (boots × samples)', 'µs per exec <span class="ci">[95 % CI]</span>', 'between boots sd %', 'within a boot spread %', 'steady boots', `overhead vs ${esc(s.baseline)} <span class="ci">[95 % CI]</span>`, 'p (Holm)', 'verdict', 'events expected / logged / lost'];
   const rows = s.scenarios.map((c) => [
     esc(c.name),
     esc(c.kernel),
-    String(c.n),
-    `${us(c.median_ns)} <span class="ci">${usInterval(c.median_ci95_ns)}</span>`,
-    us(c.p5_ns),
-    us(c.p95_ns),
-    us(c.p99_ns),
+    `${c.boots} × ${c.samples_per_boot}`,
+    `${us(c.centre.ns)} <span class="ci">${usInterval(c.centre.ci95_ns)}</span>`,
+    c.between_boot.sd_pct === null ? '' : c.between_boot.sd_pct.toFixed(2),
+    c.within_boot.spread_pct.toFixed(2),
+    `${c.boots - c.unsteady_boots} / ${c.boots}${c.unsteady_boots ? ' <span class="bad">not steady</span>' : ''}`,
     ...overheadCells(c),
     `${c.events.expected} / ${c.events.logged} / ${c.events.lost}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
   ]);
   return `<section><h2>Verdict</h2>
 ${table('verdict', head, rows)}
-<p class="note">µs per exec. The median's interval is the order-statistic 95 % interval (±inf where the sample is too small to bound it); the overhead is the ratio of medians minus one with its bootstrap interval. A scenario is called slower or faster only when the Holm-adjusted p-value is below α and the whole overhead interval lies on one side of 0. Events: what the instrumentation had to log for the execs of all samples (warm-up included), what it logged, and what it lost; "mismatch" marks a scenario whose check failed (see the notes).</p>
+<p class="note">µs per exec: with a random layout, the geometric mean of the boots' medians with a t interval over boots; with a fixed layout or one boot, the pooled median with its order-statistic interval (±inf where the sample is too small to bound it). Between boots: the sd of the logs of the boots' medians, in %; within a boot: the median over boots of (max - min) / median of its samples. Steady boots: those whose samples show no change of level (change-point test). A scenario is called slower or faster only when the Holm-adjusted p-value is below α and the whole overhead interval lies on one side of 0. Events: what the instrumentation had to log for the execs of all samples (warm-up included), what it logged, and what it lost; "mismatch" marks a scenario whose check failed (see the notes).</p>
 </section>`;
 }
 
@@ -206,12 +214,17 @@ function numbersSection(v: ReportView): string {
     us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns), us3(c.mad_ns),
     String(c.outliers.mild), String(c.outliers.severe), String(c.outliers.low), String(c.outliers.high),
   ]), 'Descriptive statistics of the measured samples, µs per exec (MAD scaled by 1.4826; Tukey outliers are counted, never dropped)');
+  const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
+    esc(c.name), esc(b.run), String(b.boot), b.seed === null ? '' : String(b.seed), String(b.n), us3(b.median_ns), b.spread_pct.toFixed(3),
+    b.steady ? 'yes' : '<span class="bad">no</span>', b.change_point.index === null ? '' : String(b.change_point.index), b.change_point.shift_pct.toFixed(3), pValue(b.change_point.p_value),
+  ])), 'Each boot: its median (µs per exec), the spread of its samples, and the steady-state check (the most likely change of level, its size and permutation p-value)');
   const compared = s.scenarios.filter((c) => c.overhead);
   const overheads = compared.length
-    ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'test', 'verdict'], compared.map((c) => {
+    ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {
         const o = c.overhead!;
-        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.test), esc(o.verdict)];
-      }), `Against ${esc(s.baseline)}: ratio of medians with its bootstrap interval, two-sided Mann-Whitney U`)
+        const over = o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
+        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), over, esc(o.verdict)];
+      }), `Against ${esc(s.baseline)}, two-sided. paired-t: ${methodText('paired-t')}; welch-t: ${methodText('welch-t')}; within-layout: ${methodText('within-layout')}`)
     : '<p>Only the baseline was measured: no overheads.</p>';
   const events = table('events', ['scenario', 'logged by', 'expected', 'logged', 'with the right value', 'lost', 'ok'], s.scenarios.map((c) => [
     esc(c.name), esc(c.events.source), String(c.events.expected), String(c.events.logged), String(c.events.matched), String(c.events.lost), c.events.ok ? 'yes' : '<span class="bad">no</span>',
@@ -219,7 +232,7 @@ function numbersSection(v: ReportView): string {
   const setups = table('setups', ['scenario', 'description', 'kernel', 'K (execs per sample)', 'N (measured)', 'warm-up', 'boots', 'runs'], v.setups.map((x) => [
     esc(x.name), orUnknown(x.description), esc(x.kernel), esc(x.execs.join(', ')), String(x.n), String(x.warmup), String(x.boots), esc(x.runs.join(', ')),
   ]), 'Scenarios');
-  return `<section id="numbers"><h2>Numbers</h2>\n${setups}\n${stats}\n${overheads}\n${events}\n</section>`;
+  return `<section id="numbers"><h2>Numbers</h2>\n${setups}\n${stats}\n${boots}\n${overheads}\n${events}\n</section>`;
 }
 
 function filesSection(v: ReportView): string {

@@ -348,6 +348,8 @@ function single(scenario: string, boot: string, index: number, phase: RunOrderRo
 export interface ForestRow {
   scenario: string;
   pct: number;
+  /** paired-t, welch-t or within-layout (summary.ts). */
+  method: string;
   lo: number;
   hi: number;
   verdict: string;
@@ -362,9 +364,32 @@ export function forestRows(summary: Summary): ForestRow[] {
     .map((s) => ({
       scenario: s.name,
       pct: s.overhead.pct,
+      method: s.overhead.method,
       lo: s.overhead.ci95_pct[0],
       hi: s.overhead.ci95_pct[1],
       verdict: s.overhead.verdict,
       label: `${s.overhead.pct >= 0 ? '+' : ''}${s.overhead.pct.toFixed(2)} %`,
     }));
+}
+
+/** One boot's median, for the plot of per-boot medians. */
+export interface BootMedianRow {
+  scenario: string;
+  kernel: string;
+  /** Joins the boots of one seed across the scenarios of one kernel (they share its layout); null: not joined. */
+  pair: string | null;
+  seed: number | null;
+  us: number;
+  steady: boolean;
+}
+
+export function bootMedianRows(summary: Summary): BootMedianRow[] {
+  return summary.scenarios.flatMap((s) => s.per_boot.map((b) => ({
+    scenario: s.name,
+    kernel: s.kernel,
+    pair: b.seed === null || s.layout === 'fixed' ? null : `${s.kernel} seed ${b.seed}`,
+    seed: b.seed,
+    us: b.median_ns / 1000,
+    steady: b.steady,
+  })));
 }

@@ -6,7 +6,7 @@
  */
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { BoxRow, DensityPoint, EcdfPoint, ForestRow, RunOrderRow, StripPoint } from './plot-data.ts';
+import type { BootMedianRow, BoxRow, DensityPoint, EcdfPoint, ForestRow, RunOrderRow, StripPoint } from './plot-data.ts';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const WIDTH = 720;
@@ -178,6 +178,37 @@ export function forestSpec(rows: ForestRow[], order: string[], baseline: string)
           { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { ...x, field: 'pct' }, y, color: color(order, false) } },
           { mark: { type: 'text', align: 'left', dx: 8, fontSize: 11 }, encoding: { x: { ...x, field: 'hi' }, y, text: { field: 'label' } } },
         ],
+      },
+    ],
+  } as TopLevelSpec;
+}
+
+/**
+ * Each boot's median per scenario, one point per boot; the boots of one seed
+ * are joined by a thin line across the scenarios of one kernel, which share
+ * that seed's kernel layout. Boots not in steady state are drawn as crosses.
+ */
+export function bootMediansSpec(rows: BootMedianRow[], order: string[], unit: UnitLabel): TopLevelSpec {
+  const x = { field: 'scenario', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -20 } };
+  const y = { field: 'us', type: 'quantitative' as const, scale: { zero: false }, title: unit };
+  return {
+    $schema: SCHEMA,
+    width: WIDTH - 120,
+    height: 260,
+    data: { values: rows },
+    layer: [
+      {
+        transform: [{ filter: 'datum.pair != null' }],
+        mark: { type: 'line', strokeWidth: 0.8, opacity: 0.45, color: '#888' },
+        encoding: { x, y, detail: { field: 'pair', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 40, opacity: 0.9 },
+        encoding: {
+          x, y, color: color(order, false),
+          shape: { field: 'steady', type: 'nominal', title: 'steady state', scale: { domain: [true, false], range: ['circle', 'cross'] } },
+          tooltip: [{ field: 'scenario' }, { field: 'seed' }, { field: 'us', format: '.3f' }],
+        },
       },
     ],
   } as TopLevelSpec;

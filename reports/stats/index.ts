@@ -25,3 +25,8 @@ export type { Verdict, VerdictInput } from './verdict.ts';
 export { erfc, normalCdf, normalQuantile, normalSf } from './normal.ts';
 export { mulberry32 } from './prng.ts';
 export type { Rng } from './prng.ts';
+export { studentTCdf, studentTQuantile, studentTSf } from './student-t.ts';
+export { geometricMeanCI, pairedLogRatio, welchLogRatio } from './boot-level.ts';
+export type { GeoMeanCI, RatioTest } from './boot-level.ts';
+export { changePoint, isSteady, STEADY_ALPHA, STEADY_MIN_SHIFT_PCT } from './change-point.ts';
+export type { ChangePoint, ChangePointOptions } from './change-point.ts';

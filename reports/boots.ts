@@ -1,0 +1,97 @@
+/**
+ * Boots are the unit of replication: each boot draws its own memory layout
+ * from its seed, and its samples are repeated measures of that one layout.
+ * This module splits a scenario's samples by boot, gives each boot its median,
+ * its spread and a steady-state check, and says which layout the boots drew.
+ */
+
+import { median } from 'simple-statistics';
+import type { SampleRow } from '../bench/store.ts';
+import type { LoadedRun } from './load.ts';
+import { changePoint, isSteady } from './stats/index.ts';
+
+/** One boot of one scenario. */
+export interface BootSeries {
+  /** The run it came from (its id, or its directory when run.json is missing). */
+  run: string;
+  boot: number;
+  /** The boot's seed; null when run.json does not record it. */
+  seed: number | null;
+  /** Measured samples in run order, warm-up excluded. */
+  values: number[];
+  warmup: number;
+}
+
+/** What summary.json says of one boot. */
+export interface BootSummary {
+  run: string;
+  boot: number;
+  seed: number | null;
+  n: number;
+  median_ns: number;
+  /** (max - min) / median * 100 over the boot's samples. */
+  spread_pct: number;
+  /** The steady-state check (stats/change-point.ts): false when the samples change level. */
+  steady: boolean;
+  change_point: { index: number | null; shift_pct: number; p_value: number };
+}
+
+/** How a run's boots chose their layouts: runs made before layouts were drawn had the fixed one. */
+export function runLayout(run: LoadedRun): 'random' | 'fixed' {
+  return run.meta?.options.layout ?? 'fixed';
+}
+
+/** Each scenario's boots, in first-seen order, told apart by run and boot number. */
+export function bootSeries(runs: LoadedRun[]): Map<string, BootSeries[]> {
+  const out = new Map<string, BootSeries[]>();
+  for (const run of runs) {
+    const label = run.meta?.runId ?? run.dir;
+    const seeds = new Map((run.meta?.guests ?? []).map((g) => [`${g.scenario}/${g.boot}`, g.seed]));
+    const byKey = new Map<string, BootSeries>();
+    for (const s of run.samples as SampleRow[]) {
+      const key = `${s.scenario}/${s.boot}`;
+      let b = byKey.get(key);
+      if (!b) {
+        byKey.set(key, (b = { run: label, boot: s.boot, seed: seeds.get(key) ?? null, values: [], warmup: 0 }));
+        const list = out.get(s.scenario) ?? [];
+        list.push(b);
+        out.set(s.scenario, list);
+      }
+      if (s.warmup) b.warmup++;
+      else b.values.push(s.nsPerExec);
+    }
+  }
+  return out;
+}
+
+export function summarizeBoot(b: BootSeries): BootSummary {
+  const m = median(b.values);
+  const cp = changePoint(b.values);
+  return {
+    run: b.run,
+    boot: b.boot,
+    seed: b.seed,
+    n: b.values.length,
+    median_ns: m,
+    spread_pct: ((Math.max(...b.values) - Math.min(...b.values)) / m) * 100,
+    steady: isSteady(cp),
+    change_point: { index: cp.index, shift_pct: cp.shiftPct, p_value: cp.pValue },
+  };
+}
+
+/**
+ * Pairs of boot medians of two scenarios that share a seed, in seed order.
+ * Only boots with a recorded seed pair; a seed seen twice on one side (runs
+ * pooled) is not paired.
+ */
+export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[]; a: number[]; b: number[] } {
+  const unique = (xs: BootSummary[]) => {
+    const m = new Map<number, BootSummary | null>();
+    for (const x of xs) if (x.seed !== null) m.set(x.seed, m.has(x.seed) ? null : x);
+    return m;
+  };
+  const ua = unique(a);
+  const ub = unique(b);
+  const seeds = [...ua.keys()].filter((s) => ua.get(s) && ub.get(s)).sort((x, y) => x - y);
+  return { seeds, a: seeds.map((s) => ua.get(s)!.median_ns), b: seeds.map((s) => ub.get(s)!.median_ns) };
+}
