@@ -30,13 +30,18 @@ test('two shards joined with report --merge give the summary of one unsharded ru
 
   const whole = realpathSync(join(tmp, 'whole', 'latest'));
   const joined = join(tmp, 'joined');
-  const strip = (s: Summary) => ({ ...s, runs: [] });
+  // The run ids differ (they name the runs); everything measured must not.
+  const strip = (s: Summary) => ({ ...s, runs: [], scenarios: s.scenarios.map((x) => ({ ...x, per_boot: x.per_boot.map((b) => ({ ...b, run: '' })) })) });
   const a = JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8')) as Summary;
   const b = JSON.parse(readFileSync(join(joined, 'summary.json'), 'utf8')) as Summary;
   assert.deepEqual(strip(b), strip(a));
   assert.equal(readFileSync(join(joined, 'samples.csv'), 'utf8'), readFileSync(join(whole, 'samples.csv'), 'utf8'));
   assert.equal(readFileSync(join(joined, 'events.csv'), 'utf8'), readFileSync(join(whole, 'events.csv'), 'utf8'));
-  const meta = JSON.parse(readFileSync(join(joined, 'run.json'), 'utf8')) as { mergedFrom: string[]; guests: { scenario: string }[] };
+  type Meta = { mergedFrom: string[]; guests: { scenario: string; boot: number; seed: number }[] };
+  const meta = JSON.parse(readFileSync(join(joined, 'run.json'), 'utf8')) as Meta;
+  const wholeMeta = JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as Meta;
   assert.equal(meta.mergedFrom.length, 2);
-  assert.deepEqual(meta.guests.map((g) => g.scenario), ['vanilla', 'audit-execve', 'krsi-ld-preload']);
+  const guests = (m: Meta) => m.guests.map((g) => `${g.scenario}/${g.boot}/${g.seed}`).sort();
+  assert.deepEqual(guests(meta), guests(wholeMeta));
+  assert.equal(meta.guests.length, 6);
 });
