@@ -46,7 +46,7 @@ test('planJobs gives each scenario and boot its own guest, command line over mat
   assert.throws(() => selectScenarios(m, ['vanila']), /unknown scenario "vanila" in --scenarios \(matrix seed has: vanilla, /);
   const jobs = planJobs(chosen, { samples: 5, execs: undefined, warmup: undefined, boots: 2, seed: 10 });
   assert.deepEqual(jobs.map((j) => [j.id, j.seed]), [['vanilla-boot0', 10], ['vanilla-boot1', 11], ['krsi-ld-preload-boot0', 10], ['krsi-ld-preload-boot1', 11]]);
-  assert.deepEqual(jobs[0]!.workload, { execs: 100, samples: 5, warmup: 3, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
+  assert.deepEqual(jobs[0]!.workload, { execs: 100, samples: 5, warmup: 2, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
   const custom = { ...chosen[0]!, workload: { envPages: 8, samples: 9 } };
   assert.equal(resolveWorkload(custom, { samples: undefined, execs: 10, warmup: 1 }).samples, 9);
   assert.equal(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 1 }).samples, 4);

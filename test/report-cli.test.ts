@@ -105,7 +105,7 @@ test('one run: the report, summary and plots go into the run directory, and the 
   const r = await report(dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^icount mode/);
-  assert.match(r.stdout, /krsi-ld-preload\s+noaudit\s+3\s+219\.67/);
+  assert.match(r.stdout, /krsi-ld-preload\s+noaudit\s+1 x 3\s+219\.67/);
   assert.ok(r.stdout.endsWith(`report: ${join(dir, 'report.html')}\n`));
   assert.deepEqual(readdirSync(dir).sort(), [...PLOT_FILES, 'events.csv', 'report.html', 'run.json', 'samples.csv', 'summary.json'].sort());
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
