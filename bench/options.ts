@@ -3,7 +3,7 @@ import { parseCommandLine } from './cli.ts';
 import { usageError } from './errors.ts';
 import type { Layout, Mode } from './qemu.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
-import { DEFAULT_WORKLOAD } from './matrix.ts';
+import { DEFAULT_WORKLOAD, WARMUP_TOLERANCE_PCT } from './matrix.ts';
 
 /** Everything a bench run is told, parsed once and passed down. */
 export interface BenchOptions {
@@ -22,6 +22,7 @@ export interface BenchOptions {
   samples: number | undefined;
   execs: number | undefined;
   warmup: number | undefined;
+  warmupMax: number | undefined;
   /** Guests booted per scenario, the unit of replication; each boot is a separate series in samples.csv. */
   boots: number;
   /** Guests run at once. */
@@ -42,7 +43,7 @@ export interface BenchOptions {
  * figures far more than the samples within one boot spread (see README,
  * "What the numbers mean"), so the defaults buy boots rather than samples.
  */
-export const DEFAULT_BOOTS = 8;
+export const DEFAULT_BOOTS = 12;
 
 export const BENCH_HELP = `usage: npm run bench -- [options]
 
@@ -59,7 +60,9 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
                         intervals then cover noise within that layout only
   --samples N           measured samples per boot (default ${DEFAULT_WORKLOAD.samples})
   --execs K             fork+exec+wait of nop per sample (default ${DEFAULT_WORKLOAD.execs})
-  --warmup W            warm-up samples before them (default ${DEFAULT_WORKLOAD.warmup})
+  --warmup W            warm-up samples before them, at least (default ${DEFAULT_WORKLOAD.warmup})
+  --warmup-max M        at most: warm-up goes on until two in a row agree
+                        within ${WARMUP_TOLERANCE_PCT} % (default ${DEFAULT_WORKLOAD.warmupMax}, or W if above)
   --boots B             guests booted per scenario, seeds S..S+B-1 (default ${DEFAULT_BOOTS})
   --jobs J              guests run at once (default: number of cores)
   --out DIR             results directory (default results)
@@ -101,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       samples: { type: 'string' },
       execs: { type: 'string' },
       warmup: { type: 'string' },
+      'warmup-max': { type: 'string' },
       boots: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string' },
@@ -127,6 +131,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     samples: positiveInt('samples', v.samples),
     execs: positiveInt('execs', v.execs),
     warmup: positiveInt('warmup', v.warmup, 0),
+    warmupMax: positiveInt('warmup-max', v['warmup-max'], 0),
     boots: positiveInt('boots', v.boots) ?? DEFAULT_BOOTS,
     jobs: positiveInt('jobs', v.jobs) ?? Math.max(1, cpus().length),
     out: v.out ?? 'results',

@@ -22,14 +22,22 @@ export function selectScenarios(matrix: Matrix, names: string[] | null): Scenari
 }
 
 /** Command-line values win over the scenario's, which win over the defaults. */
-export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup'>): WorkloadOptions {
-  return {
+export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup'> & Partial<Pick<BenchOptions, 'warmupMax'>>): WorkloadOptions {
+  const w: WorkloadOptions = {
     ...DEFAULT_WORKLOAD,
     ...scenario.workload,
     ...(opts.samples !== undefined && { samples: opts.samples }),
     ...(opts.execs !== undefined && { execs: opts.execs }),
     ...(opts.warmup !== undefined && { warmup: opts.warmup }),
+    ...(opts.warmupMax !== undefined && { warmupMax: opts.warmupMax }),
   };
+  if (w.warmupMax < w.warmup) {
+    // Only the default bound gives way to a larger minimum; one that was asked for is honoured or refused.
+    const asked = opts.warmupMax !== undefined ? '--warmup-max' : scenario.workload.warmupMax !== undefined ? `scenario ${scenario.name}'s workload.warmupMax` : null;
+    if (asked) throw usageError(`${asked} ${w.warmupMax} is below the minimum warm-up ${w.warmup}`);
+    w.warmupMax = w.warmup;
+  }
+  return w;
 }
 
 /**
@@ -60,9 +68,9 @@ export function shardJobs(jobs: GuestJob[], shard: BenchOptions['shard']): Guest
   return mine;
 }
 
-/** Execs the guest runs for a job, warm-up included. */
+/** Execs the guest runs for a job at most, warm-up included. */
 export function totalExecs(w: WorkloadOptions): number {
-  return (w.warmup + w.samples) * w.execs;
+  return (w.warmupMax + w.samples) * w.execs;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface BootSummary {
   boot: number;
   seed: number | null;
   n: number;
+  /** Warm-up samples the guest ran before these: adaptive, so they vary by boot. */
+  warmups: number;
   median_ns: number;
   /** (max - min) / median * 100 over the boot's samples. */
   spread_pct: number;
@@ -72,6 +74,7 @@ export function summarizeBoot(b: BootSeries): BootSummary {
     boot: b.boot,
     seed: b.seed,
     n: b.values.length,
+    warmups: b.warmup,
     median_ns: m,
     spread_pct: ((Math.max(...b.values) - Math.min(...b.values)) / m) * 100,
     steady: isSteady(cp),

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,6 +57,28 @@ test('boots draw their layouts from their seeds: seeds differ, a seed repeats, n
   const meta = JSON.parse(readFileSync(join(all.dir, 'run.json'), 'utf8')) as { options: { layout: string }; guests: { scenario: string; boot: number; seed: number }[] };
   assert.equal(meta.options.layout, 'random');
   assert.deepEqual(meta.guests.filter((g) => g.scenario === 'vanilla').map((g) => g.seed).sort(), [42, 43, 44]);
+
+  // The gate at boot level, on these real boots: the run against itself passes; the same run with
+  // one scenario's samples 5 % slower (a shift applied to real data, layouts and all) fails, and
+  // the pairing by seed is what it used.
+  const gate = (current: string) => spawnSync(TSX, [join(ROOT, 'scripts', 'gate.ts'), '--baseline', all.dir, '--current', current, '--out', join(tmp, 'gate')], { cwd: ROOT, encoding: 'utf8' });
+  const same = gate(all.dir);
+  assert.equal(same.status, 0, `gate of a run against itself:\n${same.stdout}${same.stderr}`);
+  const slower = join(tmp, 'slower');
+  cpSync(all.dir, slower, { recursive: true });
+  const csv = readFileSync(join(slower, 'samples.csv'), 'utf8').split('\n');
+  writeFileSync(join(slower, 'samples.csv'), csv.map((line) => {
+    const f = line.split(',');
+    if (f[0] !== 'krsi-ld-preload') return line;
+    f[6] = (Number(f[6]) * 1.05).toFixed(3);
+    return f.join(',');
+  }).join('\n'));
+  const shifted = gate(slower);
+  assert.equal(shifted.status, 1, `a +5 % shift was not caught:\n${shifted.stdout}${shifted.stderr}`);
+  const report = JSON.parse(readFileSync(join(tmp, 'gate', 'gate.json'), 'utf8')) as { scenarios: { name: string; verdict: string; method: string }[] };
+  const k = report.scenarios.find((s) => s.name === 'krsi-ld-preload')!;
+  assert.deepEqual([k.verdict, k.method], ['regressed', 'boot-paired']);
+  assert.equal(report.scenarios.find((s) => s.name === 'vanilla-again')!.verdict, 'unchanged');
 
   // The same seed again, alone: the same samples, value for value, although it ran without its neighbours.
   const alone = bench('alone', ['--matrix', matrix, '--scenarios', 'vanilla', '--boots', '1', '--seed', '43', ...WORKLOAD]);

@@ -46,7 +46,7 @@ test('a run converts to a baseline: measured samples in run order, warm-up left 
   assert.deepEqual(b.depends_on.kernels, { noaudit: 'aaaa', audit: 'bbbb' });
   assert.equal(b.depends_on.bpf_digest, null);
   assert.equal(b.depends_on.kernel_source, '585a4a074597aefa');
-  assert.deepEqual(b.depends_on.workloads.vanilla, { execs: 100, samples: 3, warmup: 2, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
+  assert.deepEqual(b.depends_on.workloads.vanilla, { execs: 100, samples: 3, warmup: 2, warmupMax: 2, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
 });
 
 test('the baseline file: one line per scenario and per workload, parses back to the same baseline', () => {

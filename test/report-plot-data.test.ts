@@ -88,7 +88,7 @@ function summaryOf(entries: { name: string; values: number[]; overhead?: [number
         name: e.name, kernel: 'k', n: s.length, warmup_n: 0, boots: 1, mean_ns: 0, sd_ns: 0, median_ns: q(0.5), median_ci95_ns: [null, null],
         p5_ns: q(0.05), p25_ns: q(0.25), p75_ns: q(0.75), p95_ns: q(0.95), p99_ns: q(0.99), mad_ns: 0, outliers: { mild: 0, severe: 0, low: 0, high: 0 },
         layout: 'fixed', samples_per_boot: s.length,
-        per_boot: [{ run: 'r', boot: 0, seed: 42, n: s.length, median_ns: q(0.5), spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1 } }],
+        per_boot: [{ run: 'r', boot: 0, seed: 42, n: s.length, warmups: 2, median_ns: q(0.5), spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1 } }],
         centre: { ns: q(0.5), ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 0,
         overhead_pct: e.overhead?.[0] ?? null,
         overhead: e.overhead ? { pct: e.overhead[0], ci95_pct: [e.overhead[1], e.overhead[2]], p_value: 0.01, p_adjusted: 0.02, test: 'normal', method: 'within-layout', units: 2 * s.length, verdict: 'slower' } : null,

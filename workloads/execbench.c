@@ -1,14 +1,23 @@
 /*
  * execbench: the native timer of the exec workload.
  *
- * Prints W warm-up samples, then N samples, one line each:
+ * Runs warm-up samples, then N measured samples, and prints them all after
+ * the last one, one line each:
  *     sample <index> <warmup 0|1> <execs> <ns_per_exec>
  * where ns_per_exec is the CLOCK_MONOTONIC time of K fork+execve+waitpid of
- * the target divided by K. The target runs with an environment built here:
+ * the target divided by K. Nothing is written while samples are timed: a
+ * line written between two samples wakes whatever reads it (a pipe, the
+ * serial driver) while the next one runs, and on one vCPU that work lands in
+ * the timed region.
+ *
+ * Warm-up is adaptive: at least W samples, then more until the last two
+ * agree within --warmup-tol percent, at most --warmup-max in all. The count
+ * used is the number of warm-up lines. The target runs with an environment built here:
  * PATH, LD_PRELOAD (unless --no-ld-preload) and --env-pages pages of filler
  * variables, LD_PRELOAD last so that a scan of the environment walks all of it.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +33,13 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--ld-preload VALUE | --no-ld-preload]\n"
-		"                 [--env-pages P] TARGET\n"
+		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
+		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P] TARGET\n"
 		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
-		"  -w WARMUP        warm-up samples printed before them, flagged 1 (default 3)\n"
+		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
+		"  --warmup-max M   at most this many; more than W while the last two differ (default W)\n"
+		"  --warmup-tol PCT how close, in percent, the last two warm-ups must be (default 0.5)\n"
 		"  --ld-preload V   LD_PRELOAD value in the target's environment (default /lib/libkrsi-demo.so)\n"
 		"  --no-ld-preload  leave LD_PRELOAD out of the environment\n"
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n",
@@ -42,6 +53,18 @@ static long parse_count(const char *opt, const char *s, long min, long max)
 	long v = strtol(s, &end, 10);
 	if (errno || *s == '\0' || *end != '\0' || v < min || v > max) {
 		fprintf(stderr, "execbench: %s takes a whole number from %ld to %ld, not '%s'\n", opt, min, max, s);
+		exit(2);
+	}
+	return v;
+}
+
+static double parse_pct(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *s == '\0' || *end != '\0' || !(v > 0 && v <= 100)) {
+		fprintf(stderr, "execbench: %s takes a percentage above 0 and at most 100, not '%s'\n", opt, s);
 		exit(2);
 	}
 	return v;
@@ -81,7 +104,8 @@ static void run_once(const char *target, char *const argv[], char *const envp[])
 
 int main(int argc, char **argv)
 {
-	long execs = 100, samples = 30, warmup = 3, env_pages = 0;
+	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0;
+	double warmup_tol = 0.5;
 	const char *ld_preload = "/lib/libkrsi-demo.so";
 	const char *target = NULL;
 
@@ -102,6 +126,10 @@ int main(int argc, char **argv)
 			samples = parse_count(a, argv[++i], 1, 10000000);
 		} else if (!strcmp(a, "-w")) {
 			warmup = parse_count(a, argv[++i], 0, 10000000);
+		} else if (!strcmp(a, "--warmup-max")) {
+			warmup_max = parse_count(a, argv[++i], 0, 10000000);
+		} else if (!strcmp(a, "--warmup-tol")) {
+			warmup_tol = parse_pct(a, argv[++i]);
 		} else if (!strcmp(a, "--env-pages")) {
 			env_pages = parse_count(a, argv[++i], 0, MAX_ENV_PAGES);
 		} else if (!strcmp(a, "--ld-preload")) {
@@ -118,6 +146,12 @@ int main(int argc, char **argv)
 	}
 	if (!target) {
 		usage(stderr);
+		return 2;
+	}
+	if (warmup_max < 0)
+		warmup_max = warmup;
+	if (warmup_max < warmup) {
+		fprintf(stderr, "execbench: --warmup-max %ld is below -w %ld\n", warmup_max, warmup);
 		return 2;
 	}
 	if (access(target, X_OK) != 0) {
@@ -154,15 +188,33 @@ int main(int argc, char **argv)
 	envp[n] = NULL;
 	char *targv[] = { (char *)target, NULL };
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (long s = 0; s < warmup + samples; s++) {
+	double *ns = malloc(sizeof(double) * (size_t)(warmup_max + samples));
+	if (!ns) {
+		perror("execbench: malloc");
+		return 1;
+	}
+	long taken = 0, warmups = 0;
+	int warming = warmup_max > 0;
+	while (warming || taken < warmups + samples) {
 		long long t0 = now_ns();
 		for (long k = 0; k < execs; k++)
 			run_once(target, targv, envp);
 		long long t1 = now_ns();
-		int is_warmup = s < warmup;
-		long index = is_warmup ? s : s - warmup;
-		printf("sample %ld %d %ld %.3f\n", index, is_warmup, execs, (double)(t1 - t0) / (double)execs);
+		ns[taken] = (double)(t1 - t0) / (double)execs;
+		if (warming) {
+			warmups++;
+			int agrees = warmups >= 2 && fabs(ns[taken] / ns[taken - 1] - 1) * 100 <= warmup_tol;
+			warming = warmups < warmup_max && (warmups < warmup || !agrees);
+		}
+		taken++;
+	}
+	for (long s = 0; s < taken; s++) {
+		int is_warmup = s < warmups;
+		printf("sample %ld %d %ld %.3f\n", is_warmup ? s : s - warmups, is_warmup, execs, ns[s]);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("execbench: writing the samples");
+		return 1;
 	}
 	return 0;
 }

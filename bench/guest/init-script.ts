@@ -1,4 +1,4 @@
-import { isBpfTool, type AuditSetup, type BpfSetup, type WorkloadOptions } from '../matrix.ts';
+import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type WorkloadOptions } from '../matrix.ts';
 import type { Layout } from '../qemu.ts';
 import { crngSeedHex } from './crng-seed.ts';
 import { MARK } from './protocol.ts';
@@ -49,7 +49,7 @@ export function shq(s: string): string {
 
 function execbenchArgs(w: WorkloadOptions): string {
   const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --env-pages ${w.envPages} ${env} ${GUEST.nop}`;
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env} ${GUEST.nop}`;
 }
 
 function auditSetup(a: AuditSetup): string[] {
@@ -177,8 +177,9 @@ export function initScript(g: GuestSetup): string {
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
     `status "running execbench ${execbenchArgs(w).replace(/'/g, '')}"`,
-    `${GUEST.execbench} ${execbenchArgs(w)} 2> /tmp/execbench.err | tee /tmp/samples > $R`,
-    `[ "$(grep -c '^sample ' /tmp/samples)" = ${w.warmup + w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
+    // To tmpfs, and only after the last sample: see workloads/execbench.c.
+    `${GUEST.execbench} ${execbenchArgs(w)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
+    `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
     ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
     ...(g.audit ? auditTeardown(g.audit) : []),
     'cat /tmp/samples >> $P',

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { writeFileAtomic } from '../../lib/atomic.ts';
 import { dirname } from 'node:path';
 import { cachePath, sha256 } from '../cache.ts';
 import { BenchError } from '../errors.ts';
@@ -102,8 +103,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   const out = cachePath('initramfs', `base-${sha256(archive).slice(0, 16)}.cpio`);
   if (!existsSync(out)) {
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(`${out}.tmp`, archive);
-    await rename(`${out}.tmp`, out);
+    await writeFileAtomic(out, archive);
   }
   return out;
 }

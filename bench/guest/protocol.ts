@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
  *
  *   KRSI-BENCH BEGIN <seed>              the guest's /init is running
  *   KRSI-BENCH STATUS <text>             a setup step is done
- *   sample <i> <warmup> <execs> <ns>     live, for progress only
  *   KRSI-BENCH PAYLOAD                   the result follows
  *   <payload lines>
  *   KRSI-BENCH END <lines> <sha256>      line count and sha256 of the payload (lines joined with \n, final \n)
@@ -36,7 +35,7 @@ export interface GuestResult {
 export type GuestOutput =
   | { state: 'complete'; result: GuestResult }
   | { state: 'failed'; message: string }
-  | { state: 'incomplete'; reason: string; booted: boolean; lastStatus: string | null; liveSamples: number };
+  | { state: 'incomplete'; reason: string; booted: boolean; lastStatus: string | null };
 
 function lines(text: string): string[] {
   return text.split('\n').map((l) => l.replace(/\r$/, ''));
@@ -47,26 +46,24 @@ export function parseGuestOutput(text: string): GuestOutput {
   const all = lines(text);
   let booted = false;
   let lastStatus: string | null = null;
-  let liveSamples = 0;
   for (let i = 0; i < all.length; i++) {
     const line = all[i]!;
     if (line.startsWith(`${MARK} BEGIN `)) booted = true;
     else if (line.startsWith(`${MARK} STATUS `)) lastStatus = line.slice(MARK.length + 8);
     else if (line.startsWith(`${MARK} FAIL`)) return { state: 'failed', message: line.slice(MARK.length + 5).trim() || 'no reason given' };
-    else if (line.startsWith('sample ')) liveSamples++;
     else if (line === `${MARK} PAYLOAD`) {
       const endAt = all.findIndex((l, j) => j > i && l.startsWith(`${MARK} END `));
-      if (endAt < 0) return { state: 'incomplete', reason: 'result cut short (no END line)', booted, lastStatus, liveSamples };
+      if (endAt < 0) return { state: 'incomplete', reason: 'result cut short (no END line)', booted, lastStatus };
       const payload = all.slice(i + 1, endAt);
       const [, countText, digest] = all[endAt]!.split(' ').slice(1);
       const body = payload.map((l) => `${l}\n`).join('');
       if (Number(countText) !== payload.length || createHash('sha256').update(body).digest('hex') !== digest) {
-        return { state: 'incomplete', reason: `result damaged (${payload.length} lines, END says ${countText}; or checksum differs)`, booted, lastStatus, liveSamples };
+        return { state: 'incomplete', reason: `result damaged (${payload.length} lines, END says ${countText}; or checksum differs)`, booted, lastStatus };
       }
       return parsePayload(payload);
     }
   }
-  return { state: 'incomplete', reason: booted ? 'no result' : 'guest did not reach /init', booted, lastStatus, liveSamples };
+  return { state: 'incomplete', reason: booted ? 'no result' : 'guest did not reach /init', booted, lastStatus };
 }
 
 function parsePayload(payload: string[]): GuestOutput {

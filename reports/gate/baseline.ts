@@ -28,6 +28,8 @@ export interface WorkloadDeps {
   execs: number;
   samples: number;
   warmup: number;
+  /** Equal to warmup in runs from before warm-up was adaptive. */
+  warmupMax: number;
   ldPreload: string | null;
   envPages: number;
 }
@@ -145,6 +147,7 @@ function checkWorkload(r: FieldReader, raw: unknown, field: string): WorkloadDep
     execs: r.int(w.execs, `${field}.execs`, 1),
     samples: r.int(w.samples, `${field}.samples`, 1),
     warmup: r.int(w.warmup, `${field}.warmup`, 0),
+    warmupMax: w.warmupMax === undefined ? r.int(w.warmup, `${field}.warmup`, 0) : r.int(w.warmupMax, `${field}.warmupMax`, 0),
     ldPreload: r.strOrNull(w.ldPreload, `${field}.ldPreload`),
     envPages: r.int(w.envPages, `${field}.envPages`, 0),
   };
@@ -169,7 +172,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
     const boots = series.get(name)!.map((b) => ({ seed: b.seed, samples_ns: b.values.map(round3) }));
     scenarios[name] = { kernel: s.kernel, boots, samples_ns: boots.flatMap((b) => b.samples_ns) };
     const w = s.workload;
-    workloads[name] = { execs: w.execs, samples: w.samples, warmup: w.warmup, ldPreload: w.ldPreload, envPages: w.envPages };
+    workloads[name] = { execs: w.execs, samples: w.samples, warmup: w.warmup, warmupMax: w.warmupMax ?? w.warmup, ldPreload: w.ldPreload, envPages: w.envPages };
   }
   for (const name of listed.keys()) {
     if (!groups.has(name)) throw usageError(`${metaPath}: scenario ${name} has no samples in ${join(run.dir, 'samples.csv')}`);

@@ -15,8 +15,8 @@
  * Intervals are t intervals; p-values two-sided t-tests.
  */
 
-import { mean, median, sampleStandardDeviation } from 'simple-statistics';
-import { studentTQuantile, studentTSf } from '../stats/index.ts';
+import { median } from 'simple-statistics';
+import { pairedLogDiff, studentTQuantile, studentTSf, welchLogDiff, type LogDiffEstimate } from '../stats/index.ts';
 import type { Baseline, BaselineBoot } from './baseline.ts';
 
 /** A log-scale estimate with its standard error and degrees of freedom. */
@@ -42,19 +42,26 @@ function common(...maps: Map<number, number>[]): number[] {
   return [...maps[0]!.keys()].filter((s) => maps.every((m) => m.has(s))).sort((a, b) => a - b);
 }
 
+const asGate = (e: LogDiffEstimate, paired: boolean): LogEstimate => ({
+  est: e.diff,
+  se: e.se,
+  // No spread: df does not matter (tInterval gives a point), but the combination below needs a number.
+  df: e.df ?? Math.max(1, e.n - (paired ? 1 : 2)),
+  units: e.n,
+  paired,
+});
+
+/**
+ * Per-seed logs of ratios. Math.log of a ratio near 1 is off by about an ulp
+ * of 1, so differences within 8 ulps of max(1, |d|) count as no spread.
+ */
 function paired(d: number[]): LogEstimate {
-  return { est: mean(d), se: sampleStandardDeviation(d) / Math.sqrt(d.length), df: d.length - 1, units: d.length, paired: true };
+  return asGate(pairedLogDiff(d, 8 * Number.EPSILON * Math.max(1, ...d.map(Math.abs))), true);
 }
 
-/** ln(mean of b's logs) - ln(mean of a's logs), Welch. */
+/** mean of b's logs - mean of a's logs, Welch. */
 function welch(a: number[], b: number[]): LogEstimate {
-  const la = a.map(Math.log);
-  const lb = b.map(Math.log);
-  const va = sampleStandardDeviation(la) ** 2 / la.length;
-  const vb = sampleStandardDeviation(lb) ** 2 / lb.length;
-  const v = va + vb;
-  const df = v === 0 ? la.length + lb.length - 2 : v ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1));
-  return { est: mean(lb) - mean(la), se: Math.sqrt(v), df, units: la.length + lb.length, paired: false };
+  return asGate(welchLogDiff(a.map(Math.log), b.map(Math.log)), false);
 }
 
 /** x - y of two independent estimates. */

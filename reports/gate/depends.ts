@@ -53,7 +53,7 @@ export function checkDependencies(baseline: Baseline, current: Baseline): Depend
   for (const name of present) {
     const bw = b.workloads[name];
     const cw = c.workloads[name];
-    for (const key of ['execs', 'samples', 'warmup', 'ldPreload', 'envPages'] as const) {
+    for (const key of ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages'] as const) {
       compare(`depends_on.workloads.${name}.${key}`, bw?.[key], cw?.[key]);
     }
     compare(`scenarios.${name}.kernel`, baseline.scenarios[name]!.kernel, current.scenarios[name]!.kernel);

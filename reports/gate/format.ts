@@ -135,7 +135,7 @@ export function updateText(path: string, b: Baseline, previous: Baseline | null,
   const width = Math.max(...names.map((n) => n.length));
   const pad = (k: string) => `  ${k.padEnd(16)} `;
   const workloads = Object.entries(d.workloads).map(([name, w], i) =>
-    `${i === 0 ? pad('workloads') : ' '.repeat(19)}${name}: execs ${w.execs}, samples ${w.samples}, warmup ${w.warmup}, ldPreload ${w.ldPreload ?? 'unset'}, envPages ${w.envPages}`);
+    `${i === 0 ? pad('workloads') : ' '.repeat(19)}${name}: execs ${w.execs}, samples ${w.samples}, warmup ${w.warmup}-${w.warmupMax}, ldPreload ${w.ldPreload ?? 'unset'}, envPages ${w.envPages}`);
   return [
     `wrote ${path} from run ${b.from_run} (suite revision ${b.suite_revision}, ${b.mode} mode, matrix ${b.matrix}, baseline scenario ${b.baseline_scenario})`,
     ...(previous ? [`it replaces the baseline from run ${previous.from_run} (suite revision ${previous.suite_revision})`] : []),

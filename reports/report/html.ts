@@ -214,10 +214,10 @@ function numbersSection(v: ReportView): string {
     us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns), us3(c.mad_ns),
     String(c.outliers.mild), String(c.outliers.severe), String(c.outliers.low), String(c.outliers.high),
   ]), 'Descriptive statistics of the measured samples, µs per exec (MAD scaled by 1.4826; Tukey outliers are counted, never dropped)');
-  const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
-    esc(c.name), esc(b.run), String(b.boot), b.seed === null ? '' : String(b.seed), String(b.n), us3(b.median_ns), b.spread_pct.toFixed(3),
+  const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'warm-ups', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
+    esc(c.name), esc(b.run), String(b.boot), b.seed === null ? '' : String(b.seed), String(b.warmups), String(b.n), us3(b.median_ns), b.spread_pct.toFixed(3),
     b.steady ? 'yes' : '<span class="bad">no</span>', b.change_point.index === null ? '' : String(b.change_point.index), b.change_point.shift_pct.toFixed(3), pValue(b.change_point.p_value),
-  ])), 'Each boot: its median (µs per exec), the spread of its samples, and the steady-state check (the most likely change of level, its size and permutation p-value)');
+  ])), 'Each boot: the warm-up samples its guest needed before two in a row agreed, its median (µs per exec), the spread of its samples, and the steady-state check (the most likely change of level, its size and permutation p-value)');
   const compared = s.scenarios.filter((c) => c.overhead);
   const overheads = compared.length
     ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {

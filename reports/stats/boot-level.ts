@@ -81,6 +81,40 @@ function summarise(values: readonly number[], tolerance: number): LogSummary {
   return { n, mean, variance };
 }
 
+/**
+ * A mean log difference with its standard error and degrees of freedom, the
+ * common core of the tests below and of the gate's comparisons (which combine
+ * such estimates). n counts pairs (paired) or both groups (Welch); se and df
+ * are NaN with fewer than 2 values a side, se is 0 and df null when there is
+ * no spread beyond log rounding.
+ */
+export interface LogDiffEstimate {
+  n: number;
+  diff: number;
+  se: number;
+  df: number | null;
+  /** What "no difference" means for these values: |diff| at most this is rounding. */
+  tolerance: number;
+}
+
+/** The paired estimate from d_i = ln other_i - ln base_i; `tolerance` from the logs the d_i came from. */
+export function pairedLogDiff(d: readonly number[], tolerance: number): LogDiffEstimate {
+  const { n, mean, variance } = summarise(d, tolerance);
+  return { n, diff: mean, se: Math.sqrt(variance / n), df: n < 2 ? null : n - 1, tolerance };
+}
+
+/** Welch's estimate of mean(lo) - mean(lb) for two independent groups of logs. */
+export function welchLogDiff(lb: readonly number[], lo: readonly number[]): LogDiffEstimate {
+  const tolerance = roundingTolerance(lb, lo);
+  const b = summarise(lb, tolerance);
+  const o = summarise(lo, tolerance);
+  const vb = b.variance / b.n;
+  const vo = o.variance / o.n;
+  // Welch-Satterthwaite; undefined (0 / 0) when both groups are constant
+  const df = vb + vo > 0 ? (vb + vo) ** 2 / (vb ** 2 / (b.n - 1) + vo ** 2 / (o.n - 1)) : null;
+  return { n: b.n + o.n, diff: o.mean - b.mean, se: Math.sqrt(vb + vo), df, tolerance };
+}
+
 /** Two-sided t test of a mean log difference `diff` with standard error `se` on `df` degrees of freedom. */
 function logRatioTest(
   method: RatioTest['method'],
@@ -126,13 +160,11 @@ export function pairedLogRatio(base: readonly number[], other: readonly number[]
   }
   const lb = base.map(Math.log);
   const lo = other.map(Math.log);
-  const d = lo.map((l, i) => l - (lb[i] as number));
-  const tolerance = roundingTolerance(lb, lo);
-  const { n, mean, variance } = summarise(d, tolerance);
-  if (n < 2) {
-    return { method: 'paired-t', n, df: null, ratio: Math.exp(mean), ratioCI: null, pValue: null, confidence };
+  const e = pairedLogDiff(lo.map((l, i) => l - (lb[i] as number)), roundingTolerance(lb, lo));
+  if (e.n < 2) {
+    return { method: 'paired-t', n: e.n, df: null, ratio: Math.exp(e.diff), ratioCI: null, pValue: null, confidence };
   }
-  return logRatioTest('paired-t', n, mean, Math.sqrt(variance / n), n - 1, tolerance, confidence);
+  return logRatioTest('paired-t', e.n, e.diff, e.se, e.df, e.tolerance, confidence);
 }
 
 /** Welch's t-test on ln values, Welch-Satterthwaite df; interval of the difference of mean logs, exponentiated. */
@@ -140,19 +172,9 @@ export function welchLogRatio(base: readonly number[], other: readonly number[],
   assertPositive('welchLogRatio: base', base);
   assertPositive('welchLogRatio: other', other);
   assertLevel('welchLogRatio: confidence', confidence);
-  const lb = base.map(Math.log);
-  const lo = other.map(Math.log);
-  const tolerance = roundingTolerance(lb, lo);
-  const b = summarise(lb, tolerance);
-  const o = summarise(lo, tolerance);
-  const n = b.n + o.n;
-  const diff = o.mean - b.mean;
-  if (b.n < 2 || o.n < 2) {
-    return { method: 'welch-t', n, df: null, ratio: Math.exp(diff), ratioCI: null, pValue: null, confidence };
+  const e = welchLogDiff(base.map(Math.log), other.map(Math.log));
+  if (base.length < 2 || other.length < 2) {
+    return { method: 'welch-t', n: e.n, df: null, ratio: Math.exp(e.diff), ratioCI: null, pValue: null, confidence };
   }
-  const vb = b.variance / b.n;
-  const vo = o.variance / o.n;
-  // Welch-Satterthwaite; undefined (0 / 0) when both groups are constant
-  const df = vb + vo > 0 ? (vb + vo) ** 2 / (vb ** 2 / (b.n - 1) + vo ** 2 / (o.n - 1)) : null;
-  return logRatioTest('welch-t', n, diff, Math.sqrt(vb + vo), df, tolerance, confidence);
+  return logRatioTest('welch-t', e.n, e.diff, e.se, e.df, e.tolerance, confidence);
 }
