@@ -25,5 +25,8 @@ export function errorLine(err: unknown): { line: string; exitCode: number } {
     return { line: `error: ${err.message}${where}`, exitCode: err.exitCode };
   }
   const msg = err instanceof Error ? err.message : String(err);
-  return { line: `error: internal: ${msg.split('\n')[0]}`, exitCode: 70 };
+  // A bug: its stack is what diagnoses it. Runs also keep it in their error.txt.
+  if (process.env.KRSI_BENCH_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  const hint = process.env.KRSI_BENCH_DEBUG === '1' ? '' : ' (KRSI_BENCH_DEBUG=1 prints its stack)';
+  return { line: `error: internal: ${msg.split('\n')[0]}${hint}`, exitCode: 70 };
 }

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from './errors.ts';
+import { diesWithUs } from '../lib/proc.ts';
 
 export interface RunLoggedOptions {
   /** What this is, for the error line: "kernel build (audit)". */
@@ -22,7 +23,7 @@ export async function runLogged(file: string, args: readonly string[], opts: Run
   await mkdir(dirname(opts.log), { recursive: true });
   const log = createWriteStream(opts.log, { flags: 'a' });
   log.write(`$ ${[file, ...args].join(' ')}\n`);
-  const child = execa(file, args, {
+  const child = execa(...diesWithUs(file, args, 'TERM'), {
     cwd: opts.cwd,
     env: opts.env,
     all: true,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { BenchError } from './errors.ts';
+import { diesWithUs } from '../lib/proc.ts';
 import { parseGuestOutput, type GuestOutput, type GuestResult } from './guest/protocol.ts';
 
 export type Mode = 'icount' | 'kvm';
@@ -39,11 +40,13 @@ export const QEMU = 'qemu-system-x86_64';
  * machine without them.
  * A fixed layout turns off KASLR (nokaslr) and the randomisation of user
  * mappings (norandmaps); a random one leaves both at the kernel's defaults
- * (randomize_va_space=2), drawn from RDRAND and the CRNG, and so from the seed.
+ * (randomize_va_space=2), drawn from RDRAND and the CRNG, and so from the seed,
+ * and shuffles the page allocator's free lists (page_alloc.shuffle=1, built
+ * in by kernels/fragments/base.config), as the slab freelists are.
  */
 export function kernelCmdline(mode: Mode, layout: Layout, kernelArgs: readonly string[] = []): string {
   const base = ['console=ttyS0', 'loglevel=4', 'panic=-1', 'lsm=bpf', 'rdinit=/init', 'no_timer_check', 'i8042.nokbd', 'i8042.noaux', ...kernelArgs];
-  return (layout === 'fixed' ? [...base, 'nokaslr', 'norandmaps'] : base).join(' ');
+  return (layout === 'fixed' ? [...base, 'nokaslr', 'norandmaps'] : [...base, 'page_alloc.shuffle=1']).join(' ');
 }
 
 /**
@@ -129,7 +132,7 @@ async function readText(path: string): Promise<string> {
  */
 export async function bootGuest(spec: BootSpec, limits: BootLimits): Promise<GuestResult> {
   const started = Date.now();
-  const child = execa(QEMU, qemuArgs(spec), {
+  const child = execa(...diesWithUs(QEMU, qemuArgs(spec), 'KILL'), {
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
@@ -146,7 +149,7 @@ export async function bootGuest(spec: BootSpec, limits: BootLimits): Promise<Gue
       }
       if (elapsed > limits.totalTimeoutMs) timedOut = `did not finish within ${Math.round(limits.totalTimeoutMs / 1000)}s (last step: ${out.state === 'incomplete' ? (out.lastStatus ?? 'boot') : out.state})`;
       if (timedOut) child.kill('SIGKILL');
-    });
+    }).catch(() => undefined); // a read that fails now is retried; the read after exit reports it
   }, 500);
   const exit = await child;
   clearInterval(poll);

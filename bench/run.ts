@@ -1,9 +1,12 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
 import { parseKconfig } from '../kernels/config.ts';
 import { resolveKernelSource } from '../kernels/source.ts';
-import { summarizeRunDir } from '../reports/pipeline.ts';
+import { reportRuns, summarizeRunDir } from '../reports/pipeline.ts';
+import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
+import { processAlive } from '../lib/proc.ts';
 import { cachePath } from './cache.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
 import { BenchError } from './errors.ts';
@@ -23,9 +26,11 @@ import {
 } from './store.ts';
 
 export interface RunOutcome {
-  /** The complete run directory. */
+  /** The complete run directory: its data and summary.json are whole whatever reportError says. */
   dir: string;
   checks: EventCheck[];
+  /** Why the report could not be rendered, or null when report.html was written. */
+  reportError: BenchError | null;
 }
 
 const REPORTED_OPTIONS = ['CONFIG_AUDIT', 'CONFIG_AUDITSYSCALL', 'CONFIG_SECURITY', 'CONFIG_BPF_LSM', 'CONFIG_LSM', 'CONFIG_DEBUG_INFO_BTF'];
@@ -39,8 +44,13 @@ function bootBudgetMs(job: GuestJob, opts: BenchOptions): number {
   return 300_000 + totalExecs(job.workload) * perExecMs;
 }
 
-/** Runs a matrix end to end: kernels, guests, raw data, then the statistics and the report. */
-export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
+/**
+ * Runs a matrix end to end: kernels, guests, raw data, then the statistics and
+ * the report. The data and summary are committed (the run renamed complete,
+ * `latest` moved) before the report is rendered. `interrupt` stops everything;
+ * the run is then kept as failed, and the error's exit code is 128 + signal.
+ */
+export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promise<RunOutcome> {
   const matrix = await loadMatrix(opts.matrix);
   const jobs = shardJobs(planJobs(selectScenarios(matrix, opts.scenarios), opts), opts.shard);
   const scenarios = [...new Set(jobs.map((j) => j.scenario))];
@@ -48,9 +58,14 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
   const src = await resolveKernelSource(opts.kernelSrc);
 
   await mkdir(opts.out, { recursive: true });
+  await sweepAbandoned(opts.out);
+  await sweepTmp();
   const dir = await openRunDir(opts.out, newRunId());
+  const abort = new AbortController();
+  interrupt?.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  let final: string;
+  let checks: EventCheck[];
   try {
-    const abort = new AbortController();
     // The guest's own tools take seconds: they are made while the kernel source unpacks, and one
     // that fails (a download, say) stops the kernel build rather than waiting for it.
     const guestTools = Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
@@ -112,7 +127,7 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     // The matrix's first kernel with BPF programs, whichever kernel was ready first.
     const bpfDigest = variants.map((v) => bpfDigests[v]).find((d) => d !== undefined) ?? null;
     const rows = results.flatMap((r) => r.rows);
-    const checks = results.flatMap((r) => r.checks);
+    checks = results.flatMap((r) => r.checks);
 
     const meta: RunMeta = {
       suite: { name: 'krsi-bench', revision: await suiteRevision(), workloadDigest: workloads.digest, bpfDigest },
@@ -134,13 +149,57 @@ export async function runBench(opts: BenchOptions): Promise<RunOutcome> {
     await writeFile(join(dir.path, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
     await writeFile(join(dir.path, 'events.csv'), eventsCsv(checks));
     await writeFile(join(dir.path, 'samples.csv'), samplesCsv(rows));
-    await summarizeRunDir(dir.path, { baseline: matrix.baseline });
-    return { dir: await completeRunDir(opts.out, dir), checks };
+    if (interrupt?.received()) throw new Error('interrupted');
+    await summarizeRunDir(dir.path, { baseline: matrix.baseline, unfinishedOk: true });
+    final = await completeRunDir(opts.out, dir);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    await failRunDir(opts.out, dir, message);
+    const stop = interrupt?.received();
+    if (stop) {
+      const failed = await failRunDir(opts.out, dir, `interrupted (${stop})`);
+      throw new BenchError(`interrupted (${stop}); what finished is cached and the next run reuses it; logs kept in ${failed}`, undefined, signalExitCode(stop));
+    }
+    await failRunDir(opts.out, dir, err instanceof Error ? (err instanceof BenchError ? err.message : `internal: ${err.stack ?? err.message}`) : String(err));
     if (err instanceof BenchError) throw new BenchError(err.message, err.log && failedPath(opts.out, dir, err.log), err.exitCode);
     throw err;
+  }
+  // The data is safe from here on: a report that fails to render costs only the report.
+  try {
+    await reportRuns([final], { baseline: matrix.baseline });
+    return { dir: final, checks, reportError: null };
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const log = join(final, 'logs', 'report-error.txt');
+    await writeFile(log, `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`).catch(() => undefined);
+    return {
+      dir: final,
+      checks,
+      reportError: new BenchError(`the report could not be rendered (${why}); the data is kept in ${final}, and \`npm run report -- ${final}\` renders it again`, log),
+    };
+  }
+}
+
+/**
+ * A run whose process died without finishing (SIGKILL, out of memory, power)
+ * left <id>.partial/: marked failed, so that nothing reads it as a result.
+ * The pid is the run id's last part (newRunId).
+ */
+async function sweepAbandoned(out: string): Promise<void> {
+  for (const name of await readdir(out)) {
+    const m = /^(.*-([0-9a-z]+))\.partial$/.exec(name);
+    if (!m) continue;
+    const pid = parseInt(m[2]!, 36);
+    if (pid === process.pid || processAlive(pid)) continue;
+    await failRunDir(out, { id: m[1]!, path: join(out, name), logs: join(out, name, 'logs') }, `abandoned: its process (pid ${pid}) ended without finishing it (killed?)`);
+  }
+}
+
+/** The cache's tmp/<run-id>/ of runs whose process is gone (each run removes its own). */
+async function sweepTmp(): Promise<void> {
+  const tmp = cachePath('tmp');
+  if (!existsSync(tmp)) return;
+  for (const name of await readdir(tmp)) {
+    const pid = parseInt(/-([0-9a-z]+)$/.exec(name)?.[1] ?? '', 36);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(join(tmp, name), { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import { basename, dirname, join } from 'node:path';
 import { cachePath, sha256 } from '../bench/cache.ts';
 import { BenchError } from '../bench/errors.ts';
-import { withLock } from '../bench/lock.ts';
+import { withLock } from '../lib/lock.ts';
 import { capture, runLogged } from '../bench/proc.ts';
 import { formatDuration, printLine, progress } from '../bench/progress.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './config.ts';

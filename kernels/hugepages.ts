@@ -3,7 +3,7 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachePath, sha256 } from '../bench/cache.ts';
-import { withLock } from '../bench/lock.ts';
+import { withLock } from '../lib/lock.ts';
 import { runLogged } from '../bench/proc.ts';
 
 const PRELOAD_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'hugepage-preload.c');

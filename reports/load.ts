@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { usageError } from '../bench/errors.ts';
 import type { EventCheck } from '../bench/checks.ts';
@@ -92,10 +92,85 @@ export function readEvents(path: string): EventRow[] {
   });
 }
 
+/**
+ * A directory the runner has not finished (<id>.partial: running, or its
+ * process died) or gave up on (<id>.failed, with error.txt) is no result.
+ */
+function refuseUnfinished(dir: string): void {
+  const name = basename(resolve(dir));
+  if (name.endsWith('.partial')) throw usageError(`${dir}: an unfinished run (still running, or its process died); only complete runs are read`);
+  const error = join(dir, 'error.txt');
+  if (name.endsWith('.failed') || existsSync(error)) {
+    const why = existsSync(error) ? readFileSync(error, 'utf8').split('\n')[0]!.slice(0, 200) : 'no error.txt';
+    throw usageError(`${dir}: a failed run (${why}); its data files were not kept`, existsSync(error) ? error : undefined);
+  }
+}
+
+/**
+ * Every boot that run.json lists has its samples, and no more: a samples.csv
+ * cut short at a line boundary, or rows of another run pasted in, parse fine
+ * and would otherwise be reported as if whole.
+ */
+export function checkSampleCounts(samplesPath: string, meta: RunMeta, samples: SampleRow[]): void {
+  const workloads = new Map((meta.scenarios ?? []).filter((s) => s.workload).map((s) => [s.name, s.workload]));
+  const counts = new Map<string, { measured: number; warmup: number }>();
+  for (const s of samples) {
+    const key = `${s.scenario} boot ${s.boot}`;
+    const c = counts.get(key) ?? { measured: 0, warmup: 0 };
+    if (s.warmup) c.warmup++;
+    else c.measured++;
+    counts.set(key, c);
+  }
+  const problems: string[] = [];
+  for (const g of meta.guests ?? []) {
+    const key = `${g.scenario} boot ${g.boot}`;
+    const w = workloads.get(g.scenario);
+    const c = counts.get(key) ?? { measured: 0, warmup: 0 };
+    counts.delete(key);
+    if (!w) continue;
+    const most = w.warmupMax ?? w.warmup;
+    if (c.measured !== w.samples) problems.push(`${key} has ${c.measured} of its ${w.samples} samples`);
+    else if (c.warmup < w.warmup || c.warmup > most) problems.push(`${key} has ${c.warmup} warm-up samples, not ${w.warmup === most ? w.warmup : `${w.warmup}-${most}`}`);
+  }
+  if (meta.guests?.length) for (const key of counts.keys()) problems.push(`${key} is not a boot of run.json`);
+  if (problems.length) {
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
+    throw usageError(`${samplesPath}: does not match run.json, truncated or edited? ${problems.slice(0, 3).join('; ')}${more}`);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The parts of run.json that readers rely on to check a run: an object, its
+ * scenarios with their workloads, and its guests. Runs of older versions lack
+ * fields added since; those are optional here and wherever they are read.
+ */
+export function validateRunMeta(path: string, raw: unknown): RunMeta {
+  if (!isObj(raw)) throw usageError(`${path}: not a run description (expected a JSON object)`);
+  const bad = (field: string, what: string) => usageError(`${path}: ${field} ${what}`);
+  if (raw.scenarios !== undefined) {
+    if (!Array.isArray(raw.scenarios)) throw bad('scenarios', 'is not a list');
+    raw.scenarios.forEach((s: unknown, i) => {
+      if (!isObj(s) || typeof s.name !== 'string') throw bad(`scenarios[${i}]`, 'has no name');
+      const w = s.workload;
+      if (w !== undefined && (!isObj(w) || !Number.isInteger(w.samples) || !Number.isInteger(w.warmup))) throw bad(`scenarios[${i}].workload`, 'needs whole-number samples and warmup');
+    });
+  }
+  if (raw.guests !== undefined) {
+    if (!Array.isArray(raw.guests)) throw bad('guests', 'is not a list');
+    raw.guests.forEach((g: unknown, i) => {
+      if (!isObj(g) || typeof g.scenario !== 'string' || !Number.isInteger(g.boot)) throw bad(`guests[${i}]`, 'needs a scenario and a whole-number boot');
+    });
+  }
+  return raw as unknown as RunMeta;
+}
+
 /** Loads a run directory, or a samples.csv with whatever of events.csv and run.json stands beside it. */
-export function loadRun(dirOrSamples: string): LoadedRun {
+export function loadRun(dirOrSamples: string, opts: { unfinishedOk?: boolean } = {}): LoadedRun {
   if (!existsSync(dirOrSamples)) throw usageError(`${dirOrSamples}: no such run directory or samples.csv`);
   const dir = statSync(dirOrSamples).isDirectory() ? dirOrSamples : dirname(dirOrSamples);
+  if (!opts.unfinishedOk) refuseUnfinished(dir);
   const samplesPath = statSync(dirOrSamples).isDirectory() ? join(dir, 'samples.csv') : dirOrSamples;
   if (!existsSync(samplesPath)) throw usageError(`${dir}: no samples.csv (an incomplete or failed run?)`);
   const samples = readSamples(samplesPath);
@@ -109,6 +184,8 @@ export function loadRun(dirOrSamples: string): LoadedRun {
     } catch (err) {
       throw usageError(`${metaPath}: not valid JSON: ${(err as Error).message}`);
     }
+    meta = validateRunMeta(metaPath, meta);
   }
+  if (meta) checkSampleCounts(samplesPath, meta, samples);
   return { dir, meta, samples, events };
 }

@@ -22,6 +22,8 @@ export interface ReportOptions {
   /** Bootstrap resamples (default 10 000) and seed (default 42). */
   resamples?: number;
   seed?: number;
+  /** Read a run the runner is still writing (its own summary, before the run is complete). */
+  unfinishedOk?: boolean;
   /** Called as each stage starts, for timing. */
   onPhase?: (phase: string) => void;
   /** The time that names a default merge directory. */
@@ -37,8 +39,8 @@ export interface ReportResult {
   files: string[];
 }
 
-function loadInput(input: string): ReportInput {
-  const run = loadRun(input);
+function loadInput(input: string, unfinishedOk = false): ReportInput {
+  const run = loadRun(input, { unfinishedOk });
   const samplesPath = statSync(input).isDirectory() ? join(input, 'samples.csv') : input;
   return { input, samplesPath, run, info: runInfo(run), facts: scenarioFacts(run) };
 }
@@ -94,18 +96,29 @@ function planDataFiles(inputs: ReportInput[], out: string, merged: boolean): Dat
  * error (exit 2) raised before anything is written.
  */
 export async function reportRuns(paths: string[], opts: ReportOptions = {}): Promise<ReportResult> {
+  const a = analyseRuns(paths, opts);
+  if ('shards' in a) return reportShards(a.shards, a.out, opts);
+  const { inputs, out, summary } = a;
+  const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
+  opts.onPhase?.('write');
+  const files = await writeFiles(out, built.files);
+  return { summary, out, files };
+}
+
+/** The statistics stage alone: loads and checks the runs and computes their summary; writes nothing. */
+function analyseRuns(paths: string[], opts: ReportOptions): { inputs: ReportInput[]; out: string; summary: Summary } | { shards: ReportInput[]; out: string } {
   if (paths.length === 0) throw usageError('give a run directory or samples.csv (see --help)');
   if (!opts.merge && paths.length > 1) throw usageError(`give one run directory or samples.csv, or --merge to make one report of ${paths.length} runs`);
   if (opts.merge && paths.length < 2) throw usageError('--merge makes one report from several runs: give at least two run directories');
   opts.onPhase?.('load');
-  const inputs = paths.map(loadInput);
+  const inputs = paths.map((p) => loadInput(p, opts.unfinishedOk));
   inputs.forEach(checkScenariosPresent);
   if (opts.merge) checkMergeable(inputs);
   uniqueLabels(inputs);
   const first = inputs[0]!;
   const out = opts.out ?? (opts.merge ? defaultMergeDir(first.run.dir, opts.now) : first.run.dir);
   checkOutDir(out);
-  if (opts.merge && areShards(inputs.map((x) => x.run))) return reportShards(inputs, out, opts);
+  if (opts.merge && areShards(inputs.map((x) => x.run))) return { shards: inputs, out };
 
   opts.onPhase?.('statistics');
   const names = [...new Set(inputs.flatMap((x) => [...x.facts.keys()]))];
@@ -118,11 +131,7 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
   const summary = summarize(inputs.map((x) => x.run), { baseline, resamples: opts.resamples, seed: opts.seed });
   if (standIn) summary.notes.push(`The run's baseline ${fromMeta} has no samples here (a shard, or a subset of the scenarios?); overheads are against ${baseline}, the first scenario.`);
   summary.notes.push(...poolingNotes(inputs, summary.scenarios.map((s) => s.name)));
-
-  const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
-  opts.onPhase?.('write');
-  const files = await writeFiles(out, built.files);
-  return { summary, out, files };
+  return { inputs, out, summary };
 }
 
 /**
@@ -150,7 +159,14 @@ async function reportShards(inputs: ReportInput[], out: string, opts: ReportOpti
   }
 }
 
-/** One run's statistics and report, into its own directory unless opts.out says otherwise. */
-export async function summarizeRunDir(dirOrSamples: string, opts: ReportOptions = {}): Promise<Summary> {
-  return (await reportRuns([dirOrSamples], { ...opts, merge: false })).summary;
+/**
+ * One run's statistics stage: summary.json, beside its data, and no report.
+ * The bench writes it before the run is renamed complete, and renders the
+ * report only after, so that a failed render cannot cost the data.
+ */
+export async function summarizeRunDir(dir: string, opts: ReportOptions = {}): Promise<Summary> {
+  const a = analyseRuns([dir], { ...opts, merge: false });
+  if ('shards' in a) throw new Error('summarizeRunDir: one run, not shards');
+  await writeFiles(a.out, [{ path: 'summary.json', content: `${JSON.stringify(a.summary, null, 2)}\n` }]);
+  return a.summary;
 }

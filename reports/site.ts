@@ -7,6 +7,7 @@ import type { RunMeta } from '../bench/store.ts';
 import { esc } from './report/escape.ts';
 import { renderSvg, scopeSvgIds } from './report/render.ts';
 import type { Summary } from './summary.ts';
+import { loadRun } from './load.ts';
 import { writeFiles } from './write.ts';
 
 /** One published run, as the site's history keeps it (runs.json). */
@@ -78,6 +79,8 @@ export async function publishRun(runDir: string, site: string, commit: string): 
   const summaryPath = join(runDir, 'summary.json');
   const metaPath = join(runDir, 'run.json');
   if (!existsSync(summaryPath) || !existsSync(metaPath)) throw usageError(`${runDir}: needs summary.json and run.json (a complete run?)`);
+  // The same checks as every reader: a finished run whose samples match its run.json.
+  loadRun(runDir);
   const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as Summary;
   const meta = JSON.parse(await readFile(metaPath, 'utf8')) as RunMeta;
   const entry: PublishedRun = {

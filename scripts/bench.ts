@@ -1,13 +1,14 @@
 #!/usr/bin/env tsx
 // npm run bench -- [options]: builds kernels, runs the matrix in QEMU guests, writes results/<run-id>/.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cachePath } from '../bench/cache.ts';
 import { errorLine } from '../bench/errors.ts';
 import { BENCH_HELP, parseBenchArgs } from '../bench/options.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
-import { cachePath } from '../bench/cache.ts';
 import { runBench } from '../bench/run.ts';
+import { handleInterrupts } from '../lib/interrupt.ts';
 import { printSummary } from '../reports/print.ts';
-import { readFile } from 'node:fs/promises';
 import type { Summary } from '../reports/summary.ts';
 
 try {
@@ -16,11 +17,18 @@ try {
     process.stdout.write(BENCH_HELP);
     process.exit(0);
   }
+  const interrupt = handleInterrupts();
   await ensurePrerequisites(opts.kernelSrc, cachePath('logs'));
-  const outcome = await runBench(opts);
+  const outcome = await runBench(opts, interrupt);
   const summary = JSON.parse(await readFile(join(outcome.dir, 'summary.json'), 'utf8')) as Summary;
   process.stdout.write(printSummary(summary));
-  process.stdout.write(`\nresults: ${outcome.dir}\nreport:  ${join(outcome.dir, 'report.html')}\n`);
+  process.stdout.write(`\nresults: ${outcome.dir}\n`);
+  if (outcome.reportError) {
+    const { line, exitCode } = errorLine(outcome.reportError);
+    process.stderr.write(`${line}\n`);
+    process.exit(exitCode);
+  }
+  process.stdout.write(`report:  ${join(outcome.dir, 'report.html')}\n`);
 } catch (err) {
   const { line, exitCode } = errorLine(err);
   process.stderr.write(`${line}\n`);

@@ -73,13 +73,21 @@ test('gate.md: headline first, a row per scenario, regressions in bold, settings
   assert.ok(md.some((l) => /"samples": one layout only .* bootstrap CI \(2000 resamples, seed 42\)/.test(l)));
 });
 
-test('a failed event check in the current run is a warning, not a verdict', async () => {
+test('a failed event check in the current run fails the gate, naming what was logged against what was expected', async () => {
   const cur = seedRun(1, { failedEvents: ['krsi-ld-preload'] });
   const g = await runGate(options({ baseline: seedRun(1), current: cur, out: newDir('out') }));
-  assert.equal(g.exitCode, 0);
-  const events = g.report.warnings.filter((w) => !/has a fixed layout/.test(w));
-  assert.equal(events.length, 1);
-  assert.match(events[0]!, /^current krsi-ld-preload: the event check failed/);
+  assert.equal(g.exitCode, 1);
+  assert.equal(g.report.status, 'fail');
+  assert.equal(g.report.counts.regressed, 0, 'the times themselves did not change');
+  assert.deepEqual(g.report.event_failures.map((f) => [f.scenario, f.boots]), [['krsi-ld-preload', [0]]]);
+  const f = g.report.event_failures[0]!;
+  assert.ok(f.logged < f.expected, `logged ${f.logged}, expected ${f.expected}`);
+  assert.match(g.report.headline, new RegExp(`^FAIL: event check failed: krsi-ld-preload logged ${f.logged} of ${f.expected} `));
+  assert.match(readFileSync(join(g.written.find((p) => p.endsWith('gate.md'))!), 'utf8'), /event check failed/);
+  // In the baseline it is a warning: the baseline is not what is judged.
+  const back = await runGate(options({ baseline: cur, current: seedRun(1), out: newDir('out') }));
+  assert.equal(back.exitCode, 0);
+  assert.ok(back.report.warnings.some((w) => /^baseline krsi-ld-preload: the event check failed/.test(w)));
 });
 
 test('absolute metric gates the baseline scenario too; a run directory given as samples.csv works as the baseline', async () => {

@@ -18,7 +18,7 @@ test('initScript writes sh that busybox parses, for every kind of scenario', () 
 test('initScript sets up exactly what the scenario asks for', () => {
   const plain = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
   assert.doesNotMatch(plain, /\/sbin\/auditd >|auditctl -e 1|krsi_ld_preload -o/);
-  assert.match(plain, /\/bin\/execbench -k 100 -n 8 -w 2 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' \/bin\/nop/);
+  assert.match(plain, /\/bin\/execbench -k 100 -n 4 -w 2 --warmup-max 8 --warmup-tol 0.5 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' \/bin\/nop/);
 
   const a = initScript({ seed: 43, layout: 'random', workload: { ...DEFAULT_WORKLOAD, ldPreload: null }, audit, bpf: [] });
   assert.match(a, /^\/sbin\/auditd > /m);

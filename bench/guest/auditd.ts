@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../cache.ts';
-import { withLock } from '../lock.ts';
+import { withLock } from '../../lib/lock.ts';
 import { runLogged } from '../proc.ts';
 
 /**

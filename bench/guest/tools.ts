@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
 import type { BpfObject } from '../matrix.ts';
 import { cachePath, sha256 } from '../cache.ts';
-import { withLock } from '../lock.ts';
+import { withLock } from '../../lib/lock.ts';
 import { runLogged } from '../proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

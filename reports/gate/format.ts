@@ -51,8 +51,10 @@ export function headline(r: Omit<GateReport, 'headline'>): string {
   const of = `${n} scenario${n === 1 ? '' : 's'}`;
   const improved = r.counts.improved ? `; improved: ${list('improved')}` : '';
   const allowed = r.mismatches.length ? `; ${r.mismatches.length} dependency mismatch${r.mismatches.length > 1 ? 'es' : ''} allowed` : '';
+  const events = r.event_failures.map((f) => `${f.scenario} logged ${f.logged} of ${f.expected} ${f.source} events${f.lost ? ` (${f.lost} lost)` : ''} in boot${f.boots.length > 1 ? 's' : ''} ${f.boots.join(', ')}`);
+  const regressed = r.counts.regressed ? `${r.counts.regressed} of ${of} regressed: ${list('regressed')}` : '';
   const main = r.status === 'fail'
-    ? `FAIL: ${r.counts.regressed} of ${of} regressed: ${list('regressed')}`
+    ? `FAIL: ${[regressed, events.length ? `event check failed: ${events.join('; ')} (see ${r.event_failures[0]!.file})` : ''].filter(Boolean).join('; ')}`
     : `PASS: no regression in ${of}`;
   return `${main}${improved} (${settings(r)})${allowed}`;
 }

@@ -53,8 +53,14 @@ export interface GateReport {
   };
   /** depends_on differences the gate went on despite (--allow-mismatch). */
   mismatches: Mismatch[];
-  /** What a reader should know: allowed mismatches, failed event checks, samples too few to decide. */
+  /** What a reader should know: allowed mismatches, the baseline's failed event checks, samples too few to decide. */
   warnings: string[];
+  /**
+   * The current run's failed event checks: instrumentation that did not log
+   * what it should has not been measured, and would otherwise pass as
+   * "unchanged" or "improved". Any of them fails the gate.
+   */
+  event_failures: EventFailure[];
   counts: { gated: number; regressed: number; improved: number; no_change: number; not_gated: number };
   scenarios: ScenarioResult[];
 }
@@ -77,6 +83,32 @@ export function defaultBaselinePath(dir: string, matrix: string): string {
 const input = (path: string, kind: GateInput['kind'], b: Baseline): GateInput => ({
   path, kind, run_id: b.from_run, suite_revision: b.suite_revision, created: b.created,
 });
+
+/** One scenario's failed event check, over the boots where it failed. */
+export interface EventFailure {
+  scenario: string;
+  source: string;
+  boots: number[];
+  logged: number;
+  expected: number;
+  lost: number;
+  /** events.csv of the run. */
+  file: string;
+}
+
+function eventFailures(run: LoadedRun): EventFailure[] {
+  const out = new Map<string, EventFailure>();
+  for (const e of run.events.filter((x) => !x.ok)) {
+    const key = `${e.scenario}/${e.source}`;
+    const f = out.get(key) ?? { scenario: e.scenario, source: e.source, boots: [], logged: 0, expected: 0, lost: 0, file: join(run.dir, 'events.csv') };
+    f.boots.push(e.boot);
+    f.logged += e.logged;
+    f.expected += e.expected;
+    f.lost += e.lost;
+    out.set(key, f);
+  }
+  return [...out.values()];
+}
 
 /** Scenarios whose instrumentation did not log what it should: their times may not mean what they say. */
 function eventWarnings(run: LoadedRun | null, label: string): string[] {
@@ -103,12 +135,12 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
   const warnings = [
     ...check.mismatches.map((m) => `dependency mismatch allowed by --allow-mismatch: ${describeMismatch(m)}`),
     ...eventWarnings(base.run, 'baseline'),
-    ...eventWarnings(current.run, 'current'),
     ...notes,
   ];
+  const failures = eventFailures(current.run);
   const partial: Omit<GateReport, 'headline'> = {
     format: GATE_FORMAT,
-    status: count('regressed') > 0 ? 'fail' : 'pass',
+    status: count('regressed') > 0 || failures.length > 0 ? 'fail' : 'pass',
     inputs: { baseline: input(baselinePath, base.kind, base.baseline), current: input(opts.current, 'run directory', current.baseline) },
     mode: current.baseline.mode,
     unit: current.baseline.unit,
@@ -124,6 +156,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
     },
     mismatches: check.mismatches,
     warnings,
+    event_failures: failures,
     counts: { gated: gated.length, regressed: count('regressed'), improved: count('improved'), no_change: count('no change'), not_gated: count('not gated') },
     scenarios,
   };

@@ -15,6 +15,7 @@ import { renderSvg, scopeSvgIds } from './render.ts';
 import type { ReportInput } from './runs.ts';
 import { bootMediansSpec, boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
 import type { TopLevelSpec } from 'vega-lite';
+import { injectFault } from '../../lib/faults.ts';
 import type { OutputFile } from '../write.ts';
 
 /** A file of the report, relative to the output directory: content, or a copy of an input file. */
@@ -136,6 +137,7 @@ function setups(inputs: ReportInput[], summary: Summary): ScenarioSetup[] {
 /** Renders the plots and the page; returns every file of the report. */
 export async function buildReport({ inputs, summary, reference, dataFiles, onPhase }: BuildInput): Promise<BuiltReport> {
   onPhase?.('plot data');
+  injectFault('render');
   const order = summary.scenarios.map((s) => s.name);
   const samples = collectSamples(inputs.map((x) => x.run), order, inputs.map((x) => x.info.label));
   const sources = plotSources(summary, samples);

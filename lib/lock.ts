@@ -1,0 +1,47 @@
+/**
+ * Exclusive locks on cache directories, with flock(2) through util-linux's
+ * flock(1): a child process takes the lock and holds it while its stdin is
+ * open. The kernel drops the lock when that process ends, and it ends when
+ * ours does, however ours ends (its stdin closes with us, even on SIGKILL),
+ * so a lock is never left stale and there is no pid to check or take over.
+ */
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+
+/** How long a free lock takes to report itself taken; after that we say what we wait for. */
+const QUIET_WAIT_MS = 300;
+
+export async function withLock<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  // "locked" is printed once the lock is held; cat then keeps the holder alive until stdin closes.
+  const holder = execa('flock', ['--exclusive', path, '--command', 'echo locked; exec cat > /dev/null'], {
+    stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false,
+  });
+  let held = false;
+  await new Promise<void>((resolve, reject) => {
+    const told = setTimeout(() => {
+      void readFile(path, 'utf8').catch(() => '').then((owner) => {
+        if (!held) process.stderr.write(`${what}: waiting for ${owner.trim() ? `process ${owner.trim()}` : 'another run'}, which holds ${path}\n`);
+      });
+    }, QUIET_WAIT_MS);
+    holder.stdout!.once('data', () => {
+      held = true;
+      clearTimeout(told);
+      resolve();
+    });
+    void holder.then((r) => {
+      clearTimeout(told);
+      if (!held) reject(new Error(`flock ${path} exited (${r.exitCode ?? r.signal}) before taking the lock: ${String(r.stderr ?? '').trim()}`));
+    });
+  });
+  try {
+    // For the message above only: the lock is the flock, not this content.
+    await writeFile(path, `${process.pid}\n`);
+    return await fn();
+  } finally {
+    holder.stdin!.end();
+    await holder;
+  }
+}
