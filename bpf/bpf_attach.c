@@ -93,6 +93,13 @@ int main(int argc, char **argv)
 	bpf_object__for_each_program(prog, obj) {
 		if (!wanted(bpf_program__name(prog), progs, nprogs))
 			continue;
+		/* Without -p every program of the object is attached: more than the array holds is refused, not overrun. */
+		if (attached == (int)(sizeof(links) / sizeof(links[0]))) {
+			fprintf(stderr, "bpf_attach: %s has more than %zu programs to attach; name the ones to attach with -p\n",
+				argv[optind], sizeof(links) / sizeof(links[0]));
+			err = -E2BIG;
+			goto cleanup;
+		}
 		struct bpf_link *link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;

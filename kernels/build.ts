@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { cachePath, sha256 } from '../bench/cache.ts';
 import { BenchError } from '../bench/errors.ts';
 import { withLock } from '../lib/lock.ts';
+import { checkManifest, writeManifest } from '../lib/manifest.ts';
 import { capture, runLogged } from '../bench/proc.ts';
 import { formatDuration, printLine, progress } from '../bench/progress.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './config.ts';
@@ -28,7 +29,18 @@ export interface BuiltKernel {
   sourceId: string;
   /** The suite's patches applied to the source (kernels/patches/). */
   patches: string[];
+  /** First lines of `gcc --version`, `ld --version` and `pahole --version`: a kernel built with another toolchain is another kernel. */
+  toolchain: string;
 }
+
+/** The compiler, linker and BTF encoder that a kernel built now would be built with. */
+const toolchain = once(async () => {
+  const first = async (cmd: string) => (await capture(cmd, ['--version'], `${cmd} --version`)).split('\n')[0]!.trim();
+  return (await Promise.all(['gcc', 'ld', 'pahole'].map(first))).join('; ');
+});
+
+/** The files of a cached kernel that guests and BPF builds use; kernel.json's manifest vouches for them. */
+const KERNEL_FILES = (outDir: string) => Object.values(artifactPaths(outDir));
 
 export interface BuildOptions {
   jobs: number;
@@ -184,13 +196,30 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
 /** Where a kernel built from these inputs is recorded, so that a later run skips even the config steps. */
 async function inputsKey(variant: KernelVariant, src: KernelSource): Promise<string> {
   const fragments = await Promise.all(variant.fragments.map((f) => readFile(f, 'utf8')));
-  return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, CONFIG_STEPS, ...fragments).slice(0, 16)}`);
+  return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, CONFIG_STEPS, await toolchain(), ...fragments).slice(0, 16)}`);
 }
 
+/**
+ * The kernel cached in outDir, if it was built with today's toolchain and its
+ * files match their manifest; a damaged one is reported and built again (from
+ * its build directory, usually just a link).
+ */
 async function cachedKernel(outDir: string): Promise<BuiltKernel | null> {
   const metaPath = join(outDir, 'kernel.json');
   if (!existsSync(metaPath)) return null;
-  const cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
+  let cached: BuiltKernel;
+  try {
+    cached = JSON.parse(await readFile(metaPath, 'utf8')) as BuiltKernel;
+  } catch {
+    process.stderr.write(`kernel: ${metaPath} is unreadable; building that kernel again\n`);
+    return null;
+  }
+  if (cached.toolchain !== await toolchain()) return null;
+  const problem = await checkManifest(outDir, KERNEL_FILES(outDir));
+  if (problem) {
+    process.stderr.write(`kernel ${cached.variant}: ${problem}; building it again\n`);
+    return null;
+  }
   process.stderr.write(`kernel ${cached.variant}: ${cached.version} config ${cached.configHash} (cached)\n`);
   // The cache may have been moved or restored elsewhere (a CI cache): paths follow it.
   return { ...cached, ...artifactPaths(outDir) };
@@ -353,7 +382,8 @@ async function storeKernel(c: Configured, src: KernelSource, linkStarted: number
     what: `extracting BTF (${variant.name})`,
     log,
   });
-  const kernel: BuiltKernel = { variant: variant.name, version, configHash, sourceId: src.id, patches: src.patches, ...artifactPaths(outDir) };
+  const kernel: BuiltKernel = { variant: variant.name, version, configHash, sourceId: src.id, patches: src.patches, toolchain: await toolchain(), ...artifactPaths(outDir) };
+  await writeManifest(tmp, KERNEL_FILES(tmp));
   await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);

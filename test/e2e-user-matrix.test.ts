@@ -18,7 +18,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 function bench(args: string[]) {
   const out = mkdtempSync(join(tmpdir(), 'krsi-user-'));
-  const r = spawnSync('npx', ['tsx', 'scripts/bench.ts', '--samples', '4', '--execs', '10', '--warmup', '1', '--boots', '1', '--out', out, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('npx', ['tsx', 'scripts/bench.ts', '--samples', '4', '--execs', '10', '--warmup', '1', '--warmup-max', '1', '--boots', '1', '--out', out, ...args], { cwd: ROOT, encoding: 'utf8' });
   return { ...r, out };
 }
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
 import type { BpfObject } from '../matrix.ts';
 import { cachePath, sha256 } from '../cache.ts';
 import { withLock } from '../../lib/lock.ts';
+import { checkManifest, fileDigest, writeManifest } from '../../lib/manifest.ts';
 import { runLogged } from '../proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,15 +27,26 @@ export interface Workloads {
   digest: string;
 }
 
+/**
+ * Uses `outputs` when the manifest vouches for them; otherwise deletes them
+ * (make would take a truncated file for up to date) and builds them again.
+ */
+async function buildVerified(dir: string, outputs: string[], what: string, build: () => Promise<void>, manifest?: string): Promise<void> {
+  const problem = await checkManifest(dir, outputs, manifest);
+  if (problem === null) return;
+  if (outputs.some((o) => existsSync(o))) process.stderr.write(`${what}: ${problem}; building again\n`);
+  await Promise.all(outputs.map((o) => rm(o, { force: true })));
+  await build();
+  await writeManifest(dir, outputs, manifest);
+}
+
 /** nop, execbench and seedrng, built once per source digest. */
 export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
   const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), digest };
-  await withLock(`${out}.lock`, 'workloads', async () => {
-    if ([built.nop, built.execbench, built.seedrng].every((p) => existsSync(p))) return;
-    await runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${out}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') });
-  });
+  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', () =>
+    runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${out}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') })));
   return built;
 }
 
@@ -58,8 +70,11 @@ export interface BpfBuild {
 export async function buildBpf(tools: string[], user: BpfObject[], kernel: BuiltKernel, logDir: string): Promise<BpfBuild> {
   const sources = user.filter((u) => u.compile);
   const userText = await Promise.all(sources.map(async (u) => `${u.path}\0${await readFile(u.path, 'utf8')}`));
-  const digest = sha256(await sourceDigest(BPF_DIR), ...userText).slice(0, 16);
-  const out = cachePath('bpf', `${digest}-${kernel.configHash}`);
+  // A user's own compiled object is measured as it is: its bytes are part of what the run depends on.
+  const prebuilt = await Promise.all(user.filter((u) => !u.compile).map(async (u) => `${u.name}\0${await fileDigest(u.path)}`));
+  const buildDigest = sha256(await sourceDigest(BPF_DIR), ...userText).slice(0, 16);
+  const digest = prebuilt.length ? sha256(buildDigest, ...prebuilt).slice(0, 16) : buildDigest;
+  const out = cachePath('bpf', `${buildDigest}-${kernel.configHash}`);
   const build: BpfBuild = {
     loaders: Object.fromEntries(tools.map((t) => [t, join(out, t)])),
     bpfAttach: join(out, 'bpf_attach'),
@@ -67,10 +82,10 @@ export async function buildBpf(tools: string[], user: BpfObject[], kernel: Built
     digest,
   };
   const outputs = [...Object.values(build.loaders), build.bpfAttach, ...sources.map((u) => build.objects[u.name]!)];
-  await withLock(`${out}.lock`, 'bpf tools', async () => {
-    if (outputs.every((f) => existsSync(f))) return;
-    const args = [`OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`, `USER_SOURCES=${sources.map((u) => u.path).join(' ')}`];
-    await runLogged('make', ['-C', BPF_DIR, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') });
-  });
+  const args = [`OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`, `USER_SOURCES=${sources.map((u) => u.path).join(' ')}`];
+  // One manifest per set of outputs: runs that build different tools into one directory keep theirs.
+  const manifest = `manifest-${sha256(...outputs.map((o) => relative(out, o))).slice(0, 12)}.json`;
+  await withLock(`${out}.lock`, 'bpf tools', () => buildVerified(out, outputs, 'BPF tools', () =>
+    runLogged('make', ['-C', BPF_DIR, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') }), manifest));
   return build;
 }
