@@ -5,6 +5,7 @@ import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
 import { parseKconfig } from '../kernels/config.ts';
 import { resolveKernelSource } from '../kernels/source.ts';
 import { reportRuns, summarizeRunDir } from '../reports/pipeline.ts';
+import { checkOutDir } from '../reports/write.ts';
 import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
 import { processAlive } from '../lib/proc.ts';
 import { cachePath } from './cache.ts';
@@ -57,6 +58,7 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
   await checkMode(opts.mode);
   const src = await resolveKernelSource(opts.kernelSrc);
 
+  checkOutDir(opts.out);
   await mkdir(opts.out, { recursive: true });
   await sweepAbandoned(opts.out);
   await sweepTmp();
@@ -343,6 +345,7 @@ async function runGuests(
   await Promise.all(Array.from({ length: Math.min(opts.jobs, jobs.length) }, worker));
   await rm(tmp, { recursive: true, force: true });
   if (firstFailure) throw firstFailure;
+  if (abort.signal.aborted) throw new BenchError('guests stopped');
   runBar().done(`${jobs.length} guests, ${total} samples`);
   for (const c of results.flatMap((r) => r.checks)) {
     if (!c.ok) process.stderr.write(`warning: scenario ${c.scenario} (boot ${c.boot}): ${c.problem}\n`);

@@ -78,7 +78,8 @@ export async function failRunDir(out: string, dir: RunDir, message: string): Pro
   if (!existsSync(dir.path)) return failed;
   // Only the logs stay: no data file, report or plot of a failed run may look like a result.
   for (const f of await readdir(dir.path)) if (f !== 'logs') await rm(join(dir.path, f), { recursive: true, force: true });
-  await writeFile(join(dir.path, 'error.txt'), `${message}\n`);
+  // The rename is what matters; error.txt may not fit on a full disk (the data files just freed some room).
+  await writeFile(join(dir.path, 'error.txt'), `${message}\n`).catch(() => undefined);
   await rename(dir.path, failed);
   return failed;
 }
