@@ -19,7 +19,19 @@ export function usageError(message: string, log?: string): BenchError {
   return new BenchError(message, log, 2);
 }
 
+/** System errors that the machine, not the code, is at fault for: a full disk, a read-only or forbidden path. */
+const ENVIRONMENT = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
+
+/** Such an error as a BenchError (exit 1) naming the path; anything else unchanged. */
+export function environmentError(err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !ENVIRONMENT.has(e.code)) return err;
+  const what = e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'no space left on device' : e.message.replace(/^[A-Z]+: /, '').split(',')[0]!;
+  return new BenchError(`${what}${e.syscall ? ` (${e.syscall}${e.path ? ` ${e.path}` : ''})` : ''}`);
+}
+
 export function errorLine(err: unknown): { line: string; exitCode: number } {
+  err = environmentError(err);
   if (err instanceof BenchError) {
     const where = err.log ? ` (see ${err.log})` : '';
     return { line: `error: ${err.message}${where}`, exitCode: err.exitCode };

@@ -154,8 +154,10 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
   };
 
   const checkRule = (r: unknown, field: string) => {
-    if (typeof r !== 'string' || !/^-[aAwW] /.test(r) || /['"`$\\\n;|&<>]/.test(r)) {
-      throw fail(field, 'must be an auditctl rule like "-a always,exit -S execve" or "-w /path -p x", without quotes or shell characters');
+    // Rules, and the control lines of an audit.rules file: backlog (-b), rate limit (-r), failure mode (-f).
+    const control = typeof r === 'string' && /^-[brf] \d+$/.test(r);
+    if (typeof r !== 'string' || (!control && !/^-[aAwW] /.test(r)) || /['"`$\\\n;|&<>]/.test(r)) {
+      throw fail(field, 'must be an auditctl rule like "-a always,exit -S execve", "-w /path -p x" or "-r 100", without quotes or shell characters');
     }
   };
 

@@ -10,7 +10,7 @@ import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
 import { processAlive } from '../lib/proc.ts';
 import { cachePath } from './cache.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
-import { BenchError } from './errors.ts';
+import { BenchError, environmentError } from './errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { initScript } from './guest/init-script.ts';
 import { buildBaseInitramfs, initArchive } from './guest/initramfs.ts';
@@ -154,7 +154,10 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
     if (interrupt?.received()) throw new Error('interrupted');
     await summarizeRunDir(dir.path, { baseline: matrix.baseline, unfinishedOk: true });
     final = await completeRunDir(opts.out, dir);
-  } catch (err) {
+  } catch (caught) {
+    const converted = environmentError(caught);
+    // A full or read-only disk: say where the run was writing.
+    const err = converted !== caught && converted instanceof BenchError ? new BenchError(`${converted.message}; the run writes under ${opts.out} and the cache`) : converted;
     const stop = interrupt?.received();
     if (stop) {
       const failed = await failRunDir(opts.out, dir, `interrupted (${stop})`);
