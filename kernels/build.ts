@@ -194,7 +194,7 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
 }
 
 /** Where a kernel built from these inputs is recorded, so that a later run skips even the config steps. */
-async function inputsKey(variant: KernelVariant, src: KernelSource): Promise<string> {
+export async function inputsKey(variant: KernelVariant, src: KernelSource): Promise<string> {
   const fragments = await Promise.all(variant.fragments.map((f) => readFile(f, 'utf8')));
   return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, CONFIG_STEPS, await toolchain(), ...fragments).slice(0, 16)}`);
 }

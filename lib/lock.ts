@@ -45,3 +45,9 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
     await holder;
   }
 }
+
+/** Whether some process holds the lock at `path` now (flock -n fails to take it). */
+export async function isLocked(path: string): Promise<boolean> {
+  const r = await execa('flock', ['--nonblock', path, 'true'], { reject: false });
+  return r.exitCode !== 0;
+}
