@@ -29,7 +29,7 @@ function cusumMax(xs: readonly number[]): number {
 
 test('[1,1,1,1,5,5,5,5]: change at index 4, +400 %, permutation p close to the exact 2/70', () => {
   const xs = [1, 1, 1, 1, 5, 5, 5, 5];
-  const cp = changePoint(xs, { permutations: 20_000 });
+  const cp = changePoint(xs, { permutations: 20_000, stopAfter: Infinity });
   assert.equal(cp.n, 8);
   assert.equal(cp.index, 4);
   assertClose(cp.shiftPct, 400, 1e-12, 'shiftPct');
@@ -142,4 +142,16 @@ test('10 000 samples with 2000 shuffles take well under a second', () => {
   const ms = performance.now() - start;
   assert.ok(cp.pValue > 0 && cp.pValue <= 1);
   assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+});
+
+test('the permutation test stops once 20 shuffles reach the statistic (Besag-Clifford), and only then', () => {
+  const xs = [1, 1, 1, 1, 5, 5, 5, 5];
+  // p = 1/35: about 700 shuffles reach 20; the estimate 20 / shuffles has a relative sd of about 1/sqrt(20).
+  const early = changePoint(xs, { permutations: 20_000 });
+  assert.ok(early.permutations > 200 && early.permutations < 2000, `${early.permutations} shuffles`);
+  assert.ok(Math.abs(early.pValue - 1 / 35) < 0.02, `p ${early.pValue}`);
+  assert.equal(early.pValue, 20 / early.permutations);
+  // A clear change: no shuffle reaches it, so all are drawn and p is the smallest possible.
+  const clear = changePoint([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], { permutations: 500 });
+  assert.deepEqual([clear.permutations, clear.pValue], [500, 1 / 501]);
 });
