@@ -1,5 +1,6 @@
 import { bpfLoader, GUEST } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
+import type { EventRow } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
 import type { GuestJob } from './plan.ts';
 
@@ -8,21 +9,8 @@ import type { GuestJob } from './plan.ts';
  * one audit EXECVE record, or one BPF event with the right LD_PRELOAD value,
  * per exec of nop. Nothing is assumed: every count comes from the guest.
  */
-export interface EventCheck {
-  scenario: string;
-  kernel: string;
-  boot: number;
-  /** Execs of nop in the boot, warm-up included. */
-  execs: number;
-  /** Who logs: "audit", a BPF tool name, or "none". */
-  source: string;
-  expected: number;
-  logged: number;
-  /** Of the logged events, those that carried what they should (the LD_PRELOAD value); equals logged for audit. */
-  matched: number;
-  /** Records audit lost, or events the BPF ring buffer dropped. */
-  lost: number;
-  ok: boolean;
+export interface EventCheck extends EventRow {
+  /** What is off, in one line, or null. */
   problem: string | null;
 }
 
@@ -63,24 +51,26 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const logged = count(r, 'audit_exec_records');
     const lost = count(r, 'audit_lost');
     if (audit.rules.length === 0 || logsEveryExec(audit.rules)) {
-      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost }));
+      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost, truncated: 0 }));
     } else {
       // Rules that filter, suppress or watch something else log what they define: counted, not checked.
-      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost }));
+      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0 }));
     }
   }
   for (const b of job.scenario.bpf) {
     const { key } = bpfLoader(b);
     if (isBpfTool(b)) {
       const logged = count(r, `${key}_exec_events`);
-      checks.push(finish({ ...base, source: key, expected: execs, logged, matched: count(r, `${key}_value_match`), lost: count(r, `${key}_dropped`) }));
+      const truncated = count(r, `${key}_truncated`) + count(r, `${key}_value_truncated`) + count(r, `${key}_filename_truncated`);
+      checks.push(finish({ ...base, source: key, expected: execs, logged, matched: count(r, `${key}_value_match`), lost: count(r, `${key}_dropped`), truncated }));
     } else {
       // A user's program sends what it likes: its records are counted, and there is nothing to check them against.
       const logged = count(r, `${key}_events`);
-      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: 0 }));
+      // bpf_attach cannot know what the program failed to send: its drops are unknown, not 0.
+      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0 }));
     }
   }
-  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0 }));
+  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0 }));
   return checks;
 }
 
@@ -88,6 +78,7 @@ function finish(c: Omit<EventCheck, 'ok' | 'problem'>): EventCheck {
   const problems: string[] = [];
   if (c.logged !== c.expected) problems.push(`${c.logged} logged, ${c.expected} expected`);
   if (c.matched !== c.logged) problems.push(`${c.logged - c.matched} with the wrong value`);
-  if (c.lost > 0) problems.push(`${c.lost} lost`);
+  if (c.lost !== null && c.lost > 0) problems.push(`${c.lost} lost`);
+  if (c.truncated > 0) problems.push(`${c.truncated} truncated`);
   return { ...c, ok: problems.length === 0, problem: problems.length ? `${c.source}: ${problems.join(', ')}` : null };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { usageError } from './errors.ts';
+import { usageError } from '../lib/errors.ts';
 import { BUILTIN_VARIANTS, FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
 
 /** What the guest runs; every field has a default (see DEFAULT_WORKLOAD). */

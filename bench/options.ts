@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { parseCommandLine } from './cli.ts';
-import { usageError } from './errors.ts';
+import { usageError } from '../lib/errors.ts';
 import type { Layout, Mode } from './qemu.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
 import { DEFAULT_WORKLOAD, WARMUP_TOLERANCE_PCT } from './matrix.ts';

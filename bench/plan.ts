@@ -1,4 +1,4 @@
-import { usageError } from './errors.ts';
+import { usageError } from '../lib/errors.ts';
 import { DEFAULT_WORKLOAD, type Matrix, type Scenario, type WorkloadOptions } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
 

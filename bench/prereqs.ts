@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { BenchError } from './errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { runLogged } from './proc.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
 

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
-import { BenchError } from './errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { diesWithUs } from '../lib/proc.ts';
 
 export interface RunLoggedOptions {

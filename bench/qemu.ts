@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { BenchError } from './errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { diesWithUs } from '../lib/proc.ts';
 import { parseGuestOutput, type GuestOutput, type GuestResult } from './guest/protocol.ts';
 

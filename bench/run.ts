@@ -10,7 +10,7 @@ import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
 import { processAlive } from '../lib/proc.ts';
 import { cachePath } from './cache.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
-import { BenchError, environmentError } from './errors.ts';
+import { BenchError, environmentError } from '../lib/errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { initScript } from './guest/init-script.ts';
 import { buildBaseInitramfs, initArchive } from './guest/initramfs.ts';
@@ -21,10 +21,8 @@ import type { BenchOptions } from './options.ts';
 import { buildOrder, guestCost, planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
 import { progress, type Progress } from './progress.ts';
 import { bootGuest, checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
-import {
-  completeRunDir, eventsCsv, failedPath, failRunDir, newRunId, openRunDir, sampleRows, samplesCsv, UNITS,
-  type RunDir, type RunMeta, type SampleRow,
-} from './store.ts';
+import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sampleRows, type RunDir } from './store.ts';
+import { eventsCsv, samplesCsv, UNITS, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 export interface RunOutcome {
   /** The complete run directory: its data and summary.json are whole whatever reportError says. */

@@ -3,9 +3,9 @@
  * bpf_attach: loads a user's BPF object, attaches the named programs (all of
  * them when none is named), prints "attached" once they are in place, and
  * counts the records of every ring buffer the object has until SIGINT or
- * SIGTERM. On exit it prints {"events":N,"dropped":0} on stdout: the format
- * krsi_ld_preload prints, so that the guest reads both the same way. It cannot
- * know what a user's program drops, so "dropped" is always 0 here.
+ * SIGTERM. On exit it prints {"events":N} on stdout, as krsi_ld_preload
+ * prints its count. It cannot know what a user's program failed to send, so
+ * it prints no "dropped": the suite reports that as unknown.
  */
 #include <errno.h>
 #include <signal.h>
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	err = 0;
 	if (rb)
 		ring_buffer__consume(rb);
-	printf("{\"events\":%llu,\"dropped\":0}\n", records);
+	printf("{\"events\":%llu}\n", records);
 
 cleanup:
 	ring_buffer__free(rb);

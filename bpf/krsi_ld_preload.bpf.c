@@ -123,10 +123,23 @@ int BPF_PROG(log_ld_preload, struct linux_binprm *bprm)
 	e->found = w.value_at != 0;
 	e->truncated = w.failed || (!w.value_at && w.index < w.total);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	/*
+	 * A string that fills its field may have been cut: it was if the byte
+	 * that the field's last one (the NUL written by the helper) stands for is
+	 * not the string's end.
+	 */
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	char last = 0;
+	e->filename_truncated = 0;
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), filename) == sizeof(e->filename) &&
+	    !bpf_probe_read_kernel(&last, 1, filename + sizeof(e->filename) - 1))
+		e->filename_truncated = last != 0;
 	e->value[0] = '\0';
-	if (w.value_at)
-		bpf_probe_read_user_str(e->value, sizeof(e->value), (const void *)w.value_at);
+	e->value_truncated = 0;
+	if (w.value_at &&
+	    bpf_probe_read_user_str(e->value, sizeof(e->value), (const void *)w.value_at) == sizeof(e->value) &&
+	    !bpf_probe_read_user(&last, 1, (const void *)(w.value_at + sizeof(e->value) - 1)))
+		e->value_truncated = last != 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

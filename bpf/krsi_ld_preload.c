@@ -50,7 +50,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		json_string(out, e->value, sizeof(e->value));
 	else
 		fputs("\"unset\"", out);
-	fprintf(out, ",\"set\":%s,\"truncated\":%s}\n", e->found ? "true" : "false", e->truncated ? "true" : "false");
+	fprintf(out, ",\"set\":%s,\"truncated\":%s,\"value_truncated\":%s,\"filename_truncated\":%s}\n", e->found ? "true" : "false",
+		e->truncated ? "true" : "false", e->value_truncated ? "true" : "false", e->filename_truncated ? "true" : "false");
 	events_logged++;
 	return 0;
 }

@@ -12,6 +12,9 @@ struct krsi_event {
 	unsigned int found;
 	/* 1 when the environment could not be read to its end. */
 	unsigned int truncated;
+	/* 1 when the value, or the filename, is longer than its field here and was cut. */
+	unsigned int value_truncated;
+	unsigned int filename_truncated;
 	char comm[KRSI_COMM_LEN];
 	char filename[KRSI_FILENAME_LEN];
 	char value[KRSI_VALUE_LEN];

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { cachePath, sha256 } from '../bench/cache.ts';
-import { BenchError } from '../bench/errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
 import { checkManifest, writeManifest } from '../lib/manifest.ts';
 import { capture, runLogged } from '../bench/proc.ts';

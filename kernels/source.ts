@@ -3,7 +3,7 @@ import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachePath, sha256, sha256File } from '../bench/cache.ts';
-import { BenchError, usageError } from '../bench/errors.ts';
+import { BenchError, usageError } from '../lib/errors.ts';
 import { capture, runLogged } from '../bench/proc.ts';
 
 /** Debian's `linux-source-6.12` package puts its tree here. */

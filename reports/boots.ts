@@ -6,7 +6,7 @@
  */
 
 import { median } from 'simple-statistics';
-import type { SampleRow } from '../bench/store.ts';
+import type { SampleRow } from '../lib/results.ts';
 import type { LoadedRun } from './load.ts';
 import { changePoint, isSteady } from './stats/index.ts';
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { areShards, joinShards, writeJoinedRun } from './shards.ts';
-import { usageError } from '../bench/errors.ts';
+import { usageError } from '../lib/errors.ts';
 import { loadRun } from './load.ts';
 import { buildReport, type DataFiles } from './report/build.ts';
 import { loadTalkReference } from './report/compare.ts';

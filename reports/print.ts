@@ -19,7 +19,7 @@ export function printSummary(s: Summary): string {
     c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
     c.overhead === null ? '' : c.overhead.verdict,
     `${c.events.logged}/${c.events.expected}${c.events.ok ? '' : ' MISMATCH'}`,
-    String(c.events.lost),
+    c.events.lost === null ? 'unknown' : String(c.events.lost),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const left = new Set([0, 1, 8]);

@@ -1,8 +1,8 @@
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRow, LoadedRun } from './load.ts';
-import { usageError } from '../bench/errors.ts';
-import { eventsCsv, samplesCsv, type RunMeta, type SampleRow } from '../bench/store.ts';
+import { usageError } from '../lib/errors.ts';
+import { eventsCsv, samplesCsv, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 /** True when every run is a slice of one sharded run (--shard I/N), each slice once. */
 export function areShards(runs: LoadedRun[]): boolean {

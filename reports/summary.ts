@@ -1,6 +1,6 @@
 import { median } from 'simple-statistics';
-import { usageError } from '../bench/errors.ts';
-import type { SampleRow } from '../bench/store.ts';
+import { usageError } from '../lib/errors.ts';
+import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
 import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
@@ -11,7 +11,9 @@ export interface EventSummary {
   expected: number;
   logged: number;
   matched: number;
-  lost: number;
+  /** Null when a boot could not tell (a user's program): then the total is unknown, not 0. */
+  lost: number | null;
+  truncated: number;
   ok: boolean;
 }
 
@@ -137,14 +139,15 @@ export function groupSamples(runs: { label: string; samples: SampleRow[] }[]): M
 }
 
 function sumEvents(rows: EventRow[]): EventSummary {
-  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, ok: true };
-  const add = (k: 'expected' | 'logged' | 'matched' | 'lost') => rows.reduce((n, r) => n + r[k], 0);
+  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, ok: true };
+  const add = (k: 'expected' | 'logged' | 'matched' | 'truncated') => rows.reduce((n, r) => n + r[k], 0);
   return {
     source: [...new Set(rows.map((r) => r.source))].join('+'),
     expected: add('expected'),
     logged: add('logged'),
     matched: add('matched'),
-    lost: add('lost'),
+    lost: rows.some((r) => r.lost === null) ? null : rows.reduce((n, r) => n + r.lost!, 0),
+    truncated: add('truncated'),
     ok: rows.every((r) => r.ok),
   };
 }
@@ -191,7 +194,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const scenarios = [...groups].map(([name, g]): ScenarioSummary => {
     const d = describe(g.values);
     const ev = sumEvents(events.filter((e) => e.scenario === name));
-    if (!ev.ok) notes.push(`${name}: the instrumentation did not log what it should (${ev.logged} of ${ev.expected} events, ${ev.logged - ev.matched} with the wrong value, ${ev.lost} lost).`);
+    if (!ev.ok) notes.push(`${name}: the instrumentation did not log what it should (${ev.logged} of ${ev.expected} events, ${ev.logged - ev.matched} with the wrong value, ${ev.lost ?? 'unknown'} lost, ${ev.truncated} truncated).`);
     if (!d.medianCI.finite) notes.push(`${name}: with n=${d.n} the 95 % interval of the median is unbounded; take more samples.`);
     if (d.outliers.severe > 0) notes.push(`${name}: ${d.outliers.severe} severe outlier${d.outliers.severe > 1 ? 's' : ''} (beyond 3 IQR), kept in every statistic.`);
     const overhead = overheads.get(name) ?? null;

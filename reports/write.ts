@@ -8,7 +8,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { usageError } from '../bench/errors.ts';
+import { usageError } from '../lib/errors.ts';
 
 /** A file to write: its path under the output directory, and its bytes or a file to copy. */
 export type OutputFile = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };

@@ -3,13 +3,14 @@
 // over 10 scenarios, reported end to end (load the CSV, statistics with 10 000 bootstrap
 // resamples, every plot, HTML/SVG/PNG written); prints wall time and peak RSS.
 //   tsx scripts/bench-report.ts [--samples N] [--scenarios S] [--resamples R] [--keep]
+import '../lib/last-resort.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { errorLine, usageError } from '../bench/errors.ts';
+import { errorLine, usageError } from '../lib/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';
 import { SEED_SCENARIOS, writeSyntheticRun, type SyntheticScenario } from '../test/fixtures/report/synthetic.ts';
 

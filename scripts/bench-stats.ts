@@ -2,6 +2,7 @@
 // Benchmark of the statistics (not a test): each function on the sample sizes a report
 // meets, from the talk's N=100 to 100 000 samples per scenario, timed with tinybench.
 //   npm run bench:stats
+import '../lib/last-resort.ts';
 import { Bench } from 'tinybench';
 import { bootstrapRatioOfMedians, changePoint, describe, mannWhitneyU, mulberry32, pairedLogRatio } from '../reports/stats/index.ts';
 

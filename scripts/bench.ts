@@ -1,9 +1,10 @@
 #!/usr/bin/env tsx
 // npm run bench -- [options]: builds kernels, runs the matrix in QEMU guests, writes results/<run-id>/.
+import '../lib/last-resort.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../bench/cache.ts';
-import { errorLine } from '../bench/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import { BENCH_HELP, parseBenchArgs } from '../bench/options.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
 import { runBench } from '../bench/run.ts';

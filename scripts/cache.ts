@@ -1,11 +1,12 @@
 #!/usr/bin/env tsx
 // npm run cache -- list | clean [--unused]: what the cache holds, and removing it.
+import '../lib/last-resort.ts';
 import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachePath, cacheRoot, sha256 } from '../bench/cache.ts';
-import { errorLine, usageError, BenchError } from '../bench/errors.ts';
+import { errorLine, usageError, BenchError } from '../lib/errors.ts';
 import { BPF_DIR, sourceDigest, WORKLOADS_DIR } from '../bench/guest/tools.ts';
 import { inputsKey } from '../kernels/build.ts';
 import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';

@@ -1,8 +1,9 @@
 #!/usr/bin/env tsx
 // npm run gate -- --baseline FILE_OR_RUN_DIR --current RUN_DIR [...]: the regression gate; --update refreshes the baseline file.
+import '../lib/last-resort.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorLine } from '../bench/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import { runGateCommand } from '../reports/gate/gate.ts';
 import { parseGateArgs } from '../reports/gate/options.ts';
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env tsx
 // npm run report -- RUN_DIR|SAMPLES_CSV [--out DIR] [--baseline NAME] | --merge RUN_DIR... [--out DIR]
+import '../lib/last-resort.ts';
 import { parseCommandLine } from '../bench/cli.ts';
 import { join } from 'node:path';
-import { errorLine, usageError } from '../bench/errors.ts';
+import { errorLine, usageError } from '../lib/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';
 import { printSummary } from '../reports/print.ts';
 

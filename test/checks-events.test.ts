@@ -4,6 +4,11 @@ import { checkEvents, logsEveryExec } from '../bench/checks.ts';
 import type { GuestResult } from '../bench/guest/protocol.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { planJobs } from '../bench/plan.ts';
+import { eventsCsv } from '../lib/results.ts';
+import { readEvents } from '../reports/load.ts';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A guest's result: `warmups` warm-up samples and 4 measured, 10 execs each. */
 const result = (counts: Record<string, number>, warmups = 1): GuestResult => ({
@@ -30,6 +35,14 @@ test('checkEvents expects one audit record and one KRSI event per exec, and name
 
   const [krsi] = checkEvents(job('krsi-ld-preload'), result({ krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 49, krsi_ld_preload_dropped: 0 }));
   assert.equal(krsi!.problem, 'krsi_ld_preload: 1 with the wrong value');
+  // A value or filename cut to fit the event, or an environment not read to its end, fails the check.
+  const ok = { krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 50, krsi_ld_preload_dropped: 0 };
+  for (const flag of ['truncated', 'value_truncated', 'filename_truncated']) {
+    const [cut] = checkEvents(job('krsi-ld-preload'), result({ ...ok, [`krsi_ld_preload_${flag}`]: 2 }));
+    assert.deepEqual([cut!.ok, cut!.truncated, cut!.problem], [false, 2, 'krsi_ld_preload: 2 truncated'], flag);
+  }
+  const [whole] = checkEvents(job('krsi-ld-preload'), result(ok));
+  assert.deepEqual([whole!.ok, whole!.truncated, whole!.lost], [true, 0, 0]);
   const [none] = checkEvents(job('vanilla'), result({}));
   assert.deepEqual([none!.source, none!.expected, none!.ok], ['none', 0, true]);
 });
@@ -63,4 +76,16 @@ test('checkEvents counts, without an expectation, what rules of their own logged
   assert.deepEqual([quiet!.source, quiet!.expected, quiet!.ok], ['audit (unchecked)', 0, true]);
   const [lossy] = checkEvents(job, result({ audit_exec_records: 3, audit_lost: 2 }));
   assert.equal(lossy!.problem, 'audit (unchecked): 2 lost');
+});
+
+test('a user program\'s drops are unknown, not 0: null in the check, an empty cell in events.csv, null when read back', async () => {
+  const m = await loadMatrix('seed');
+  const [base] = planJobs(m.scenarios.filter((s) => s.name === 'vanilla'), { samples: 4, execs: 10, warmup: 1, boots: 1, seed: 1 });
+  const job = { ...base!, scenario: { ...base!.scenario, bpf: [{ name: 'mine', path: '/x/mine.bpf.o', compile: false, programs: [] }] } };
+  const [user] = checkEvents(job, result({ user_mine_events: 7 }));
+  assert.deepEqual([user!.source, user!.logged, user!.lost, user!.ok], ['bpf:mine (unchecked)', 7, null, true]);
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-events-'));
+  writeFileSync(join(dir, 'events.csv'), eventsCsv([user!]));
+  assert.match(readFileSync(join(dir, 'events.csv'), 'utf8'), /^vanilla,noaudit,0,bpf:mine \(unchecked\),50,7,7,7,,1,0$/m);
+  assert.equal(readEvents(join(dir, 'events.csv'))[0]!.lost, null);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchError } from '../bench/errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { checkBaseline, formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline } from '../reports/gate/baseline.ts';
 import { checkDependencies, refusal } from '../reports/gate/depends.ts';
 import { parseAlpha, parseGateArgs, parseThreshold } from '../reports/gate/options.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchError } from '../bench/errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { defaultBaselinePath, evaluateGate, runGate, updateBaseline } from '../reports/gate/gate.ts';
 import { formatP } from '../reports/gate/format.ts';
 import { GATE_DEFAULTS, type GateOptions } from '../reports/gate/options.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BenchError } from '../bench/errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { loadMatrix, validateMatrix } from '../bench/matrix.ts';
 
 test('loadMatrix reads the seed matrix: five scenarios on two kernels, vanilla as baseline', async () => {

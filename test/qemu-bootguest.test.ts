@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { BenchError } from '../bench/errors.ts';
+import { BenchError } from '../lib/errors.ts';
 import { cpioArchive } from '../bench/guest/cpio.ts';
 import { bootGuest, type BootSpec } from '../bench/qemu.ts';
 import { buildKernel } from '../kernels/build.ts';

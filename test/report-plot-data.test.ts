@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadedRun } from '../reports/load.ts';
-import type { SampleRow } from '../bench/store.ts';
+import type { SampleRow } from '../lib/results.ts';
 import {
   boxRows, collectSamples, densities, ecdfPoints, forestRows, quantileSorted, runOrderRows, silvermanBandwidth, stripPoints, type ScenarioSamples,
 } from '../reports/report/plot-data.ts';
@@ -92,7 +92,7 @@ function summaryOf(entries: { name: string; values: number[]; overhead?: [number
         centre: { ns: q(0.5), ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 0,
         overhead_pct: e.overhead?.[0] ?? null,
         overhead: e.overhead ? { pct: e.overhead[0], ci95_pct: [e.overhead[1], e.overhead[2]], p_value: 0.01, p_adjusted: 0.02, test: 'normal', method: 'within-layout', units: 2 * s.length, verdict: 'slower' } : null,
-        events: { source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, ok: true },
+        events: { source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, ok: true },
       };
     }),
   };

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import { writeFileAtomic } from '../../lib/atomic.ts';
 import { dirname } from 'node:path';
-import { cachePath, sha256 } from '../cache.ts';
-import { BenchError } from '../errors.ts';
+import { cachePath, sha256, sha256File } from '../cache.ts';
+import { BenchError } from '../../lib/errors.ts';
 import { capture } from '../proc.ts';
 import { AUDITD_CONF, type AuditdRoot } from './auditd.ts';
 import { cpioArchive, type CpioEntry } from './cpio.ts';
@@ -100,8 +100,10 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push({ kind: 'file', path: 'etc/audit/auditd.conf', data: Buffer.from(AUDITD_CONF), mode: 0o640 });
 
   const archive = cpioArchive(dedupe(entries));
-  const out = cachePath('initramfs', `base-${sha256(archive).slice(0, 16)}.cpio`);
-  if (!existsSync(out)) {
+  const digest = sha256(archive);
+  const out = cachePath('initramfs', `base-${digest.slice(0, 16)}.cpio`);
+  // Named by its content: a file there that does not hash to its name is damaged, and is replaced.
+  if (!existsSync(out) || (await sha256File(out)) !== digest) {
     await mkdir(dirname(out), { recursive: true });
     await writeFileAtomic(out, archive);
   }

@@ -6,8 +6,8 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchError, usageError } from '../../bench/errors.ts';
-import type { RunMeta } from '../../bench/store.ts';
+import { BenchError, usageError } from '../../lib/errors.ts';
+import type { RunMeta } from '../../lib/results.ts';
 import { loadRun, type LoadedRun } from '../load.ts';
 import { bootSeries, runLayout } from '../boots.ts';
 import { groupSamples } from '../summary.ts';

@@ -12,7 +12,7 @@
  */
 
 import { median } from 'simple-statistics';
-import { usageError } from '../../bench/errors.ts';
+import { usageError } from '../../lib/errors.ts';
 import { bootstrapRatioOfMedians, changePoint, holmBonferroni, isSteady, mannWhitneyU, verdict, type Verdict } from '../stats/index.ts';
 import type { Baseline } from './baseline.ts';
 import { absoluteChange, bootLevel, overheadChange, runOverhead, tInterval } from './boot-compare.ts';

@@ -5,7 +5,7 @@
  * that into the error the gate stops with.
  */
 
-import { usageError, type BenchError } from '../../bench/errors.ts';
+import { usageError, type BenchError } from '../../lib/errors.ts';
 import type { Baseline } from './baseline.ts';
 
 /** One field that differs between the baseline and the current run, values as displayed. */

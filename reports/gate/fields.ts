@@ -4,7 +4,7 @@
  * naming the file and the field, so a malformed input exits 2 with one line.
  */
 
-import { usageError, type BenchError } from '../../bench/errors.ts';
+import { usageError, type BenchError } from '../../lib/errors.ts';
 
 /** Checks bound to one file; `field` is a dotted path such as depends_on.kernels.audit. */
 export interface FieldReader {

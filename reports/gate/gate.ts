@@ -7,7 +7,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { usageError } from '../../bench/errors.ts';
+import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
 import { writeFiles } from '../write.ts';
 import { formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
@@ -104,7 +104,7 @@ function eventFailures(run: LoadedRun): EventFailure[] {
     f.boots.push(e.boot);
     f.logged += e.logged;
     f.expected += e.expected;
-    f.lost += e.lost;
+    f.lost += e.lost ?? 0;
     out.set(key, f);
   }
   return [...out.values()];

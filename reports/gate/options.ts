@@ -4,7 +4,7 @@
  */
 
 import { parseCommandLine } from '../../bench/cli.ts';
-import { usageError } from '../../bench/errors.ts';
+import { usageError } from '../../lib/errors.ts';
 import type { Metric } from './compare.ts';
 
 /** Everything the gate and --update act on. */

@@ -163,7 +163,7 @@ function verdictTable(v: ReportView): string {
     c.within_boot.spread_pct.toFixed(2),
     `${c.boots - c.unsteady_boots} / ${c.boots}${c.unsteady_boots ? ' <span class="bad">not steady</span>' : ''}`,
     ...overheadCells(c),
-    `${c.events.expected} / ${c.events.logged} / ${c.events.lost}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
+    `${c.events.expected} / ${c.events.logged} / ${c.events.lost ?? 'unknown'}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
   ]);
   return `<section><h2>Verdict</h2>
 ${table('verdict', head, rows)}
@@ -227,7 +227,7 @@ function numbersSection(v: ReportView): string {
       }), `Against ${esc(s.baseline)}, two-sided. paired-t: ${methodText('paired-t')}; welch-t: ${methodText('welch-t')}; within-layout: ${methodText('within-layout')}`)
     : '<p>Only the baseline was measured: no overheads.</p>';
   const events = table('events', ['scenario', 'logged by', 'expected', 'logged', 'with the right value', 'lost', 'ok'], s.scenarios.map((c) => [
-    esc(c.name), esc(c.events.source), String(c.events.expected), String(c.events.logged), String(c.events.matched), String(c.events.lost), c.events.ok ? 'yes' : '<span class="bad">no</span>',
+    esc(c.name), esc(c.events.source), String(c.events.expected), String(c.events.logged), String(c.events.matched), c.events.lost === null ? 'unknown' : String(c.events.lost), c.events.ok ? 'yes' : '<span class="bad">no</span>',
   ]), 'Events logged by the instrumentation, boots added up');
   const setups = table('setups', ['scenario', 'description', 'kernel', 'K (execs per sample)', 'N (measured)', 'warm-up', 'boots', 'runs'], v.setups.map((x) => [
     esc(x.name), orUnknown(x.description), esc(x.kernel), esc(x.execs.join(', ')), String(x.n), String(x.warmup), String(x.boots), esc(x.runs.join(', ')),

@@ -5,7 +5,7 @@
  */
 
 import { basename } from 'node:path';
-import { usageError } from '../../bench/errors.ts';
+import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
 
 /** A kernel of the run, as run.json describes it. */

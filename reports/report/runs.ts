@@ -7,7 +7,7 @@
  */
 
 import { resolve } from 'node:path';
-import { usageError } from '../../bench/errors.ts';
+import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
 import type { RunInfo } from './run-info.ts';
 

@@ -1,0 +1,202 @@
+/**
+ * The results format, the contract between the runner and every later stage:
+ * a run directory's file names, the CSV headers, the run.json schema and its
+ * validator, and the check that a run's samples are all there. The runner
+ * writes through it (bench/store.ts) and every reader reads through it
+ * (reports/load.ts), so the two cannot drift apart.
+ *
+ * results/<run-id>/ holds run.json, samples.csv, events.csv and summary.json
+ * (the data, written first), then report.html and the plots, and logs/. A run
+ * is written into <run-id>.partial/ and renamed only once its data and
+ * summary are whole; a failed one is left as <run-id>.failed/ with error.txt
+ * and its logs, and no data files.
+ */
+
+import { stringify } from 'csv-stringify/sync';
+import { usageError } from './errors.ts';
+
+export const RESULT_FILES = {
+  meta: 'run.json',
+  samples: 'samples.csv',
+  events: 'events.csv',
+  summary: 'summary.json',
+  report: 'report.html',
+  error: 'error.txt',
+  logs: 'logs',
+} as const;
+
+export const PARTIAL_SUFFIX = '.partial';
+export const FAILED_SUFFIX = '.failed';
+
+export const SAMPLES_HEADER = ['scenario', 'kernel', 'boot', 'sample', 'warmup', 'execs', 'ns_per_exec'] as const;
+export const EVENTS_HEADER = ['scenario', 'kernel', 'boot', 'source', 'execs', 'expected', 'logged', 'matched', 'lost', 'ok'] as const;
+/** Written after the others; files of older runs lack it. */
+export const EVENTS_TRUNCATED = 'truncated';
+
+export interface SampleRow {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  sample: number;
+  warmup: boolean;
+  execs: number;
+  nsPerExec: number;
+}
+
+/** One row of events.csv: what the instrumentation of one boot logged, against what it should have. */
+export interface EventRow {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  source: string;
+  execs: number;
+  expected: number;
+  logged: number;
+  matched: number;
+  /** Null where nothing can tell (a user's program): an empty cell, never 0. */
+  lost: number | null;
+  /** Events whose content was cut; 0 in files from before the column. */
+  truncated: number;
+  ok: boolean;
+}
+
+export function samplesCsv(rows: SampleRow[]): string {
+  return stringify(
+    rows.map((r) => [r.scenario, r.kernel, r.boot, r.sample, r.warmup ? 1 : 0, r.execs, r.nsPerExec]),
+    { header: true, columns: [...SAMPLES_HEADER] },
+  );
+}
+
+export function eventsCsv(checks: EventRow[]): string {
+  return stringify(
+    // An unknown loss is an empty cell, never 0.
+    checks.map((c) => [c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost ?? '', c.ok ? 1 : 0, c.truncated]),
+    { header: true, columns: [...EVENTS_HEADER, EVENTS_TRUNCATED] },
+  );
+}
+
+/** A scenario's workload as run.json records it (bench/matrix.ts WorkloadOptions). */
+export interface WorkloadRecord {
+  execs: number;
+  samples: number;
+  warmup: number;
+  /** Absent in runs from before warm-up was adaptive: then equal to warmup. */
+  warmupMax: number;
+  ldPreload: string | null;
+  envPages: number;
+}
+
+export interface AuditRecord {
+  daemon: boolean;
+  enable: boolean;
+  rules: string[];
+}
+
+export type BpfRecord = { tool: string } | { name: string; path: string; compile: boolean; programs: string[] };
+
+/** run.json: what a run measured and on what, enough to judge whether two runs compare. */
+export interface RunMeta {
+  suite: { name: 'krsi-bench'; revision: string; workloadDigest: string; bpfDigest: string | null };
+  runId: string;
+  date: string;
+  mode: 'icount' | 'kvm';
+  /** What one nanosecond of the results is. */
+  unit: string;
+  matrix: { name: string; source: string; baseline: string };
+  /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
+  options: { samples: number | null; execs: number | null; warmup: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
+  /** Set when this run is one slice of a sharded run (--shard I/N). */
+  shard?: { index: number; count: number } | null;
+  /** Set when this run was joined from the run directories of its shards. */
+  mergedFrom?: string[];
+  host: { cpu: string; cores: number; kernel: string; os: string };
+  /** cmdline: the kernel arguments every guest gets; each kernel adds its bootArgs. */
+  qemu: { version: string; cmdline: string; cpu?: string };
+  kernels: {
+    variant: string;
+    version: string;
+    configHash: string;
+    sourceId: string;
+    /** The suite's patches applied to its source (kernels/patches/); absent in older runs. */
+    patches?: string[];
+    /** Kernel arguments of this kernel's guests beyond qemu.cmdline; absent in older runs. */
+    bootArgs?: string[];
+    /** The audit and LSM options, for reports. */
+    options: Record<string, string | null>;
+  }[];
+  scenarios: {
+    name: string;
+    description: string;
+    kernel: string;
+    workload: WorkloadRecord;
+    audit: AuditRecord | null;
+    bpf: BpfRecord[];
+  }[];
+  guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string }[];
+}
+
+export const UNITS = {
+  icount: 'instruction-time ns (1 ns = 1 guest instruction, QEMU -icount shift=0)',
+  kvm: 'ns of wall-clock time in a KVM guest',
+} as const;
+
+/**
+ * Every boot that run.json lists has its samples, and no more: a samples.csv
+ * cut short at a line boundary, or rows of another run pasted in, parse fine
+ * and would otherwise be reported as if whole.
+ */
+export function checkSampleCounts(samplesPath: string, meta: RunMeta, samples: SampleRow[]): void {
+  const workloads = new Map((meta.scenarios ?? []).filter((s) => s.workload).map((s) => [s.name, s.workload]));
+  const counts = new Map<string, { measured: number; warmup: number }>();
+  for (const s of samples) {
+    const key = `${s.scenario} boot ${s.boot}`;
+    const c = counts.get(key) ?? { measured: 0, warmup: 0 };
+    if (s.warmup) c.warmup++;
+    else c.measured++;
+    counts.set(key, c);
+  }
+  const problems: string[] = [];
+  for (const g of meta.guests ?? []) {
+    const key = `${g.scenario} boot ${g.boot}`;
+    const w = workloads.get(g.scenario);
+    const c = counts.get(key) ?? { measured: 0, warmup: 0 };
+    counts.delete(key);
+    if (!w) continue;
+    const most = w.warmupMax ?? w.warmup;
+    if (c.measured !== w.samples) problems.push(`${key} has ${c.measured} of its ${w.samples} samples`);
+    else if (c.warmup < w.warmup || c.warmup > most) problems.push(`${key} has ${c.warmup} warm-up samples, not ${w.warmup === most ? w.warmup : `${w.warmup}-${most}`}`);
+  }
+  if (meta.guests?.length) for (const key of counts.keys()) problems.push(`${key} is not a boot of run.json`);
+  if (problems.length) {
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : '';
+    throw usageError(`${samplesPath}: does not match run.json, truncated or edited? ${problems.slice(0, 3).join('; ')}${more}`);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The parts of run.json that readers rely on to check a run: an object, its
+ * scenarios with their workloads, and its guests. Runs of older versions lack
+ * fields added since; those are optional here and wherever they are read.
+ */
+export function validateRunMeta(path: string, raw: unknown): RunMeta {
+  if (!isObj(raw)) throw usageError(`${path}: not a run description (expected a JSON object)`);
+  const bad = (field: string, what: string) => usageError(`${path}: ${field} ${what}`);
+  if (raw.scenarios !== undefined) {
+    if (!Array.isArray(raw.scenarios)) throw bad('scenarios', 'is not a list');
+    raw.scenarios.forEach((s: unknown, i) => {
+      if (!isObj(s) || typeof s.name !== 'string') throw bad(`scenarios[${i}]`, 'has no name');
+      const w = s.workload;
+      if (w !== undefined && (!isObj(w) || !Number.isInteger(w.samples) || !Number.isInteger(w.warmup))) throw bad(`scenarios[${i}].workload`, 'needs whole-number samples and warmup');
+    });
+  }
+  if (raw.guests !== undefined) {
+    if (!Array.isArray(raw.guests)) throw bad('guests', 'is not a list');
+    raw.guests.forEach((g: unknown, i) => {
+      if (!isObj(g) || typeof g.scenario !== 'string' || !Number.isInteger(g.boot)) throw bad(`guests[${i}]`, 'needs a scenario and a whole-number boot');
+    });
+  }
+  return raw as unknown as RunMeta;
+}
+
