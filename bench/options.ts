@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import { parseCommandLine } from './cli.ts';
+import { parseCommandLine } from '../lib/cli.ts';
 import { usageError } from '../lib/errors.ts';
 import type { Layout, Mode } from './qemu.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';

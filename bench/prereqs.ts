@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../lib/errors.ts';
-import { runLogged } from './proc.ts';
+import { runLogged } from '../lib/run.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
 
 /** One thing the suite needs from the system, and the Debian package that brings it. */

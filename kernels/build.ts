@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { cachePath, sha256 } from '../bench/cache.ts';
+import { cachePath, sha256 } from '../lib/cache.ts';
 import { BenchError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
 import { checkManifest, writeManifest } from '../lib/manifest.ts';
-import { capture, runLogged } from '../bench/proc.ts';
-import { formatDuration, printLine, progress } from '../bench/progress.ts';
+import { capture, runLogged } from '../lib/run.ts';
+import { formatDuration, printLine, progress } from '../lib/progress.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './config.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { objectsToRecompile } from './objects.ts';

@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachePath, sha256 } from '../bench/cache.ts';
+import { cachePath, sha256 } from '../lib/cache.ts';
 import { withLock } from '../lib/lock.ts';
-import { runLogged } from '../bench/proc.ts';
+import { runLogged } from '../lib/run.ts';
 
 const PRELOAD_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'hugepage-preload.c');
 const THP_MODE = '/sys/kernel/mm/transparent_hugepage/enabled';

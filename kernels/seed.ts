@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runLogged } from '../bench/proc.ts';
+import { runLogged } from '../lib/run.ts';
 import { changedOptionNames, parseKconfig } from './config.ts';
 
 /**

@@ -2,9 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachePath, sha256, sha256File } from '../bench/cache.ts';
+import { cachePath, sha256, sha256File } from '../lib/cache.ts';
 import { BenchError, usageError } from '../lib/errors.ts';
-import { capture, runLogged } from '../bench/proc.ts';
+import { capture, runLogged } from '../lib/run.ts';
 
 /** Debian's `linux-source-6.12` package puts its tree here. */
 export const DEFAULT_KERNEL_SOURCE = '/usr/src/linux-source-6.12.tar.xz';

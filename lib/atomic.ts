@@ -5,7 +5,9 @@
  * their own temporary name, and the last rename wins with identical bytes.
  */
 
+import { existsSync, statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { usageError } from './errors.ts';
 
 let counter = 0;
 
@@ -24,4 +26,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Fails, before anything is written, when `out` exists and is not a directory. */
+export function checkOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw usageError(`--out ${out}: exists and is not a directory`);
 }

@@ -5,18 +5,15 @@
  * the old files (or none) rather than half-written ones.
  */
 
-import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { usageError } from '../lib/errors.ts';
+import { checkOutDir } from '../lib/atomic.ts';
+
+export { checkOutDir };
 
 /** A file to write: its path under the output directory, and its bytes or a file to copy. */
 export type OutputFile = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };
 
-/** Fails, before anything is written, when `out` exists and is not a directory. */
-export function checkOutDir(out: string): void {
-  if (existsSync(out) && !statSync(out).isDirectory()) throw usageError(`--out ${out}: exists and is not a directory`);
-}
 
 /** Writes `files` under `out` (created if need be); returns their paths. */
 export async function writeFiles(out: string, files: OutputFile[]): Promise<string[]> {

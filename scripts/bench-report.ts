@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorLine, usageError } from '../lib/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';
-import { SEED_SCENARIOS, writeSyntheticRun, type SyntheticScenario } from '../test/fixtures/report/synthetic.ts';
+import { SEED_SCENARIOS, writeSyntheticRun, type SyntheticScenario } from '../bench/synthetic-run.ts';
 
 const TARGET_SECONDS = 10;
 const TARGET_RSS_MIB = 1024;

@@ -3,7 +3,7 @@
 import '../lib/last-resort.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cachePath } from '../bench/cache.ts';
+import { cachePath } from '../lib/cache.ts';
 import { errorLine } from '../lib/errors.ts';
 import { BENCH_HELP, parseBenchArgs } from '../bench/options.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';

@@ -2,8 +2,8 @@
 // npm run build:kernels -- [--matrix NAME|FILE] [--kernel-src PATH] [--jobs J]: builds (or finds cached) every kernel a matrix uses.
 import '../lib/last-resort.ts';
 import { cpus } from 'node:os';
-import { parseCommandLine } from '../bench/cli.ts';
-import { cachePath } from '../bench/cache.ts';
+import { parseCommandLine } from '../lib/cli.ts';
+import { cachePath } from '../lib/cache.ts';
 import { errorLine, usageError } from '../lib/errors.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';

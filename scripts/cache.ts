@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cachePath, cacheRoot, sha256 } from '../bench/cache.ts';
+import { cachePath, cacheRoot, sha256 } from '../lib/cache.ts';
 import { errorLine, usageError, BenchError } from '../lib/errors.ts';
 import { BPF_DIR, sourceDigest, WORKLOADS_DIR } from '../bench/guest/tools.ts';
 import { inputsKey } from '../kernels/build.ts';

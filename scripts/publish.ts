@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 // npm run publish -- RUN_DIR --site DIR [--commit SHA]: adds a run's report to a static site with a trend index.
 import '../lib/last-resort.ts';
-import { parseCommandLine } from '../bench/cli.ts';
+import { parseCommandLine } from '../lib/cli.ts';
 import { execa } from 'execa';
 import { errorLine, usageError } from '../lib/errors.ts';
 import { publishRun } from '../reports/site.ts';

@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 // npm run report -- RUN_DIR|SAMPLES_CSV [--out DIR] [--baseline NAME] | --merge RUN_DIR... [--out DIR]
 import '../lib/last-resort.ts';
-import { parseCommandLine } from '../bench/cli.ts';
+import { parseCommandLine } from '../lib/cli.ts';
 import { join } from 'node:path';
 import { errorLine, usageError } from '../lib/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';

@@ -22,7 +22,7 @@ interface Result { code: number; stdout: string; stderr: string }
 
 function gate(...args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/gate.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/gate.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -20,7 +20,8 @@ interface Outcome { code: number; stdout: string; stderr: string }
 
 function report(...args: string[]): Promise<Outcome> {
   return new Promise((done) => {
-    execFile('npx', ['tsx', 'scripts/report.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
+    // node itself with tsx's loader: npx and the tsx wrapper would each start another process.
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], { cwd: ROOT }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -6,7 +6,7 @@ import {
   boxRows, collectSamples, densities, ecdfPoints, forestRows, quantileSorted, runOrderRows, silvermanBandwidth, stripPoints, type ScenarioSamples,
 } from '../reports/report/plot-data.ts';
 import type { Summary } from '../reports/summary.ts';
-import { mulberry32 } from '../reports/stats/prng.ts';
+import { mulberry32 } from '../lib/prng.ts';
 
 function row(scenario: string, boot: number, sample: number, warmup: boolean, ns: number): SampleRow {
   return { scenario, kernel: 'k', boot, sample, warmup, execs: 100, nsPerExec: ns };

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cachePath } from '../cache.ts';
+import { cachePath } from '../../lib/cache.ts';
 import { withLock } from '../../lib/lock.ts';
-import { runLogged } from '../proc.ts';
+import { runLogged } from '../../lib/run.ts';
 
 /**
  * auditd and auditctl for the guest come from Debian's packages, downloaded

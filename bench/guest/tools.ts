@@ -4,10 +4,10 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
 import type { BpfObject } from '../matrix.ts';
-import { cachePath, sha256 } from '../cache.ts';
+import { cachePath, sha256 } from '../../lib/cache.ts';
 import { withLock } from '../../lib/lock.ts';
 import { checkManifest, fileDigest, writeManifest } from '../../lib/manifest.ts';
-import { runLogged } from '../proc.ts';
+import { runLogged } from '../../lib/run.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WORKLOADS_DIR = join(ROOT, 'workloads');

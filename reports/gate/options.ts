@@ -3,7 +3,7 @@
  * that fills it (errors are usage errors, exit 2).
  */
 
-import { parseCommandLine } from '../../bench/cli.ts';
+import { parseCommandLine } from '../../lib/cli.ts';
 import { usageError } from '../../lib/errors.ts';
 import type { Metric } from './compare.ts';
 

@@ -15,7 +15,7 @@
  */
 
 import { quantileSorted } from 'simple-statistics';
-import { mulberry32, type Rng } from './prng.ts';
+import { mulberry32, type Rng } from '../../lib/prng.ts';
 import { beta } from './variates.ts';
 import { assertLevel, assertPositive } from './validate.ts';
 

@@ -29,7 +29,7 @@
  * p-value alone would flag nearly every boot.
  */
 
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../../lib/prng.ts';
 import { assertPositive } from './validate.ts';
 
 /** Significance level below which a change point can make a boot non-steady. */

@@ -4,7 +4,7 @@
  * gamma variables") and beta (as G(a) / (G(a) + G(b))).
  */
 
-import type { Rng } from './prng.ts';
+import type { Rng } from '../../lib/prng.ts';
 
 /** One standard normal variate (Box-Muller, cosine branch only). */
 export function standardNormal(rng: Rng): number {

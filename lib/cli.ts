@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { usageError } from '../lib/errors.ts';
+import { usageError } from './errors.ts';
 
 /** node's parseArgs, with its complaints (unknown option, missing value) as usage errors: one line, exit 2. */
 export function parseCommandLine<T extends ParseArgsConfig>(config: T, help = '--help'): ReturnType<typeof parseArgs<T>> {

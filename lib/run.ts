@@ -2,8 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
-import { BenchError } from '../lib/errors.ts';
-import { diesWithUs } from '../lib/proc.ts';
+import { BenchError } from './errors.ts';
+import { diesWithUs } from './proc.ts';
 
 export interface RunLoggedOptions {
   /** What this is, for the error line: "kernel build (audit)". */
