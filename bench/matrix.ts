@@ -3,26 +3,10 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from '../lib/errors.ts';
 import { BUILTIN_VARIANTS, FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
+import type { WorkloadRecord } from '../lib/results.ts';
 
 /** What the guest runs; every field has a default (see DEFAULT_WORKLOAD). */
-export interface WorkloadOptions {
-  /** fork+execve+waitpid per sample (the talk: 100). */
-  execs: number;
-  /** Measured samples. */
-  samples: number;
-  /**
-   * Warm-up samples before them, at least: kept in the data, excluded from
-   * statistics. The guest goes on warming up until two warm-ups in a row agree
-   * within WARMUP_TOLERANCE_PCT, up to warmupMax in all.
-   */
-  warmup: number;
-  /** At most this many warm-up samples; equal to warmup for a fixed count. */
-  warmupMax: number;
-  /** LD_PRELOAD in the exec'd program's environment, or null to leave it unset. */
-  ldPreload: string | null;
-  /** Pages (4 KiB) of filler environment variables before LD_PRELOAD, 0..32. */
-  envPages: number;
-}
+export type WorkloadOptions = WorkloadRecord;
 
 /**
  * How close, in percent, two warm-ups in a row must be for the guest to start

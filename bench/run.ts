@@ -136,7 +136,7 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
       mode: opts.mode,
       unit: UNITS[opts.mode],
       matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline },
-      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
+      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
       shard: opts.shard,
       host: hostInfo(),
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },

@@ -75,14 +75,23 @@ export function eventsCsv(checks: EventRow[]): string {
   );
 }
 
-/** A scenario's workload as run.json records it (bench/matrix.ts WorkloadOptions). */
+/** What the guest runs, as the matrix gives it (bench/matrix.ts WorkloadOptions) and run.json records it. */
 export interface WorkloadRecord {
+  /** fork+execve+waitpid per sample (the talk: 100). */
   execs: number;
+  /** Measured samples. */
   samples: number;
+  /**
+   * Warm-up samples before them, at least: kept in the data, excluded from
+   * statistics. The guest goes on warming up until two warm-ups in a row agree
+   * within WARMUP_TOLERANCE_PCT (bench/matrix.ts), up to warmupMax in all.
+   */
   warmup: number;
-  /** Absent in runs from before warm-up was adaptive: then equal to warmup. */
+  /** At most this many warm-up samples; equal to warmup for a fixed count, and in runs from before warm-up was adaptive. */
   warmupMax: number;
+  /** LD_PRELOAD in the exec'd program's environment, or null to leave it unset. */
   ldPreload: string | null;
+  /** Pages (4 KiB) of filler environment variables before LD_PRELOAD, 0..32. */
   envPages: number;
 }
 
@@ -104,7 +113,7 @@ export interface RunMeta {
   unit: string;
   matrix: { name: string; source: string; baseline: string };
   /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
-  options: { samples: number | null; execs: number | null; warmup: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
+  options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
   /** Set when this run is one slice of a sharded run (--shard I/N). */
   shard?: { index: number; count: number } | null;
   /** Set when this run was joined from the run directories of its shards. */

@@ -5,17 +5,8 @@ import type { EventRow, LoadedRun } from './load.ts';
 import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
-/** Events of one scenario, boots added up. */
-export interface EventSummary {
-  source: string;
-  expected: number;
-  logged: number;
-  matched: number;
-  /** Null when a boot could not tell (a user's program): then the total is unknown, not 0. */
-  lost: number | null;
-  truncated: number;
-  ok: boolean;
-}
+/** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
+export type EventSummary = Pick<EventRow, 'source' | 'expected' | 'logged' | 'matched' | 'lost' | 'truncated' | 'ok'>;
 
 /**
  * How an overhead was estimated (README, "Statistics"):

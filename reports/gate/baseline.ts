@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchError, usageError } from '../../lib/errors.ts';
-import type { RunMeta } from '../../lib/results.ts';
+import type { RunMeta, WorkloadRecord } from '../../lib/results.ts';
 import { loadRun, type LoadedRun } from '../load.ts';
 import { bootSeries, runLayout } from '../boots.ts';
 import { groupSamples } from '../summary.ts';
@@ -24,15 +24,7 @@ const BASELINE_FORMAT_1 = 'krsi-bench-baseline/1';
 export type Mode = RunMeta['mode'];
 
 /** One scenario's workload options as run.json records them. */
-export interface WorkloadDeps {
-  execs: number;
-  samples: number;
-  warmup: number;
-  /** Equal to warmup in runs from before warm-up was adaptive. */
-  warmupMax: number;
-  ldPreload: string | null;
-  envPages: number;
-}
+export type WorkloadDeps = WorkloadRecord;
 
 /** What a run's numbers depend on: when any of it differs between two runs, their numbers do not compare. */
 export interface DependsOn {
