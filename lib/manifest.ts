@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -42,4 +42,28 @@ export async function checkManifest(dir: string, files: string[], name = 'manife
     if ((await fileDigest(f)) !== digests[key]) return `${f}: damaged (its sha256 differs from ${name})`;
   }
   return null;
+}
+
+/** Every file under dir (symlinks included, read through), for a manifest of a whole tree. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+  }
+  return out;
+}
+
+/** checkManifest over every file the manifest lists: for trees whose file list is not known in advance. */
+export async function checkManifestTree(dir: string, name = 'manifest.json'): Promise<string | null> {
+  const path = join(dir, name);
+  if (!existsSync(path)) return `${dir}: no ${name} (an unpack that did not finish?)`;
+  let listed: string[];
+  try {
+    listed = Object.keys(JSON.parse(await readFile(path, 'utf8')) as Record<string, string>);
+  } catch {
+    return `${path}: unreadable`;
+  }
+  return checkManifest(dir, listed.map((f) => join(dir, f)), name).catch((err: Error) => `${dir}: ${err.message}`);
 }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../../lib/cache.ts';
 import { withLock } from '../../lib/lock.ts';
+import { checkManifestTree, filesUnder, writeManifest } from '../../lib/manifest.ts';
 import { runLogged } from '../../lib/run.ts';
 
 /**
@@ -47,13 +48,21 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
     auditctl: join(root, 'sbin/auditctl'),
     libDirs: [join(root, 'lib/x86_64-linux-gnu'), join(root, 'usr/lib/x86_64-linux-gnu')],
   };
-  if (existsSync(join(dir, '.unpacked'))) return result;
+  // The unpacked tree's manifest is written last: one that matches is a whole, undamaged unpack.
+  const problem = await checkManifestTree(dir);
+  if (problem === null) return result;
+  if (existsSync(root)) process.stderr.write(`guest: auditd package: ${problem}; unpacking it again\n`);
 
-  process.stderr.write(`guest: downloading ${PACKAGES.join(', ')} (Debian packages, unpacked into the cache)\n`);
-  const debs = join(dir, 'debs.tmp');
-  await rm(debs, { recursive: true, force: true });
-  await mkdir(debs, { recursive: true });
-  await runLogged('apt-get', ['download', ...PACKAGES], { what: 'apt-get download auditd', log, cwd: debs });
+  // Packages downloaded before are unpacked again rather than fetched again; dpkg-deb checks them.
+  const saved = join(dir, 'debs');
+  const haveDebs = existsSync(saved) && (await readdir(saved)).filter((f) => f.endsWith('.deb')).length === PACKAGES.length;
+  const debs = haveDebs ? saved : join(dir, 'debs.tmp');
+  if (!haveDebs) {
+    process.stderr.write(`guest: downloading ${PACKAGES.join(', ')} (Debian packages, unpacked into the cache)\n`);
+    await rm(debs, { recursive: true, force: true });
+    await mkdir(debs, { recursive: true });
+    await runLogged('apt-get', ['download', ...PACKAGES], { what: 'apt-get download auditd', log, cwd: debs });
+  }
   const tmpRoot = `${root}.tmp`;
   await rm(tmpRoot, { recursive: true, force: true });
   await mkdir(tmpRoot, { recursive: true });
@@ -62,9 +71,11 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
   }
   await rm(root, { recursive: true, force: true });
   await rename(tmpRoot, root);
-  await rm(join(dir, 'debs'), { recursive: true, force: true });
-  await rename(debs, join(dir, 'debs'));
-  await writeFile(join(dir, '.unpacked'), PACKAGES.join('\n'));
+  if (!haveDebs) {
+    await rm(saved, { recursive: true, force: true });
+    await rename(debs, saved);
+  }
+  await writeManifest(dir, await filesUnder(root));
   return result;
 }
 

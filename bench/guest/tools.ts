@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
@@ -28,15 +28,26 @@ export interface Workloads {
 }
 
 /**
- * Uses `outputs` when the manifest vouches for them; otherwise deletes them
- * (make would take a truncated file for up to date) and builds them again.
+ * Uses `outputs` (files under dir) when the manifest vouches for them.
+ * Otherwise builds them into a directory of their own beside dir, renames
+ * each into place, and writes the manifest last: a build that dies halfway
+ * leaves no half-written file under a name that is used.
  */
-async function buildVerified(dir: string, outputs: string[], what: string, build: () => Promise<void>, manifest?: string): Promise<void> {
+async function buildVerified(dir: string, outputs: string[], what: string, build: (into: string) => Promise<void>, manifest?: string): Promise<void> {
   const problem = await checkManifest(dir, outputs, manifest);
   if (problem === null) return;
   if (outputs.some((o) => existsSync(o))) process.stderr.write(`${what}: ${problem}; building again\n`);
-  await Promise.all(outputs.map((o) => rm(o, { force: true })));
-  await build();
+  const into = `${dir}.build-${process.pid}`;
+  await rm(into, { recursive: true, force: true });
+  try {
+    await build(into);
+    for (const o of outputs) {
+      await mkdir(dirname(o), { recursive: true });
+      await rename(join(into, relative(dir, o)), o);
+    }
+  } finally {
+    await rm(into, { recursive: true, force: true });
+  }
   await writeManifest(dir, outputs, manifest);
 }
 
@@ -45,8 +56,8 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
   const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), digest };
-  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', () =>
-    runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${out}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') })));
+  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', (into) =>
+    runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${into}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') })));
   return built;
 }
 
@@ -82,10 +93,10 @@ export async function buildBpf(tools: string[], user: BpfObject[], kernel: Built
     digest,
   };
   const outputs = [...Object.values(build.loaders), build.bpfAttach, ...sources.map((u) => build.objects[u.name]!)];
-  const args = [`OUT=${out}`, `VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`, `USER_SOURCES=${sources.map((u) => u.path).join(' ')}`];
+  const args = [`VMLINUX_BTF=${kernel.btf}`, `TOOLS=${tools.join(' ')}`, `USER_SOURCES=${sources.map((u) => u.path).join(' ')}`];
   // One manifest per set of outputs: runs that build different tools into one directory keep theirs.
   const manifest = `manifest-${sha256(...outputs.map((o) => relative(out, o))).slice(0, 12)}.json`;
-  await withLock(`${out}.lock`, 'bpf tools', () => buildVerified(out, outputs, 'BPF tools', () =>
-    runLogged('make', ['-C', BPF_DIR, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') }), manifest));
+  await withLock(`${out}.lock`, 'bpf tools', () => buildVerified(out, outputs, 'BPF tools', (into) =>
+    runLogged('make', ['-C', BPF_DIR, `OUT=${into}`, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') }), manifest));
   return build;
 }
