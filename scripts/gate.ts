@@ -24,7 +24,7 @@ Compares a run with a baseline and fails when a scenario got slower.
                        absolute: each scenario's median, change in percent
   --threshold T        smallest change that counts, "1%" or "1" (default 1%;
                        percentage points under the overhead metric)
-  --alpha A            significance level of the Holm-adjusted Mann-Whitney p (default 0.01)
+  --alpha A            significance level of the Holm-adjusted p (default 0.01)
   --allow-mismatch     go on when kernels, QEMU, workload, BPF code or workload options
                        differ from the baseline's, and list them as warnings
                        (a different mode, icount vs kvm, is always refused)
@@ -33,10 +33,15 @@ Compares a run with a baseline and fails when a scenario got slower.
                        print what it holds; commit it as one reviewed change
   -h, --help           this text
 
-A scenario regresses when its adjusted p < alpha and the whole 95 % bootstrap
-CI of the change lies above +threshold; it improves when the CI lies below
--threshold. Exit status: 0 nothing regressed, 1 something regressed, 2 bad
-input (unreadable files, a missing scenario, a mode or dependency mismatch).
+The comparison is at boot level: a t test on the boots' log medians, paired
+by seed where both runs booted the same kernels, Welch's otherwise (a fixed
+layout or a single boot falls back to a bootstrap and the Mann-Whitney U test
+over samples). A scenario regresses when its Holm-adjusted p < alpha and the
+whole 95 % interval of the change lies above +threshold; it improves when the
+interval lies below -threshold. A current run whose event check failed fails
+too. Exit status: 0 pass, 1 a regression or a failed event check, 2 bad
+input (unreadable or unfinished runs, a missing scenario, a mode, layout or
+dependency mismatch).
 `;
 
 try {
