@@ -37,7 +37,9 @@ async function buildVerified(dir: string, outputs: string[], what: string, build
   const problem = await checkManifest(dir, outputs, manifest);
   if (problem === null) return;
   if (outputs.some((o) => existsSync(o))) process.stderr.write(`${what}: ${problem}; building again\n`);
-  const into = `${dir}.build-${process.pid}`;
+  // One name, not one per process: the lock on dir is held, and compilers write the build
+  // directory's path into what they build (debug info), so a rebuild is identical byte for byte.
+  const into = `${dir}.build`;
   await rm(into, { recursive: true, force: true });
   try {
     await build(into);
