@@ -7,7 +7,6 @@ import { resolveKernelSource } from '../kernels/source.ts';
 import { reportRuns, summarizeRunDir } from '../reports/pipeline.ts';
 import { checkOutDir } from '../lib/atomic.ts';
 import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
-import { processAlive } from '../lib/proc.ts';
 import { cachePath } from '../lib/cache.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
 import { BenchError, environmentError } from '../lib/errors.ts';
@@ -21,7 +20,7 @@ import type { BenchOptions } from './options.ts';
 import { buildOrder, guestCost, planJobs, selectScenarios, shardJobs, totalExecs, type GuestJob } from './plan.ts';
 import { progress, type Progress } from '../lib/progress.ts';
 import { bootGuest, checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
-import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sampleRows, type RunDir } from './store.ts';
+import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, runEnded, sampleRows, type RunDir } from './store.ts';
 import { eventsCsv, samplesCsv, UNITS, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 export interface RunOutcome {
@@ -184,15 +183,13 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
 /**
  * A run whose process died without finishing (SIGKILL, out of memory, power)
  * left <id>.partial/: marked failed, so that nothing reads it as a result.
- * The pid is the run id's last part (newRunId).
  */
 async function sweepAbandoned(out: string): Promise<void> {
   for (const name of await readdir(out)) {
-    const m = /^(.*-([0-9a-z]+))\.partial$/.exec(name);
-    if (!m) continue;
-    const pid = parseInt(m[2]!, 36);
-    if (pid === process.pid || processAlive(pid)) continue;
-    await failRunDir(out, { id: m[1]!, path: join(out, name), logs: join(out, name, 'logs') }, `abandoned: its process (pid ${pid}) ended without finishing it (killed?)`);
+    const id = /^(.*)\.partial$/.exec(name)?.[1];
+    if (!id || !runEnded(id)) continue;
+    const pid = parseInt(id.slice(id.lastIndexOf('-') + 1), 36);
+    await failRunDir(out, { id, path: join(out, name), logs: join(out, name, 'logs') }, `abandoned: its process (pid ${pid}) ended without finishing it (killed?)`);
   }
 }
 
@@ -200,10 +197,7 @@ async function sweepAbandoned(out: string): Promise<void> {
 async function sweepTmp(): Promise<void> {
   const tmp = cachePath('tmp');
   if (!existsSync(tmp)) return;
-  for (const name of await readdir(tmp)) {
-    const pid = parseInt(/-([0-9a-z]+)$/.exec(name)?.[1] ?? '', 36);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) await rm(join(tmp, name), { recursive: true, force: true });
-  }
+  for (const name of await readdir(tmp)) if (runEnded(name)) await rm(join(tmp, name), { recursive: true, force: true });
 }
 
 async function kernelMeta(k: BuiltKernel, bootArgs: string[]): Promise<RunMeta['kernels'][number]> {

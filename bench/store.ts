@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GuestSample } from './guest/protocol.ts';
+import { processAlive } from '../lib/proc.ts';
 import type { SampleRow } from '../lib/results.ts';
 
 /**
@@ -16,6 +17,12 @@ export function sampleRows(scenario: string, kernel: string, boot: number, sampl
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   return `${stamp}-${process.pid.toString(36)}`;
+}
+
+/** Whether the process that made run `id` (its last part, newRunId) has ended: its leftovers are nobody's. */
+export function runEnded(id: string): boolean {
+  const pid = parseInt(/-([0-9a-z]+)$/.exec(id)?.[1] ?? '', 36);
+  return Number.isInteger(pid) && pid !== process.pid && !processAlive(pid);
 }
 
 export interface RunDir {

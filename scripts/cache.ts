@@ -12,7 +12,7 @@ import { inputsKey } from '../kernels/build.ts';
 import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
 import { BUILTIN_VARIANTS } from '../kernels/variants.ts';
 import { isLocked } from '../lib/lock.ts';
-import { processAlive } from '../lib/proc.ts';
+import { runEnded } from '../bench/store.ts';
 
 const HELP = `usage: npm run cache -- list
        npm run cache -- clean [--unused]
@@ -118,7 +118,7 @@ async function clean(unused: boolean): Promise<string> {
         continue;
       }
       // A run's temporary files go only once its process has ended (the run id ends in its pid).
-      if (part === 'tmp' && processAlive(parseInt(e.slice(e.lastIndexOf('-') + 1), 36))) continue;
+      if (part === 'tmp' && !runEnded(e)) continue;
       freed += await size(p);
       await rm(p, { recursive: true, force: true });
       removed.push(`${part}/${e}`);
