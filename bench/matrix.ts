@@ -1,8 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from '../lib/errors.ts';
-import { BUILTIN_VARIANTS, FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
+import { FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
+import { fieldsOf, isObj, NAME_RE, type Fields } from './matrix-fields.ts';
+import { isBpfTool, validateAudit, validateBpf, validateKernels, validateWorkload } from './matrix-sections.ts';
+
+export { BPF_TOOLS, isBpfTool } from './matrix-sections.ts';
 import type { WorkloadRecord } from '../lib/results.ts';
 
 /** What the guest runs; every field has a default (see DEFAULT_WORKLOAD). */
@@ -56,7 +60,6 @@ export interface BpfObject {
 
 export type BpfSetup = BpfTool | BpfObject;
 
-export const isBpfTool = (b: BpfSetup): b is BpfTool => 'tool' in b;
 
 export interface Scenario {
   name: string;
@@ -79,8 +82,6 @@ export interface Matrix {
   source: string;
 }
 
-export const BPF_TOOLS = ['krsi_ld_preload'] as const;
-const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const MATRICES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'matrices');
 
 /** Loads `seed` (or another built-in name) or a JSON / TypeScript matrix file, validated. */
@@ -111,168 +112,17 @@ export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
   return validateMatrix(raw, path, dirname(path));
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Checks a parsed matrix field by field; the first problem becomes an error naming the field. */
+/** Checks a parsed matrix section by section; the first problem becomes an error naming the field. */
 export function validateMatrix(raw: unknown, source: string, baseDir: string): Matrix {
-  const fail = (field: string, problem: string) => usageError(`matrix ${source}: ${field}: ${problem}`);
-  const known = (o: Obj, field: string, keys: string[]) => {
-    for (const k of Object.keys(o)) if (!keys.includes(k)) throw fail(`${field}.${k}`, `unknown field (known: ${keys.join(', ')})`);
-  };
-  const str = (o: Obj, key: string, field: string, fallback?: string): string => {
-    const v = o[key] ?? fallback;
-    if (typeof v !== 'string' || v === '') throw fail(`${field}.${key}`, 'must be a non-empty string');
-    return v;
-  };
-  const count = (o: Obj, key: string, field: string, min: number, max: number): number | undefined => {
-    const v = o[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw fail(`${field}.${key}`, `must be a whole number from ${min} to ${max}`);
-    }
-    return v;
-  };
-
-  const checkRule = (r: unknown, field: string) => {
-    // Rules, and the control lines of an audit.rules file: backlog (-b), rate limit (-r), failure mode (-f).
-    const control = typeof r === 'string' && /^-[brf] \d+$/.test(r);
-    if (typeof r !== 'string' || (!control && !/^-[aAwW] /.test(r)) || /['"`$\\\n;|&<>]/.test(r)) {
-      throw fail(field, 'must be an auditctl rule like "-a always,exit -S execve", "-w /path -p x" or "-r 100", without quotes or shell characters');
-    }
-  };
-
-  if (!isObj(raw)) throw fail('(top)', 'must be an object with "scenarios"');
-  known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios']);
-
-  const kernels: Record<string, KernelVariant> = { ...BUILTIN_VARIANTS };
-  if (raw.kernels !== undefined) {
-    if (!isObj(raw.kernels)) throw fail('kernels', 'must be an object of name -> { fragments: [...] }');
-    for (const [name, k] of Object.entries(raw.kernels)) {
-      const field = `kernels.${name}`;
-      if (!NAME_RE.test(name)) throw fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
-      if (!isObj(k)) throw fail(field, 'must be an object with "fragments"');
-      known(k, field, ['fragments']);
-      if (!Array.isArray(k.fragments) || k.fragments.length === 0) throw fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths');
-      const fragments = k.fragments.map((f, i) => {
-        if (typeof f !== 'string' || f === '') throw fail(`${field}.fragments[${i}]`, 'must be a path');
-        const p = isAbsolute(f) ? f : join(baseDir, f);
-        if (!existsSync(p)) throw fail(`${field}.fragments[${i}]`, `no such file ${p}`);
-        return p;
-      });
-      kernels[name] = { name, fragments };
-    }
-  }
-
-  if (!Array.isArray(raw.scenarios) || raw.scenarios.length === 0) throw fail('scenarios', 'must be a non-empty array');
-  const names = new Set<string>();
-  const scenarios = raw.scenarios.map((s, i): Scenario => {
-    const field = `scenarios[${i}]`;
-    if (!isObj(s)) throw fail(field, 'must be an object');
-    known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload']);
-    const name = str(s, 'name', field);
-    if (!NAME_RE.test(name)) throw fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
-    if (names.has(name)) throw fail(`${field}.name`, `"${name}" is used twice`);
-    names.add(name);
-    const kernel = str(s, 'kernel', field);
-    if (!kernels[kernel]) throw fail(`${field}.kernel`, `unknown kernel "${kernel}" (known: ${Object.keys(kernels).join(', ')})`);
-
-    let audit: AuditSetup | null = null;
-    if (s.audit !== undefined && s.audit !== null) {
-      const a = s.audit;
-      if (!isObj(a)) throw fail(`${field}.audit`, 'must be an object { daemon, enable, rules }');
-      known(a, `${field}.audit`, ['daemon', 'enable', 'rules', 'rulesFile']);
-      const rules = a.rules ?? [];
-      if (!Array.isArray(rules)) throw fail(`${field}.audit.rules`, 'must be an array of auditctl rule arguments');
-      rules.forEach((r, k) => checkRule(r, `${field}.audit.rules[${k}]`));
-      if (a.rulesFile !== undefined) {
-        const given = str(a, 'rulesFile', `${field}.audit`);
-        const path = isAbsolute(given) ? given : join(baseDir, given);
-        if (!existsSync(path)) throw fail(`${field}.audit.rulesFile`, `no such file ${path}`);
-        readFileSync(path, 'utf8').split('\n').forEach((line, k) => {
-          const rule = line.trim();
-          if (rule === '' || rule.startsWith('#')) return;
-          checkRule(rule, `${field}.audit.rulesFile (${given} line ${k + 1})`);
-          rules.push(rule);
-        });
-      }
-      audit = { daemon: a.daemon !== false, enable: a.enable !== false, rules: rules as string[] };
-      if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
-        throw fail(`${field}.audit`, 'rules need daemon and enable true (without auditd the records go to the console)');
-      }
-      if (kernels[kernel] && kernel === 'noaudit') throw fail(`${field}.audit`, 'kernel "noaudit" has no audit support');
-    }
-
-    const bpfRaw = s.bpf ?? [];
-    if (!Array.isArray(bpfRaw)) throw fail(`${field}.bpf`, 'must be an array of { tool } or { source | object, programs }');
-    const bpf = bpfRaw.map((b, j): BpfSetup => {
-      const f = `${field}.bpf[${j}]`;
-      if (!isObj(b)) throw fail(f, 'must be an object { tool } or { source | object, programs }');
-      if (b.tool !== undefined) {
-        known(b, f, ['tool']);
-        const tool = str(b, 'tool', f);
-        if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw fail(`${f}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
-        return { tool };
-      }
-      known(b, f, ['source', 'object', 'programs']);
-      if ((b.source === undefined) === (b.object === undefined)) throw fail(f, 'needs exactly one of "tool", "source" (a .bpf.c) or "object" (a .bpf.o)');
-      const key = b.source !== undefined ? 'source' : 'object';
-      const ext = key === 'source' ? '.bpf.c' : '.bpf.o';
-      const given = str(b, key, f);
-      const path = isAbsolute(given) ? given : join(baseDir, given);
-      if (!given.endsWith(ext)) throw fail(`${f}.${key}`, `must name a ${ext} file`);
-      if (!existsSync(path)) throw fail(`${f}.${key}`, `no such file ${path}`);
-      const name = basename(path, ext);
-      if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw fail(`${f}.${key}`, `file name "${name}" must be letters, digits, "_" or "-"`);
-      const programs = b.programs ?? [];
-      if (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))) {
-        throw fail(`${f}.programs`, 'must be an array of BPF program (C function) names');
-      }
-      return { name, path, compile: key === 'source', programs: programs as string[] };
-    });
-    const loaded = bpf.map((b) => (isBpfTool(b) ? b.tool : b.name));
-    const twice = loaded.find((n, k) => loaded.indexOf(n) !== k);
-    if (twice) throw fail(`${field}.bpf`, `"${twice}" is loaded twice`);
-
-    const workload: Partial<WorkloadOptions> = {};
-    if (s.workload !== undefined) {
-      const w = s.workload;
-      const wf = `${field}.workload`;
-      if (!isObj(w)) throw fail(wf, 'must be an object');
-      known(w, wf, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages']);
-      const put = <K extends 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages'>(k: K, v: number | undefined) => {
-        if (v !== undefined) workload[k] = v;
-      };
-      put('execs', count(w, 'execs', wf, 1, 1_000_000));
-      put('samples', count(w, 'samples', wf, 1, 10_000_000));
-      put('warmup', count(w, 'warmup', wf, 0, 10_000_000));
-      put('warmupMax', count(w, 'warmupMax', wf, 0, 10_000_000));
-      put('envPages', count(w, 'envPages', wf, 0, 32));
-      if (w.ldPreload !== undefined) {
-        if (w.ldPreload !== null && (typeof w.ldPreload !== 'string' || !/^[A-Za-z0-9/._+:-]{1,200}$/.test(w.ldPreload))) {
-          throw fail(`${wf}.ldPreload`, 'must be null or a path of letters, digits and /._+:- (at most 200)');
-        }
-        workload.ldPreload = w.ldPreload as string | null;
-      }
-    }
-    return { name, description: typeof s.description === 'string' ? s.description : '', kernel, audit, bpf, workload };
-  });
-
-  const objectPaths = new Map<string, string>();
-  for (const [i, s] of scenarios.entries()) {
-    for (const b of s.bpf) {
-      if (isBpfTool(b)) continue;
-      const seen = objectPaths.get(b.name);
-      if (seen && seen !== b.path) throw fail(`scenarios[${i}].bpf`, `two different files are named "${b.name}" (${seen} and ${b.path})`);
-      objectPaths.set(b.name, b.path);
-    }
-  }
-
-  const baseline = raw.baseline === undefined ? scenarios[0]!.name : str(raw, 'baseline', 'matrix');
-  if (!names.has(baseline)) throw fail('baseline', `"${baseline}" is not one of the scenarios`);
+  const f = fieldsOf(source, baseDir);
+  if (!isObj(raw)) throw f.fail('(top)', 'must be an object with "scenarios"');
+  f.known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios']);
+  const kernels = validateKernels(raw.kernels, f);
+  if (!Array.isArray(raw.scenarios) || raw.scenarios.length === 0) throw f.fail('scenarios', 'must be a non-empty array');
+  const scenarios = raw.scenarios.map((s, i) => validateScenario(s, `scenarios[${i}]`, kernels, f));
+  checkUnique(scenarios, f);
+  const baseline = raw.baseline === undefined ? scenarios[0]!.name : f.str(raw, 'baseline', 'matrix');
+  if (!scenarios.some((s) => s.name === baseline)) throw f.fail('baseline', `"${baseline}" is not one of the scenarios`);
   return {
     name: typeof raw.name === 'string' ? raw.name : source,
     description: typeof raw.description === 'string' ? raw.description : '',
@@ -281,4 +131,37 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     scenarios,
     source,
   };
+}
+
+function validateScenario(s: unknown, field: string, kernels: Record<string, KernelVariant>, f: Fields): Scenario {
+  if (!isObj(s)) throw f.fail(field, 'must be an object');
+  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload']);
+  const name = f.str(s, 'name', field);
+  if (!NAME_RE.test(name)) throw f.fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
+  const kernel = f.str(s, 'kernel', field);
+  if (!kernels[kernel]) throw f.fail(`${field}.kernel`, `unknown kernel "${kernel}" (known: ${Object.keys(kernels).join(', ')})`);
+  return {
+    name,
+    description: typeof s.description === 'string' ? s.description : '',
+    kernel,
+    audit: validateAudit(s.audit, `${field}.audit`, kernel, f),
+    bpf: validateBpf(s.bpf, `${field}.bpf`, f),
+    workload: validateWorkload(s.workload, `${field}.workload`, f),
+  };
+}
+
+/** Scenario names are used once each, and one name of a user's BPF object means one file across the matrix. */
+function checkUnique(scenarios: Scenario[], f: Fields): void {
+  const names = new Set<string>();
+  const objectPaths = new Map<string, string>();
+  for (const [i, s] of scenarios.entries()) {
+    if (names.has(s.name)) throw f.fail(`scenarios[${i}].name`, `"${s.name}" is used twice`);
+    names.add(s.name);
+    for (const b of s.bpf) {
+      if (isBpfTool(b)) continue;
+      const seen = objectPaths.get(b.name);
+      if (seen && seen !== b.path) throw f.fail(`scenarios[${i}].bpf`, `two different files are named "${b.name}" (${seen} and ${b.path})`);
+      objectPaths.set(b.name, b.path);
+    }
+  }
 }

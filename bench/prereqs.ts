@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../lib/errors.ts';
-import { runLogged } from '../lib/run.ts';
+import { shell } from '../lib/shell.ts';
 import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
 
 /** One thing the suite needs from the system, and the Debian package that brings it. */
@@ -78,9 +78,9 @@ export async function ensurePrerequisites(kernelSrc: string, logDir: string, ext
   }
   const log = join(logDir, 'apt.log');
   process.stderr.write(`setup: installing ${pkgs.join(' ')} (log: ${log})\n`);
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  await runLogged('apt-get', ['update'], { what: 'apt-get update', log, env });
-  await runLogged('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { what: `apt-get install ${pkgs.join(' ')}`, log, env });
+  const sh = shell({ log, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  await sh('apt-get update')`apt-get update`;
+  await sh(`apt-get install ${pkgs.join(' ')}`)`apt-get install -y --no-install-recommends ${pkgs}`;
   const still = await missingPackages(kernelSrc, extra);
   if (still.length) throw new BenchError(`still missing after apt-get install: ${still.map((m) => m.what).join(', ')}`, log);
 }

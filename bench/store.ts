@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GuestSample } from './guest/protocol.ts';
+import { cachePath } from '../lib/cache.ts';
 import { processAlive } from '../lib/proc.ts';
 import type { SampleRow } from '../lib/results.ts';
 
@@ -65,4 +66,22 @@ export function failedPath(out: string, dir: RunDir, path: string): string {
   return path.startsWith(dir.path) ? join(out, `${dir.id}.failed`, path.slice(dir.path.length)) : path;
 }
 
+/**
+ * A run whose process died without finishing (SIGKILL, out of memory, power)
+ * left <id>.partial/: marked failed, so that nothing reads it as a result.
+ */
+export async function sweepAbandoned(out: string): Promise<void> {
+  for (const name of await readdir(out)) {
+    const id = /^(.*)\.partial$/.exec(name)?.[1];
+    if (!id || !runEnded(id)) continue;
+    const pid = parseInt(id.slice(id.lastIndexOf('-') + 1), 36);
+    await failRunDir(out, { id, path: join(out, name), logs: join(out, name, 'logs') }, `abandoned: its process (pid ${pid}) ended without finishing it (killed?)`);
+  }
+}
 
+/** The cache's tmp/<run-id>/ of runs whose process is gone (each run removes its own). */
+export async function sweepTmp(): Promise<void> {
+  const tmp = cachePath('tmp');
+  if (!existsSync(tmp)) return;
+  for (const name of await readdir(tmp)) if (runEnded(name)) await rm(join(tmp, name), { recursive: true, force: true });
+}

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachePath, sha256 } from '../lib/cache.ts';
 import { withLock } from '../lib/lock.ts';
-import { runLogged } from '../lib/run.ts';
+import { shell } from '../lib/shell.ts';
 
 const PRELOAD_SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'hugepage-preload.c');
 const THP_MODE = '/sys/kernel/mm/transparent_hugepage/enabled';
@@ -38,10 +38,7 @@ export async function hugePageBuildEnv(log: string): Promise<Record<string, stri
   await withLock(`${lib}.lock`, 'hugepage preload', async () => {
     if (existsSync(lib)) return;
     await mkdir(dirname(lib), { recursive: true });
-    await runLogged('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-o', `${lib}.tmp`, PRELOAD_SOURCE], {
-      what: 'building kernels/hugepage-preload.c',
-      log,
-    });
+    await shell({ log })('building kernels/hugepage-preload.c')`gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o ${lib}.tmp ${PRELOAD_SOURCE}`;
     await rename(`${lib}.tmp`, lib);
   });
   return withHugePages(process.env, lib);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { changedOptionNames } from './config.ts';
+import { changedOptionNames } from './kconfig.ts';
 
 const BOOT_CODE = join('arch', 'x86', 'boot');
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runLogged } from '../lib/run.ts';
-import { changedOptionNames, parseKconfig } from './config.ts';
+import { shell } from '../lib/shell.ts';
+import { changedOptionNames, parseKconfig } from './kconfig.ts';
 
 /**
  * What Kconfig writes for the build itself (make's syncconfig): the config
@@ -57,7 +57,7 @@ export async function seedFrom(buildDir: string, seed: string | undefined, log: 
   if (!seed || existsSync(join(buildDir, 'vmlinux.o'))) return;
   const config = await readFile(join(buildDir, '.config'), 'utf8');
   const own = await kconfigOutputs(buildDir, config);
-  await runLogged('cp', ['-a', `${seed}/.`, buildDir], { what: `copying the objects of ${seed}`, log });
+  await shell({ log })(`copying the objects of ${seed}`)`cp -a ${seed}/. ${buildDir}`;
   await adoptHostTools(buildDir, seed);
   await writeFile(join(buildDir, '.config'), config);
   if (!own) return;

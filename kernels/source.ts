@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachePath, sha256, sha256File } from '../lib/cache.ts';
 import { BenchError, usageError } from '../lib/errors.ts';
-import { capture, runLogged } from '../lib/run.ts';
+import { capture } from '../lib/run.ts';
+import { shell, type ShellStep } from '../lib/shell.ts';
 
 /** Debian's `linux-source-6.12` package puts its tree here. */
 export const DEFAULT_KERNEL_SOURCE = '/usr/src/linux-source-6.12.tar.xz';
@@ -83,17 +84,18 @@ export async function sourceTree(src: KernelSource, log: string, signal?: AbortS
     const tmp = `${dest}.tmp`;
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
+    const sh = shell({ log, signal });
     if (src.kind === 'tarball') {
       process.stderr.write(`kernel source: unpacking ${src.path}\n`);
-      await runLogged('tar', ['-xf', src.path, '-C', tmp], { what: `unpacking ${src.path}`, log, signal });
+      await sh(`unpacking ${src.path}`)`tar -xf ${src.path} -C ${tmp}`;
     } else {
       process.stderr.write(`kernel source: linking ${src.path} into the cache\n`);
-      await runLogged('cp', ['-al', src.path, join(tmp, 'linux')], { what: `copying ${src.path} as hard links (is the cache on another file system? then pass a tarball)`, log, signal });
+      await sh(`copying ${src.path} as hard links (is the cache on another file system? then pass a tarball)`)`cp -al ${src.path} ${join(tmp, 'linux')}`;
     }
-    await applyPatches(topDir(tmp, await readdir(tmp, { withFileTypes: true })), src, log);
+    await applyPatches(topDir(tmp, await readdir(tmp, { withFileTypes: true })), src, log, sh);
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
-    await runLogged('touch', [done], { what: 'marking source unpacked', log });
+    await writeFile(done, '');
   }
   const tree = topDir(dest, await readdir(dest, { withFileTypes: true }));
   if (!existsSync(join(tree, 'Makefile'))) {
@@ -107,7 +109,7 @@ function topDir(dir: string, entries: Array<{ name: string; isDirectory(): boole
   return top.length === 1 && top[0] ? join(dir, top[0].name) : dir;
 }
 
-async function applyPatches(tree: string, src: KernelSource, log: string): Promise<void> {
+async function applyPatches(tree: string, src: KernelSource, log: string, sh: (what: string) => ShellStep): Promise<void> {
   for (const patch of await suitePatches()) {
     if (!src.patches.includes(patch.name)) continue;
     // Break hard links before patching: patch may write a linked file in place.
@@ -117,9 +119,6 @@ async function applyPatches(tree: string, src: KernelSource, log: string): Promi
       await copyFile(file, `${file}.unlinked`);
       await rename(`${file}.unlinked`, file);
     }
-    await runLogged('patch', ['-p1', '--forward', '--no-backup-if-mismatch', '-d', tree, '-i', patch.path], {
-      what: `applying kernel patch ${patch.name} to ${src.path} (does this kernel version have that code?)`,
-      log,
-    });
+    await sh(`applying kernel patch ${patch.name} to ${src.path} (does this kernel version have that code?)`)`patch -p1 --forward --no-backup-if-mismatch -d ${tree} -i ${patch.path}`;
   }
 }

@@ -9,9 +9,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
+import { processAlive } from './proc.ts';
 
-/** How long a free lock takes to report itself taken; after that we say what we wait for. */
-const QUIET_WAIT_MS = 300;
+/**
+ * How long a free lock may take to report itself taken; after that we say what
+ * we wait for. Starting flock takes more than 300 ms when a run starts many
+ * processes at once, which printed a wait for a lock nobody held.
+ */
+const QUIET_WAIT_MS = 1500;
 
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
   await mkdir(dirname(path), { recursive: true });
@@ -23,7 +28,10 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
   await new Promise<void>((resolve, reject) => {
     const told = setTimeout(() => {
       void readFile(path, 'utf8').catch(() => '').then((owner) => {
-        if (!held) process.stderr.write(`${what}: waiting for ${owner.trim() ? `process ${owner.trim()}` : 'another run'}, which holds ${path}\n`);
+        const pid = Number(owner.trim());
+        // The file keeps the last holder's pid; a live one is named, a gone one is not.
+        const who = Number.isInteger(pid) && pid > 0 && processAlive(pid) ? `process ${pid}` : 'another run';
+        if (!held) process.stderr.write(`${what}: waiting for ${who}, which holds ${path}\n`);
       });
     }, QUIET_WAIT_MS);
     holder.stdout!.once('data', () => {

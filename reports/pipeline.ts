@@ -4,7 +4,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { areShards, joinShards, writeJoinedRun } from './shards.ts';
 import { usageError } from '../lib/errors.ts';
 import { loadRun } from './load.ts';
-import { buildReport, type DataFiles } from './report/build.ts';
+import type { DataFiles } from './report/build.ts';
 import { loadTalkReference } from './report/compare.ts';
 import { runInfo } from './report/run-info.ts';
 import { checkMergeable, checkScenariosPresent, poolingNotes, scenarioFacts, uniqueLabels, type ReportInput } from './report/runs.ts';
@@ -99,6 +99,9 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
   const a = analyseRuns(paths, opts);
   if ('shards' in a) return reportShards(a.shards, a.out, opts);
   const { inputs, out, summary } = a;
+  // Loaded here, not at the top: rendering needs vega, vega-lite and resvg, which take most of a
+  // second to load, and a run that is refused never gets this far.
+  const { buildReport } = await import('./report/build.ts');
   const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
   opts.onPhase?.('write');
   const files = await writeFiles(out, built.files);

@@ -3,7 +3,7 @@
 import '../lib/last-resort.ts';
 import { parseCommandLine } from '../lib/cli.ts';
 import { join } from 'node:path';
-import { errorLine, usageError } from '../lib/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import { reportRuns } from '../reports/pipeline.ts';
 import { printSummary } from '../reports/print.ts';
 

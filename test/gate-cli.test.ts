@@ -59,7 +59,7 @@ describe('gate CLI', { concurrency: true }, () => {
     const md = readFileSync(join(cur, 'gate.md'), 'utf8');
     assert.match(md.split('\n')[0]!, /^\*\*krsi-bench gate PASS\*\*: no regression in 4 scenarios/);
     assert.match(md, /^\| `audit-execve` \| \+26\.0\d % \| .* \| no change \| 60 samples \|$/m);
-    assert.equal(readdirSync(cur).filter((f) => f.endsWith('.tmp')).length, 0);
+    assert.deepEqual(readdirSync(cur).filter((f) => f.includes('.tmp')), [], 'no temporary file (the writer names them NAME.tmp-PID-N) is left');
   });
 
   for (const metric of ['overhead', 'absolute'] as const) {

@@ -7,6 +7,16 @@ import { crngSeedHex } from '../bench/guest/crng-seed.ts';
 
 const audit = { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k k'] };
 
+/** Each marker is in the script, each after the one before it. */
+function inOrder(script: string, markers: string[]): void {
+  let from = 0;
+  for (const m of markers) {
+    const at = script.indexOf(m, from);
+    assert.ok(at >= 0, `"${m.trim()}" is in the script after "${script.slice(Math.max(0, from - 40), from).trim()}"`);
+    from = at + m.length;
+  }
+}
+
 test('initScript writes sh that busybox parses, for every kind of scenario', () => {
   for (const setup of [{ audit: null, bpf: [] }, { audit, bpf: [] }, { audit: null, bpf: [{ tool: 'krsi_ld_preload' }] }]) {
     const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, ...setup });
@@ -28,14 +38,14 @@ test('initScript sets up exactly what the scenario asks for', () => {
   assert.match(a, /KRSI-BENCH BEGIN 43"/);
   assert.doesNotMatch(a, /audit-execve/, 'the guest is not told the scenario name');
   // Setup before the workload, counting after it.
-  assert.ok(a.indexOf('auditctl -e 1') < a.indexOf('/bin/execbench') && a.indexOf('/bin/execbench') < a.indexOf('audit_exec_records'));
+  inOrder(a, ['auditctl -e 1', '/bin/execbench', 'audit_exec_records']);
 
   const k = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [{ tool: 'krsi_ld_preload' }] });
-  assert.ok(k.indexOf('loaded krsi_ld_preload') < k.indexOf('/bin/execbench'), 'the workload starts only once the program is attached');
+  // The workload starts only once the program is attached.
+  inOrder(k, ['loaded krsi_ld_preload', '/bin/execbench']);
   // The guest idles after the last setup step, just before the workload.
   for (const [script, lastSetup] of [[plain, '/bin/seedrng'], [a, 'rules=1'], [k, 'krsi_ld_preload attached']] as const) {
-    const settle = script.indexOf(`\nsleep ${SETTLE_SECONDS}\n`);
-    assert.ok(settle > script.indexOf(lastSetup) && settle < script.indexOf('/bin/execbench -k'), `settle after ${lastSetup}`);
+    inOrder(script, [lastSetup, `\nsleep ${SETTLE_SECONDS}\n`, '/bin/execbench -k']);
   }
   assert.match(k, /grep -cF '"ld_preload":"\/lib\/libkrsi-demo.so"'/);
 });
@@ -48,9 +58,7 @@ test('initScript makes the kernel CRNG ready before any scenario setup, and a fa
   ];
   for (const { first, ...setup } of setups) {
     const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, ...setup });
-    const seed = script.indexOf('/bin/seedrng');
-    assert.ok(script.includes(first), first);
-    assert.ok(seed > script.indexOf('KRSI-BENCH BEGIN') && seed < script.indexOf(first), `seedrng runs before ${first}`);
+    inOrder(script, ['KRSI-BENCH BEGIN', '/bin/seedrng', first]);
     assert.match(script, new RegExp(`^/bin/seedrng ${crngSeedHex(42)} 2> /tmp/seedrng\\.err \\|\\| fail `, 'm'));
   }
 });

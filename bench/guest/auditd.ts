@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cachePath } from '../../lib/cache.ts';
 import { withLock } from '../../lib/lock.ts';
 import { checkManifestTree, filesUnder, writeManifest } from '../../lib/manifest.ts';
-import { runLogged } from '../../lib/run.ts';
+import { shell } from '../../lib/shell.ts';
 
 /**
  * auditd and auditctl for the guest come from Debian's packages, downloaded
@@ -61,14 +61,13 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
     process.stderr.write(`guest: downloading ${PACKAGES.join(', ')} (Debian packages, unpacked into the cache)\n`);
     await rm(debs, { recursive: true, force: true });
     await mkdir(debs, { recursive: true });
-    await runLogged('apt-get', ['download', ...PACKAGES], { what: 'apt-get download auditd', log, cwd: debs });
+    await shell({ log, cwd: debs })('apt-get download auditd')`apt-get download ${PACKAGES}`;
   }
   const tmpRoot = `${root}.tmp`;
   await rm(tmpRoot, { recursive: true, force: true });
   await mkdir(tmpRoot, { recursive: true });
-  for (const deb of (await readdir(debs)).filter((f) => f.endsWith('.deb'))) {
-    await runLogged('dpkg-deb', ['-x', join(debs, deb), tmpRoot], { what: `unpacking ${deb}`, log });
-  }
+  const sh = shell({ log });
+  for (const deb of (await readdir(debs)).filter((f) => f.endsWith('.deb'))) await sh(`unpacking ${deb}`)`dpkg-deb -x ${join(debs, deb)} ${tmpRoot}`;
   await rm(root, { recursive: true, force: true });
   await rename(tmpRoot, root);
   if (!haveDebs) {

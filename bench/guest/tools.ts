@@ -7,7 +7,7 @@ import type { BpfObject } from '../matrix.ts';
 import { cachePath, sha256 } from '../../lib/cache.ts';
 import { withLock } from '../../lib/lock.ts';
 import { checkManifest, fileDigest, writeManifest } from '../../lib/manifest.ts';
-import { runLogged } from '../../lib/run.ts';
+import { shell } from '../../lib/shell.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WORKLOADS_DIR = join(ROOT, 'workloads');
@@ -59,7 +59,7 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const out = cachePath('workloads', digest);
   const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), digest };
   await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', (into) =>
-    runLogged('make', ['-C', WORKLOADS_DIR, `OUT=${into}`], { what: 'building workloads/', log: join(logDir, 'workloads.log') })));
+    shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
 }
 
@@ -99,6 +99,6 @@ export async function buildBpf(tools: string[], user: BpfObject[], kernel: Built
   // One manifest per set of outputs: runs that build different tools into one directory keep theirs.
   const manifest = `manifest-${sha256(...outputs.map((o) => relative(out, o))).slice(0, 12)}.json`;
   await withLock(`${out}.lock`, 'bpf tools', () => buildVerified(out, outputs, 'BPF tools', (into) =>
-    runLogged('make', ['-C', BPF_DIR, `OUT=${into}`, ...args], { what: `building BPF programs against kernel ${kernel.variant}`, log: join(logDir, 'bpf.log') }), manifest));
+    shell({ log: join(logDir, 'bpf.log') })(`building BPF programs against kernel ${kernel.variant}`)`make -C ${BPF_DIR} OUT=${into} ${args}`, manifest));
   return build;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configDiff, configIdentity, droppedOptions, parseKconfig } from '../kernels/config.ts';
+import { configDiff, configIdentity, droppedOptions, parseKconfig } from '../kernels/kconfig.ts';
 
 test('parseKconfig reads set, string and unset options', () => {
   const v = parseKconfig('# comment\nCONFIG_A=y\nCONFIG_LSM="bpf"\n# CONFIG_AUDIT is not set\nCONFIG_N=32\n');

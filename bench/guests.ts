@@ -1,0 +1,145 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuiltKernel } from '../kernels/build.ts';
+import { cachePath } from '../lib/cache.ts';
+import { BenchError } from '../lib/errors.ts';
+import { progress, type Progress } from '../lib/progress.ts';
+import type { RunMeta, SampleRow } from '../lib/results.ts';
+import { checkEvents, type EventCheck } from './checks.ts';
+import { initScript } from './guest/init-script.ts';
+import { initArchive } from './guest/initramfs.ts';
+import type { BenchOptions } from './options.ts';
+import { guestCost, totalExecs, type GuestJob } from './plan.ts';
+import { bootGuest } from './qemu.ts';
+import { sampleRows, type RunDir } from './store.ts';
+
+/** Wall-clock budget of one boot when --timeout is not given: generous, it only catches hangs. */
+function bootBudgetMs(job: GuestJob, opts: BenchOptions): number {
+  if (opts.timeout) return opts.timeout * 1000;
+  // Under icount an exec of nop takes 6-8 ms of wall time on these machines; allow 5x that,
+  // plus boot and a BPF verifier pass on the emulated CPU.
+  const perExecMs = opts.mode === 'icount' ? 40 : 5;
+  return 300_000 + totalExecs(job.workload) * perExecMs;
+}
+
+export interface JobResult {
+  rows: SampleRow[];
+  checks: EventCheck[];
+  guest: RunMeta['guests'][number];
+}
+
+/** A variant's kernel, the initramfs each of its scenarios boots, and the kernel's own boot arguments. */
+export interface GuestSystem {
+  kernel: BuiltKernel;
+  /** Scenario name -> its initramfs (without /init). */
+  initramfs: Record<string, string>;
+  kernelArgs: string[];
+}
+
+/**
+ * Boots the guests, `opts.jobs` at a time, each once its kernel is ready, those of
+ * the kernels built first first; the first failure stops the others and aborts `abort`.
+ */
+export async function runGuests(
+  jobs: GuestJob[],
+  kernelOrder: string[],
+  ready: Record<string, Promise<GuestSystem>>,
+  dir: RunDir,
+  opts: BenchOptions,
+  abort: AbortController,
+): Promise<JobResult[]> {
+  const tmp = cachePath('tmp', dir.id);
+  await mkdir(tmp, { recursive: true });
+  const total = jobs.reduce((n, j) => n + j.workload.samples, 0);
+  let measured = 0;
+  // Started by the first guest, so that its clock does not count the wait for a kernel.
+  let bar: Progress | null = null;
+  const runBar = () => (bar ??= progress(`run: ${jobs.length} guest${jobs.length > 1 ? 's' : ''} (${opts.mode}, ${opts.jobs} at once)`));
+  const results: JobResult[] = new Array(jobs.length);
+  let next = 0;
+  let finished = 0;
+  let firstFailure: unknown = null;
+
+  const runOne = async (job: GuestJob): Promise<JobResult> => {
+    const system = await ready[job.scenario.kernel]!;
+    if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
+    runBar();
+    const initrd = join(tmp, `${job.id}.cpio`);
+    const script = initScript({ seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf });
+    await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
+    await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
+    const started = Date.now();
+    const result = await bootGuest(
+      {
+        mode: opts.mode,
+        layout: opts.layout,
+        bzImage: system.kernel.bzImage,
+        initrd,
+        seed: job.seed,
+        kernelArgs: system.kernelArgs,
+        memoryMiB: 256,
+        consoleLog: join(dir.logs, `${job.id}.console.log`),
+        resultFile: join(dir.logs, `${job.id}.result.txt`),
+        qemuLog: join(dir.logs, `${job.id}.qemu.log`),
+      },
+      {
+        bootTimeoutMs: opts.mode === 'kvm' ? 60_000 : 180_000,
+        totalTimeoutMs: bootBudgetMs(job, opts),
+        signal: abort.signal,
+      },
+    ).catch((err: unknown) => {
+      if (err instanceof BenchError) throw new BenchError(`scenario ${job.scenario.name} (boot ${job.boot}): ${err.message}`, err.log, err.exitCode);
+      throw err;
+    });
+    await rm(initrd, { force: true });
+    const measured = result.samples.filter((s) => !s.warmup).length;
+    const warmups = result.samples.length - measured;
+    const w = job.workload;
+    if (measured !== w.samples || warmups < w.warmup || warmups > w.warmupMax) {
+      throw new BenchError(
+        `scenario ${job.scenario.name}: ${measured} samples after ${warmups} warm-ups, expected ${w.samples} after ${w.warmup}-${w.warmupMax}`,
+        join(dir.logs, `${job.id}.result.txt`),
+      );
+    }
+    return {
+      rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples),
+      checks: checkEvents(job, result),
+      guest: {
+        id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
+        wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+        kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
+      },
+    };
+  };
+
+  // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish
+  // does not run alone.
+  const built = (j: GuestJob) => kernelOrder.indexOf(j.scenario.kernel);
+  const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || guestCost(jobs[b]!) - guestCost(jobs[a]!));
+  const worker = async () => {
+    while (next < jobs.length && !abort.signal.aborted) {
+      const i = order[next++]!;
+      const job = jobs[i]!;
+      try {
+        results[i] = await runOne(job);
+        finished++;
+        measured += job.workload.samples;
+        // The guest sends its samples only after the last one (see workloads/execbench.c): progress is by guest.
+        runBar().update(finished, jobs.length, `guests done, ${measured}/${total} samples`);
+      } catch (err) {
+        // The guests still running are stopped; their cancellation is not the error to report.
+        if (!abort.signal.aborted) firstFailure = err;
+        abort.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, jobs.length) }, worker));
+  await rm(tmp, { recursive: true, force: true });
+  if (firstFailure) throw firstFailure;
+  if (abort.signal.aborted) throw new BenchError('guests stopped');
+  runBar().done(`${jobs.length} guests, ${total} samples`);
+  for (const c of results.flatMap((r) => r.checks)) {
+    if (!c.ok) process.stderr.write(`warning: scenario ${c.scenario} (boot ${c.boot}): ${c.problem}\n`);
+  }
+  return results;
+}

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
+import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
+import type { AuditSetup, BpfSetup, BpfTool, WorkloadOptions } from './matrix.ts';
+
+export const BPF_TOOLS = ['krsi_ld_preload'] as const;
+
+export const isBpfTool = (b: BpfSetup): b is BpfTool => 'tool' in b;
+
+/** The matrix's `kernels`: name -> { fragments }, on top of the built-in variants. */
+export function validateKernels(raw: unknown, f: Fields): Record<string, KernelVariant> {
+  const kernels: Record<string, KernelVariant> = { ...BUILTIN_VARIANTS };
+  if (raw === undefined) return kernels;
+  if (!isObj(raw)) throw f.fail('kernels', 'must be an object of name -> { fragments: [...] }');
+  for (const [name, k] of Object.entries(raw)) {
+    const field = `kernels.${name}`;
+    if (!NAME_RE.test(name)) throw f.fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
+    if (!isObj(k)) throw f.fail(field, 'must be an object with "fragments"');
+    f.known(k, field, ['fragments']);
+    if (!Array.isArray(k.fragments) || k.fragments.length === 0) throw f.fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths');
+    const fragments = k.fragments.map((p, i) => {
+      if (typeof p !== 'string' || p === '') throw f.fail(`${field}.fragments[${i}]`, 'must be a path');
+      return f.existingPath(p, `${field}.fragments[${i}]`);
+    });
+    kernels[name] = { name, fragments };
+  }
+  return kernels;
+}
+
+/** One auditctl argument line: a rule, or an audit.rules control line: backlog (-b), rate limit (-r), failure mode (-f). */
+function checkRule(r: unknown, field: string, f: Fields): string {
+  const control = typeof r === 'string' && /^-[brf] \d+$/.test(r);
+  if (typeof r !== 'string' || (!control && !/^-[aAwW] /.test(r)) || /['"`$\\\n;|&<>]/.test(r)) {
+    throw f.fail(field, 'must be an auditctl rule like "-a always,exit -S execve", "-w /path -p x" or "-r 100", without quotes or shell characters');
+  }
+  return r;
+}
+
+/** A scenario's `audit`: { daemon, enable, rules, rulesFile }, null when absent. */
+export function validateAudit(raw: unknown, field: string, kernel: string, f: Fields): AuditSetup | null {
+  if (raw === undefined || raw === null) return null;
+  if (!isObj(raw)) throw f.fail(field, 'must be an object { daemon, enable, rules }');
+  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile']);
+  const given = raw.rules ?? [];
+  if (!Array.isArray(given)) throw f.fail(`${field}.rules`, 'must be an array of auditctl rule arguments');
+  const rules = given.map((r, k) => checkRule(r, `${field}.rules[${k}]`, f));
+  if (raw.rulesFile !== undefined) {
+    const file = f.str(raw, 'rulesFile', field);
+    const path = f.existingPath(file, `${field}.rulesFile`);
+    readFileSync(path, 'utf8').split('\n').forEach((line, k) => {
+      const rule = line.trim();
+      if (rule !== '' && !rule.startsWith('#')) rules.push(checkRule(rule, `${field}.rulesFile (${file} line ${k + 1})`, f));
+    });
+  }
+  const audit = { daemon: raw.daemon !== false, enable: raw.enable !== false, rules };
+  if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
+    throw f.fail(field, 'rules need daemon and enable true (without auditd the records go to the console)');
+  }
+  if (kernel === 'noaudit') throw f.fail(field, 'kernel "noaudit" has no audit support');
+  return audit;
+}
+
+/** One entry of a scenario's `bpf`: a built-in { tool }, or a user's { source | object, programs }. */
+function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
+  if (!isObj(b)) throw f.fail(field, 'must be an object { tool } or { source | object, programs }');
+  if (b.tool !== undefined) {
+    f.known(b, field, ['tool']);
+    const tool = f.str(b, 'tool', field);
+    if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw f.fail(`${field}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
+    return { tool };
+  }
+  f.known(b, field, ['source', 'object', 'programs']);
+  if ((b.source === undefined) === (b.object === undefined)) throw f.fail(field, 'needs exactly one of "tool", "source" (a .bpf.c) or "object" (a .bpf.o)');
+  const key = b.source !== undefined ? 'source' : 'object';
+  const ext = key === 'source' ? '.bpf.c' : '.bpf.o';
+  const given = f.str(b, key, field);
+  if (!given.endsWith(ext)) throw f.fail(`${field}.${key}`, `must name a ${ext} file`);
+  const path = f.existingPath(given, `${field}.${key}`);
+  const name = basename(path, ext);
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw f.fail(`${field}.${key}`, `file name "${name}" must be letters, digits, "_" or "-"`);
+  const programs = b.programs ?? [];
+  if (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))) {
+    throw f.fail(`${field}.programs`, 'must be an array of BPF program (C function) names');
+  }
+  return { name, path, compile: key === 'source', programs: programs as string[] };
+}
+
+/** A scenario's `bpf`: what it loads, each name once. */
+export function validateBpf(raw: unknown, field: string, f: Fields): BpfSetup[] {
+  const given = raw ?? [];
+  if (!Array.isArray(given)) throw f.fail(field, 'must be an array of { tool } or { source | object, programs }');
+  const bpf = given.map((b, j) => validateBpfEntry(b, `${field}[${j}]`, f));
+  const loaded = bpf.map((b) => (isBpfTool(b) ? b.tool : b.name));
+  const twice = loaded.find((n, k) => loaded.indexOf(n) !== k);
+  if (twice) throw f.fail(field, `"${twice}" is loaded twice`);
+  return bpf;
+}
+
+type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages';
+const COUNT_RANGES: Record<CountKey, [number, number]> = {
+  execs: [1, 1_000_000],
+  samples: [1, 10_000_000],
+  warmup: [0, 10_000_000],
+  warmupMax: [0, 10_000_000],
+  envPages: [0, 32],
+};
+
+/** A scenario's `workload`: the options it sets; the rest come from the command line or the defaults. */
+export function validateWorkload(raw: unknown, field: string, f: Fields): Partial<WorkloadOptions> {
+  const workload: Partial<WorkloadOptions> = {};
+  if (raw === undefined) return workload;
+  if (!isObj(raw)) throw f.fail(field, 'must be an object');
+  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages']);
+  for (const [key, [min, max]] of Object.entries(COUNT_RANGES) as Array<[CountKey, [number, number]]>) {
+    const v = f.count(raw, key, field, min, max);
+    if (v !== undefined) workload[key] = v;
+  }
+  if (raw.ldPreload !== undefined) workload.ldPreload = ldPreload(raw, field, f);
+  return workload;
+}
+
+function ldPreload(w: Obj, field: string, f: Fields): string | null {
+  if (w.ldPreload !== null && (typeof w.ldPreload !== 'string' || !/^[A-Za-z0-9/._+:-]{1,200}$/.test(w.ldPreload))) {
+    throw f.fail(`${field}.ldPreload`, 'must be null or a path of letters, digits and /._+:- (at most 200)');
+  }
+  return w.ldPreload as string | null;
+}
