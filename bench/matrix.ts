@@ -69,6 +69,8 @@ export interface Scenario {
   audit: AuditSetup | null;
   bpf: BpfSetup[];
   workload: Partial<WorkloadOptions>;
+  /** The scenario its overhead is taken against, when not the matrix's baseline. */
+  baseline?: string;
 }
 
 export interface Matrix {
@@ -123,6 +125,11 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
   checkUnique(scenarios, f);
   const baseline = raw.baseline === undefined ? scenarios[0]!.name : f.str(raw, 'baseline', 'matrix');
   if (!scenarios.some((s) => s.name === baseline)) throw f.fail('baseline', `"${baseline}" is not one of the scenarios`);
+  for (const [i, s] of scenarios.entries()) {
+    if (s.baseline === undefined) continue;
+    if (s.baseline === s.name) throw f.fail(`scenarios[${i}].baseline`, `"${s.name}" cannot be its own baseline`);
+    if (!scenarios.some((o) => o.name === s.baseline)) throw f.fail(`scenarios[${i}].baseline`, `"${s.baseline}" is not one of the scenarios`);
+  }
   return {
     name: typeof raw.name === 'string' ? raw.name : source,
     description: typeof raw.description === 'string' ? raw.description : '',
@@ -135,7 +142,7 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
 
 function validateScenario(s: unknown, field: string, kernels: Record<string, KernelVariant>, f: Fields): Scenario {
   if (!isObj(s)) throw f.fail(field, 'must be an object');
-  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload']);
+  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload', 'baseline']);
   const name = f.str(s, 'name', field);
   if (!NAME_RE.test(name)) throw f.fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
   const kernel = f.str(s, 'kernel', field);
@@ -147,6 +154,7 @@ function validateScenario(s: unknown, field: string, kernels: Record<string, Ker
     audit: validateAudit(s.audit, `${field}.audit`, kernel, f),
     bpf: validateBpf(s.bpf, `${field}.bpf`, f),
     workload: validateWorkload(s.workload, `${field}.workload`, f),
+    ...(s.baseline !== undefined && { baseline: f.str(s, 'baseline', field) }),
   };
 }
 

@@ -130,6 +130,7 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
       kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, guestArgs[v]!))),
       scenarios: scenarios.map((s) => ({
         name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf,
+        ...(s.baseline !== undefined && { baseline: s.baseline }),
       })),
       guests: results.map((r) => r.guest),
     };

@@ -140,6 +140,8 @@ export interface RunMeta {
     workload: WorkloadRecord;
     audit: AuditRecord | null;
     bpf: BpfRecord[];
+    /** The scenario this one's overhead is taken against, when not matrix.baseline; absent in older runs. */
+    baseline?: string;
   }[];
   guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string }[];
 }

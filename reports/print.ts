@@ -15,7 +15,7 @@ export function printSummary(s: Summary): string {
     (c.centre.ns / 1000).toFixed(2),
     c.centre.ci95_ns[0] === null || c.centre.ci95_ns[1] === null ? 'unbounded' : `[${(c.centre.ci95_ns[0] / 1000).toFixed(2)}, ${(c.centre.ci95_ns[1] / 1000).toFixed(2)}]`,
     c.between_boot.sd_pct === null ? '' : `sd ${c.between_boot.sd_pct.toFixed(2)} %`,
-    c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %`,
+    c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %${c.overhead.against && c.overhead.against !== s.baseline ? ` vs ${c.overhead.against}` : ''}`,
     c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
     c.overhead === null ? '' : c.overhead.verdict,
     `${c.events.logged}/${c.events.expected}${c.events.ok ? '' : ' MISMATCH'}`,

@@ -23,6 +23,8 @@ export type OverheadMethod = 'paired-t' | 'welch-t' | 'within-layout';
 
 /** A scenario against the baseline. */
 export interface Overhead {
+  /** The scenario this overhead is taken against: the summary's baseline, or the scenario's own. */
+  against: string;
   /** (ratio - 1) * 100, the ratio as the method says. */
   pct: number;
   ci95_pct: [number, number];
@@ -143,7 +145,22 @@ function sumEvents(rows: EventRow[]): EventSummary {
   };
 }
 
-/** The statistics stage: per-scenario descriptions, then each scenario against the baseline. */
+/**
+ * The scenarios whose overhead run.json says to take against a scenario of
+ * their own (the matrix's per-scenario baseline). One whose baseline was not
+ * run (a --scenarios subset) is taken against the summary's, with a note.
+ */
+function scenarioBaselines(runs: LoadedRun[], groups: Map<string, unknown>, baseline: string, notes: string[]): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const s of runs.flatMap((r) => r.meta?.scenarios ?? [])) {
+    if (typeof s.baseline !== 'string' || s.baseline === baseline || !groups.has(s.name) || own.has(s.name)) continue;
+    if (groups.has(s.baseline)) own.set(s.name, s.baseline);
+    else if (!notes.some((n) => n.startsWith(`${s.name}: its own baseline`))) notes.push(`${s.name}: its own baseline ${s.baseline} was not run; its overhead is taken against ${baseline}.`);
+  }
+  return own;
+}
+
+/** The statistics stage: per-scenario descriptions, then each scenario against its baseline (the matrix's, or its own). */
 export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summary {
   const first = runs[0]!;
   const alpha = opts.alpha ?? 0.05;
@@ -164,16 +181,19 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const perBoot = new Map([...bootSeries(runs)].map(([name, series]) => [name, series.map(summarizeBoot)]));
   const bootLevel = (name: string) => layout === 'random' && perBoot.get(name)!.length >= 2;
 
+  const against = scenarioBaselines(runs, groups, baseline, notes);
   const compared = [...groups.keys()].filter((n) => n !== baseline);
   const raw = compared.map((name) => {
     const g = groups.get(name)!;
-    return { name, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: baseline, kernel: base.kernel, values: base.values, boots: perBoot.get(baseline)! }, bootLevel(name) && bootLevel(baseline), bootstrap) };
+    const b = against.get(name) ?? baseline;
+    const bg = groups.get(b)!;
+    return { name, against: b, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: b, kernel: bg.kernel, values: bg.values, boots: perBoot.get(b)! }, bootLevel(name) && bootLevel(b), bootstrap) };
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   const overheads = new Map(raw.map((r, i): [string, Overhead] => {
     const pAdj = adjusted[i]!;
     return [r.name, {
-      pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units,
+      against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units,
       ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
       verdict: verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha }),
     }];

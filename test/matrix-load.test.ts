@@ -51,6 +51,8 @@ test('validateMatrix names the field that is wrong', () => {
   assert.match(problem({ scenarios: [{ ...ok, bpf: [{ object: 'missing.bpf.o' }] }] }), /bpf\[0\]\.object: no such file \/nonexistent\/missing\.bpf\.o/);
   assert.match(problem({ scenarios: [{ name: 'a', kernel: 'audit', audit: { daemon: false, rules: ['-a always,exit -S execve'] } }] }), /rules need daemon and enable/);
   assert.match(problem({ scenarios: [ok], baseline: 'y' }), /baseline: "y" is not one of the scenarios/);
+  assert.match(problem({ scenarios: [ok, { name: 'y', kernel: 'noaudit', baseline: 'z' }] }), /scenarios\[1\]\.baseline: "z" is not one of the scenarios/);
+  assert.match(problem({ scenarios: [ok, { name: 'y', kernel: 'noaudit', baseline: 'y' }] }), /scenarios\[1\]\.baseline: "y" cannot be its own baseline/);
   assert.match(problem({ scenarios: [ok], kernels: { k: { fragments: ['missing.config'] } } }), /kernels\.k\.fragments\[0\]: no such file/);
 });
 

@@ -55,6 +55,8 @@ export interface BaselineBoot {
 /** One scenario of a baseline. */
 export interface BaselineScenario {
   kernel: string;
+  /** The scenario its overhead is taken against, when not baseline_scenario (the matrix's per-scenario baseline). */
+  baseline?: string;
   boots: BaselineBoot[];
   /** Every boot's samples, one after another: derived from boots, not written to the file. */
   samples_ns: number[];
@@ -162,7 +164,8 @@ export function baselineOfRun(run: LoadedRun): Baseline {
   for (const [name] of groups) {
     const s = listed.get(name)!;
     const boots = series.get(name)!.map((b) => ({ seed: b.seed, samples_ns: b.values.map(round3) }));
-    scenarios[name] = { kernel: s.kernel, boots, samples_ns: boots.flatMap((b) => b.samples_ns) };
+    const own = typeof s.baseline === 'string' && s.baseline !== meta.matrix.baseline && groups.has(s.baseline) ? { baseline: s.baseline } : {};
+    scenarios[name] = { kernel: s.kernel, ...own, boots, samples_ns: boots.flatMap((b) => b.samples_ns) };
     const w = s.workload;
     workloads[name] = { execs: w.execs, samples: w.samples, warmup: w.warmup, warmupMax: w.warmupMax ?? w.warmup, ldPreload: w.ldPreload, envPages: w.envPages };
   }
@@ -234,7 +237,11 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
       });
       if (boots.length === 0) throw r.fail(`scenarios.${name}.boots`, 'is empty');
     }
-    read[name] = { kernel: o.kernel as string, boots, samples_ns: boots.flatMap((x) => x.samples_ns) };
+    if (o.baseline !== undefined) {
+      r.str(o.baseline, `scenarios.${name}.baseline`);
+      if (!(typeof o.baseline === 'string' && o.baseline in (b.scenarios as object)) || o.baseline === name) throw r.fail(`scenarios.${name}.baseline`, `names no other scenario of this baseline: ${JSON.stringify(o.baseline)}`);
+    }
+    read[name] = { kernel: o.kernel as string, ...(o.baseline !== undefined && { baseline: o.baseline as string }), boots, samples_ns: boots.flatMap((x) => x.samples_ns) };
     checkWorkload(r, workloads[name], `depends_on.workloads.${name}`);
   }
   const base = raw as Baseline;
@@ -301,7 +308,7 @@ export function formatBaseline(b: Baseline): string {
       layout: b.depends_on.layout,
     },
     // samples_ns is derived from boots when the file is read.
-    scenarios: Object.fromEntries(Object.entries(b.scenarios).map(([n, x]) => [n, { kernel: x.kernel, boots: x.boots }])) as unknown as Baseline['scenarios'],
+    scenarios: Object.fromEntries(Object.entries(b.scenarios).map(([n, x]) => [n, { kernel: x.kernel, ...(x.baseline !== undefined && { baseline: x.baseline }), boots: x.boots }])) as unknown as Baseline['scenarios'],
   };
   return `${layout(ordered, '', '')}\n`;
 }

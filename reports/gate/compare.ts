@@ -154,6 +154,11 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const base = baseline.baseline_scenario;
   const samples = (b: Baseline, name: string) => b.scenarios[name]!.samples_ns;
   const names = Object.keys(baseline.scenarios).filter((n) => n in current.scenarios);
+  // A scenario with a baseline of its own (in both runs) is gated against it; the rest against base.
+  const baseOf = (name: string) => {
+    const own = baseline.scenarios[name]?.baseline;
+    return own !== undefined && own === current.scenarios[name]?.baseline && own in current.scenarios ? own : base;
+  };
   if (opts.metric === 'overhead') {
     for (const [which, b] of [['baseline', baseline], ['current run', current]] as const) {
       if (!(base in b.scenarios)) {
@@ -167,8 +172,9 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
     if (opts.metric === 'absolute') {
       return bootLevel(baseline, current, [name]) ? bootAbsolute(name, kernel, baseline, current) : absolute(name, kernel, samples(baseline, name), samples(current, name), opts);
     }
-    if (bootLevel(baseline, current, [name, base])) return bootOverhead(name, kernel, baseline, current, base);
-    return overhead(name, kernel, { old: samples(baseline, name), oldBase: samples(baseline, base), cur: samples(current, name), curBase: samples(current, base) }, opts);
+    const b = baseOf(name);
+    if (bootLevel(baseline, current, [name, b])) return bootOverhead(name, kernel, baseline, current, b);
+    return overhead(name, kernel, { old: samples(baseline, name), oldBase: samples(baseline, b), cur: samples(current, name), curBase: samples(current, b) }, opts);
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   const gated = new Map(raw.map((r, i): [string, ScenarioResult] => {
@@ -180,7 +186,8 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   // Under the overhead metric, a side that is not gated still shows its overhead (0 for the baseline scenario).
   const sideOf = (b: Baseline, name: string) => {
     const xs = samples(b, name);
-    const pct = opts.metric === 'overhead' && base in b.scenarios ? (median(xs) / median(samples(b, base)) - 1) * 100 : null;
+    const against = baseOf(name);
+    const pct = opts.metric === 'overhead' && against in b.scenarios ? (median(xs) / median(samples(b, against)) - 1) * 100 : null;
     return side(xs, pct);
   };
   const notGated = (name: string, role: 'baseline scenario' | 'new'): ScenarioResult => ({
@@ -194,6 +201,8 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   ];
 
   const notes: string[] = [];
+  const own = opts.metric === 'overhead' ? gatedNames.filter((n) => baseOf(n) !== base) : [];
+  if (own.length) notes.push(`Overheads against a baseline of their own (the matrix's per-scenario baseline): ${own.map((n) => `${n} vs ${baseOf(n)}`).join(', ')}.`);
   for (const [which, b] of [['baseline', baseline], ['current run', current]] as const) {
     if (b.depends_on.layout === 'fixed') {
       notes.push(`The ${which} has a fixed layout: its intervals cover sampling noise within one memory layout, not the variation between layouts, so a change it flags may be a change of layout alone.`);

@@ -144,11 +144,13 @@ function layoutText(s: Summary): string {
   return `Layout random: each boot drew its memory layout (KASLR, mmap randomisation, CRNG and RDRAND) from its seed, and boots are the unit of replication: each scenario's figure is the geometric mean of its boots' medians with a t interval over boots.${few.length ? ` <b>Fewer than 3 boots</b> for ${few.map(esc).join(', ')}: there the interval says little or nothing about how layouts vary.` : ''}`;
 }
 
-function overheadCells(s: ScenarioSummary): string[] {
+function overheadCells(s: ScenarioSummary, baseline: string): string[] {
   if (!s.overhead) return ['baseline', '', '<span class="verdict base">baseline</span>'];
   const o = s.overhead;
   const cls = o.verdict === 'slower' ? 'slower' : o.verdict === 'faster' ? 'faster' : 'none';
-  return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
+  // A scenario with a baseline of its own says which.
+  const vs = o.against && o.against !== baseline ? ` <span class="ci">vs ${esc(o.against)}</span>` : '';
+  return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>${vs}`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
 }
 
 function verdictTable(v: ReportView): string {
@@ -162,7 +164,7 @@ function verdictTable(v: ReportView): string {
     c.between_boot.sd_pct === null ? '' : c.between_boot.sd_pct.toFixed(2),
     c.within_boot.spread_pct.toFixed(2),
     `${c.boots - c.unsteady_boots} / ${c.boots}${c.unsteady_boots ? ' <span class="bad">not steady</span>' : ''}`,
-    ...overheadCells(c),
+    ...overheadCells(c, s.baseline),
     `${c.events.expected} / ${c.events.logged} / ${c.events.lost ?? 'unknown'}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
   ]);
   return `<section><h2>Verdict</h2>

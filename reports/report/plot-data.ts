@@ -274,7 +274,7 @@ export function forestRows(summary: Summary): ForestRow[] {
       lo: s.overhead.ci95_pct[0],
       hi: s.overhead.ci95_pct[1],
       verdict: s.overhead.verdict,
-      label: `${s.overhead.pct >= 0 ? '+' : ''}${s.overhead.pct.toFixed(2)} %`,
+      label: `${s.overhead.pct >= 0 ? '+' : ''}${s.overhead.pct.toFixed(2)} %${s.overhead.against && s.overhead.against !== summary.baseline ? ` vs ${s.overhead.against}` : ''}`,
     }));
 }
 
