@@ -4,7 +4,12 @@ import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import type { AuditSetup, BpfSetup, BpfTool, WorkloadOptions } from './matrix.ts';
 
-export const BPF_TOOLS = ['krsi_ld_preload'] as const;
+export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks'] as const;
+
+/** The programs of the tools that have several, one loaded per scenario (bpf/krsi_hooks.bpf.c). */
+export const TOOL_PROGRAMS: Record<string, readonly string[]> = {
+  krsi_hooks: ['perfbuf', 'sleepable', 'kprobe', 'fentry', 'tp_btf', 'tracepoint'],
+};
 
 export const isBpfTool = (b: BpfSetup): b is BpfTool => 'tool' in b;
 
@@ -65,10 +70,17 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
 function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
   if (!isObj(b)) throw f.fail(field, 'must be an object { tool } or { source | object, programs }');
   if (b.tool !== undefined) {
-    f.known(b, field, ['tool']);
+    f.known(b, field, ['tool', 'program']);
     const tool = f.str(b, 'tool', field);
     if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw f.fail(`${field}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
-    return { tool };
+    const programs = TOOL_PROGRAMS[tool];
+    if (!programs) {
+      if (b.program !== undefined) throw f.fail(`${field}.program`, `tool ${tool} has one program; "program" is for ${Object.keys(TOOL_PROGRAMS).join(', ')}`);
+      return { tool };
+    }
+    const program = f.str(b, 'program', field);
+    if (!programs.includes(program)) throw f.fail(`${field}.program`, `tool ${tool} has no program "${program}" (it has: ${programs.join(', ')})`);
+    return { tool, program };
   }
   f.known(b, field, ['source', 'object', 'programs']);
   if ((b.source === undefined) === (b.object === undefined)) throw f.fail(field, 'needs exactly one of "tool", "source" (a .bpf.c) or "object" (a .bpf.o)');

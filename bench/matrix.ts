@@ -42,6 +42,8 @@ export interface AuditSetup {
 /** A BPF tool from bpf/: its own loader runs in the guest, logs what the program sends, and its events are checked. */
 export interface BpfTool {
   tool: string;
+  /** Which of the tool's programs to load, for a tool with several (krsi_hooks). */
+  program?: string;
 }
 
 /**
@@ -92,9 +94,15 @@ export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
   if (NAME_RE.test(nameOrPath) && existsSync(builtin)) {
     return validateMatrix(JSON.parse(readFileSync(builtin, 'utf8')), nameOrPath, FRAGMENTS_DIR);
   }
+  // A built-in matrix whose ladders are generated is a module.
+  const builtinModule = join(MATRICES_DIR, `${nameOrPath}.ts`);
+  if (NAME_RE.test(nameOrPath) && existsSync(builtinModule)) {
+    const mod = (await import(pathToFileURL(builtinModule).href)) as { default: unknown };
+    return validateMatrix(mod.default, nameOrPath, FRAGMENTS_DIR);
+  }
   const path = resolve(nameOrPath);
   if (!existsSync(path)) {
-    throw usageError(`matrix ${nameOrPath}: no such built-in matrix or file (built in: seed)`);
+    throw usageError(`matrix ${nameOrPath}: no such built-in matrix or file (built in: seed, krsi-design)`);
   }
   let raw: unknown;
   if (['.ts', '.mts', '.js', '.mjs'].includes(extname(path))) {

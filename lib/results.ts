@@ -101,7 +101,7 @@ export interface AuditRecord {
   rules: string[];
 }
 
-export type BpfRecord = { tool: string } | { name: string; path: string; compile: boolean; programs: string[] };
+export type BpfRecord = { tool: string; program?: string } | { name: string; path: string; compile: boolean; programs: string[] };
 
 /** run.json: what a run measured and on what, enough to judge whether two runs compare. */
 export interface RunMeta {

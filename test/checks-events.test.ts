@@ -54,12 +54,14 @@ test('logsEveryExec tells rule sets that log each exec of nop from those that de
     ['-a always,exit -F arch=b64 -S open -S execve'],
     ['-w /bin/nop -p x -k nop-exec'],
     ['-w /bin/ -p rx'],
+    ['-a always,exit -F arch=b64 -S execve -F path=/bin/nop -k krsi-bench-exec'],
   ];
   const no = [
     ['-a never,task'],
     ['-a never,task', '-a always,exit -F arch=b64 -S execve'],
     ['-a always,exit -F arch=b64 -S execve -F uid=1000'],
     ['-a always,exit -F arch=b64 -S openat'],
+    ['-a always,exit -F arch=b64 -S execve -F path=/bin/true'],
     ['-a always,exclude -F msgtype=EXECVE'],
     ['-w /bin/nop -p wa'],
     ['-w /sbin -p x'],

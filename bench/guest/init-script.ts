@@ -52,6 +52,9 @@ function execbenchArgs(w: WorkloadOptions): string {
   return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env} ${GUEST.nop}`;
 }
 
+/** Up to this many rules, each is its own auditctl, so that an error names its rule. */
+const RULES_ONE_BY_ONE = 8;
+
 function auditSetup(a: AuditSetup): string[] {
   const out: string[] = [];
   if (a.daemon) {
@@ -64,8 +67,17 @@ function auditSetup(a: AuditSetup): string[] {
     );
   }
   if (a.enable) out.push(`${GUEST.auditctl} -e 1 > /dev/null || fail "auditctl -e 1 failed"`);
-  for (const rule of a.rules) {
-    out.push(`${GUEST.auditctl} ${rule} > /tmp/auditctl.out 2>&1 || fail "auditctl rejected rule ${rule}: $(tail -n 1 /tmp/auditctl.out)"`);
+  if (a.rules.length > RULES_ONE_BY_ONE) {
+    // One auditctl per rule is an exec each on the emulated CPU: a long list is loaded from a file in one.
+    // The rules are free of shell characters (matrix-sections.ts), and the quoted delimiter keeps them literal.
+    out.push(
+      `cat > /tmp/audit.rules <<'KRSI_BENCH_RULES'\n${a.rules.join('\n')}\nKRSI_BENCH_RULES`,
+      `${GUEST.auditctl} -R /tmp/audit.rules > /tmp/auditctl.out 2>&1 || fail "auditctl -R rejected a rule: $(tail -n 1 /tmp/auditctl.out)"`,
+    );
+  } else {
+    for (const rule of a.rules) {
+      out.push(`${GUEST.auditctl} ${rule} > /tmp/auditctl.out 2>&1 || fail "auditctl rejected rule ${rule}: $(tail -n 1 /tmp/auditctl.out)"`);
+    }
   }
   out.push(`status "audit: daemon=${a.daemon} enabled=${a.enable} rules=${a.rules.length}"`);
   return out;
@@ -86,15 +98,20 @@ function auditTeardown(a: AuditSetup): string[] {
   ];
 }
 
+/** The tools that log krsi_ld_preload.h's events with ld_preload_log.h, and so are checked alike. */
+const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks'];
+
 /** How the guest starts one BPF program's loader, and under which name its files go. */
 export function bpfLoader(b: BpfSetup): { key: string; command: string } {
-  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)} -o /tmp/${b.tool}.log` };
+  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${b.program ? ` -p ${b.program}` : ''} -o /tmp/${b.tool}.log` };
   const progs = b.programs.map((p) => `-p ${p} `).join('');
   return { key: `user_${b.name}`, command: `${GUEST.bpfAttach} ${progs}${GUEST.bpfObject(b.name)}` };
 }
 
 function bpfSetup(loaders: BpfSetup[]): string[] {
   const out = ['mount -t bpf bpf /sys/fs/bpf'];
+  // libbpf finds a classic tracepoint's perf event id in tracefs, which nothing else here mounts.
+  if (loaders.some((b) => isBpfTool(b) && b.program === 'tracepoint')) out.push('mount -t tracefs tracefs /sys/kernel/tracing || fail "cannot mount tracefs"');
   for (const b of loaders) {
     const { key, command } = bpfLoader(b);
     out.push(
@@ -119,7 +136,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
     );
     // Only the suite's own tools know their drops; a user's program's are unknown (checks.ts).
     if (isBpfTool(b)) out.push(`count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`);
-    if (isBpfTool(b) && b.tool === 'krsi_ld_preload') {
+    if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) {
       const L = `/tmp/${key}.log`;
       const value = JSON.stringify(w.ldPreload ?? 'unset');
       out.push(

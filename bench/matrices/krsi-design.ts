@@ -1,0 +1,52 @@
+/**
+ * The built-in matrix `krsi-design`: the questions the LSS 2019 talk asked
+ * about a BPF LSM program's design and its alternatives, as scenarios. Each
+ * scenario's overhead is taken against the baseline it names. Written in
+ * TypeScript because its ladders (environment pages, audit rule counts) are
+ * generated.
+ *
+ * Not yet here, and so not measured: env-P-all-vars (the whole environment
+ * sent), seccomp-filter and seccomp-notify, and the burst scenarios.
+ */
+
+const ENV_PAGES = [0, 1, 4, 16, 32];
+const AUDIT_RULES = [1, 10, 100, 1000];
+const EXEC_RULES = ['-a always,exit -F arch=b64 -S execve,execveat -k krsi-bench-exec', '-a always,exit -F arch=b32 -S execve,execveat -k krsi-bench-exec'];
+
+/** N audit rules that no exec of nop matches: openat of paths nobody opens. Auditing walks them on every syscall exit. */
+const unmatchedRules = (n: number) => Array.from({ length: n }, (_, i) => `-a always,exit -F arch=b64 -S openat -F path=/krsi-bench/unmatched/${i} -k krsi-bench-unmatched`);
+
+const hook = (name: string, program: string, description: string) => ({
+  name, description, kernel: 'noaudit', baseline: 'vanilla', bpf: [{ tool: 'krsi_hooks', program }],
+});
+
+export default {
+  name: 'krsi-design',
+  description: "The LSS 2019 talk's open questions: one variable or all, ring buffer or perf buffer, sleepable programs, other hooks, and audit's rule list",
+  baseline: 'vanilla',
+  scenarios: [
+    { name: 'vanilla', description: 'CONFIG_AUDIT=n, nothing running', kernel: 'noaudit' },
+    ...ENV_PAGES.flatMap((p) => [
+      { name: `env-${p}-none`, description: `${p} pages of filler environment before LD_PRELOAD, no instrumentation`, kernel: 'noaudit', workload: { envPages: p } },
+      {
+        name: `env-${p}-one-var`, description: `${p} pages of filler, the seed's KRSI program scanning for LD_PRELOAD`, kernel: 'noaudit',
+        baseline: `env-${p}-none`, workload: { envPages: p }, bpf: [{ tool: 'krsi_ld_preload' }],
+      },
+    ]),
+    { name: 'ringbuf', description: "the seed's program: lsm/bprm_committed_creds, events through a ring buffer", kernel: 'noaudit', baseline: 'vanilla', bpf: [{ tool: 'krsi_ld_preload' }] },
+    hook('perfbuf', 'perfbuf', 'the same scan, events through a perf event array and a perf buffer'),
+    hook('sleepable', 'sleepable', 'the same scan as lsm.s/bprm_committed_creds, reading with bpf_copy_from_user_str'),
+    hook('kprobe', 'kprobe', 'the same scan from a kprobe on security_bprm_committed_creds'),
+    hook('fentry', 'fentry', 'the same scan from fentry on security_bprm_committed_creds'),
+    hook('tp-btf', 'tp_btf', 'the same scan from tp_btf/sched_process_exec, the environment from current->mm'),
+    hook('tracepoint', 'tracepoint', 'the same scan from tracepoint/sched/sched_process_exec, the environment from current->mm'),
+    { name: 'audit-compiled', description: 'CONFIG_AUDIT=y, no daemon, audit not enabled', kernel: 'audit' },
+    ...AUDIT_RULES.map((n) => ({
+      name: `audit-rules-${n}`, description: `auditd, ${n} openat rule${n > 1 ? 's' : ''} that no exec of nop matches`, kernel: 'audit', baseline: 'audit-compiled',
+      audit: { daemon: true, enable: true, rules: unmatchedRules(n) },
+    })),
+    { name: 'audit-watch-exec', description: 'auditd, a watch on executing /bin/nop', kernel: 'audit', baseline: 'audit-compiled', audit: { daemon: true, enable: true, rules: ['-w /bin/nop -p x -k krsi-bench-exec'] } },
+    { name: 'audit-path-exec', description: 'auditd, an execve rule filtered to path=/bin/nop', kernel: 'audit', baseline: 'audit-compiled', audit: { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve -F path=/bin/nop -k krsi-bench-exec'] } },
+    { name: 'audit-never-task', description: 'auditd, -a never,task before the execve rules', kernel: 'audit', baseline: 'audit-compiled', audit: { daemon: true, enable: true, rules: ['-a never,task', ...EXEC_RULES] } },
+  ],
+};
