@@ -1,4 +1,4 @@
-import { bpfLoader, GUEST } from './guest/init-script.ts';
+import { bpfLoader, GUEST, SECCOMP_KEY } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
 import type { EventRow } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
@@ -70,6 +70,12 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
       // bpf_attach cannot know what the program failed to send: its drops are unknown, not 0.
       checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0 }));
     }
+  }
+  if (job.scenario.seccomp === 'notify') {
+    // The supervisor answers each execve before it goes on: nothing can be dropped, only missed.
+    const k = SECCOMP_KEY;
+    const truncated = count(r, `${k}_truncated`) + count(r, `${k}_value_truncated`) + count(r, `${k}_filename_truncated`);
+    checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated }));
   }
   if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0 }));
   return checks;

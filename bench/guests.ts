@@ -65,7 +65,7 @@ export async function runGuests(
     if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
     runBar();
     const initrd = join(tmp, `${job.id}.cpio`);
-    const script = initScript({ seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf });
+    const script = initScript({ seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp });
     await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
-import type { AuditSetup, BpfSetup, BpfTool, WorkloadOptions } from './matrix.ts';
+import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
 
 export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks'] as const;
 
@@ -107,6 +107,13 @@ export function validateBpf(raw: unknown, field: string, f: Fields): BpfSetup[] 
   const twice = loaded.find((n, k) => loaded.indexOf(n) !== k);
   if (twice) throw f.fail(field, `"${twice}" is loaded twice`);
   return bpf;
+}
+
+/** A scenario's `seccomp`: "filter" or "notify", null when absent. */
+export function validateSeccomp(raw: unknown, field: string, f: Fields): SeccompSetup | null {
+  if (raw === undefined || raw === null) return null;
+  if (raw !== 'filter' && raw !== 'notify') throw f.fail(field, `must be "filter" (allow everything) or "notify" (execve to a supervisor), not ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages';

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from '../lib/errors.ts';
 import { FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
 import { fieldsOf, isObj, NAME_RE, type Fields } from './matrix-fields.ts';
-import { isBpfTool, validateAudit, validateBpf, validateKernels, validateWorkload } from './matrix-sections.ts';
+import { isBpfTool, validateAudit, validateBpf, validateKernels, validateSeccomp, validateWorkload } from './matrix-sections.ts';
 
 export { BPF_TOOLS, isBpfTool } from './matrix-sections.ts';
 import type { WorkloadRecord } from '../lib/results.ts';
@@ -62,6 +62,13 @@ export interface BpfObject {
 
 export type BpfSetup = BpfTool | BpfObject;
 
+/**
+ * A seccomp filter that execbench installs on itself before it forks
+ * (workloads/seccomp.c): `filter` allows everything, `notify` sends each
+ * execve to a supervisor that logs it.
+ */
+export type SeccompSetup = 'filter' | 'notify';
+
 
 export interface Scenario {
   name: string;
@@ -70,6 +77,7 @@ export interface Scenario {
   kernel: string;
   audit: AuditSetup | null;
   bpf: BpfSetup[];
+  seccomp: SeccompSetup | null;
   workload: Partial<WorkloadOptions>;
   /** The scenario its overhead is taken against, when not the matrix's baseline. */
   baseline?: string;
@@ -150,7 +158,7 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
 
 function validateScenario(s: unknown, field: string, kernels: Record<string, KernelVariant>, f: Fields): Scenario {
   if (!isObj(s)) throw f.fail(field, 'must be an object');
-  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'workload', 'baseline']);
+  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'seccomp', 'workload', 'baseline']);
   const name = f.str(s, 'name', field);
   if (!NAME_RE.test(name)) throw f.fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
   const kernel = f.str(s, 'kernel', field);
@@ -161,6 +169,7 @@ function validateScenario(s: unknown, field: string, kernels: Record<string, Ker
     kernel,
     audit: validateAudit(s.audit, `${field}.audit`, kernel, f),
     bpf: validateBpf(s.bpf, `${field}.bpf`, f),
+    seccomp: validateSeccomp(s.seccomp, `${field}.seccomp`, f),
     workload: validateWorkload(s.workload, `${field}.workload`, f),
     ...(s.baseline !== undefined && { baseline: f.str(s, 'baseline', field) }),
   };

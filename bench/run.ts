@@ -129,7 +129,7 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },
       kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, guestArgs[v]!))),
       scenarios: scenarios.map((s) => ({
-        name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf,
+        name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf, seccomp: s.seccomp,
         ...(s.baseline !== undefined && { baseline: s.baseline }),
       })),
       guests: results.map((r) => r.guest),

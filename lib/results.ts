@@ -140,6 +140,8 @@ export interface RunMeta {
     workload: WorkloadRecord;
     audit: AuditRecord | null;
     bpf: BpfRecord[];
+    /** A seccomp filter execbench installed (bench/matrix.ts SeccompSetup); absent in older runs. */
+    seccomp?: 'filter' | 'notify' | null;
     /** The scenario this one's overhead is taken against, when not matrix.baseline; absent in older runs. */
     baseline?: string;
   }[];

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "seccomp.h"
 
 #define PAGE 4096
 #define MAX_ENV_PAGES 32
@@ -34,7 +35,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
-		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P] TARGET\n"
+		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P]\n"
+		"                 [--seccomp filter|notify [--seccomp-log FILE]] TARGET\n"
 		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
@@ -42,7 +44,9 @@ static void usage(FILE *out)
 		"  --warmup-tol PCT how close, in percent, the last two warm-ups must be (default 0.5)\n"
 		"  --ld-preload V   LD_PRELOAD value in the target's environment (default /lib/libkrsi-demo.so)\n"
 		"  --no-ld-preload  leave LD_PRELOAD out of the environment\n"
-		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n",
+		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
+		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
+		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n",
 		MAX_ENV_PAGES);
 }
 
@@ -108,6 +112,7 @@ int main(int argc, char **argv)
 	double warmup_tol = 0.5;
 	const char *ld_preload = "/lib/libkrsi-demo.so";
 	const char *target = NULL;
+	const char *seccomp = NULL, *seccomp_log = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -134,6 +139,10 @@ int main(int argc, char **argv)
 			env_pages = parse_count(a, argv[++i], 0, MAX_ENV_PAGES);
 		} else if (!strcmp(a, "--ld-preload")) {
 			ld_preload = argv[++i];
+		} else if (!strcmp(a, "--seccomp")) {
+			seccomp = argv[++i];
+		} else if (!strcmp(a, "--seccomp-log")) {
+			seccomp_log = argv[++i];
 		} else if (a[0] == '-') {
 			fprintf(stderr, "execbench: unknown option %s (see --help)\n", a);
 			return 2;
@@ -146,6 +155,14 @@ int main(int argc, char **argv)
 	}
 	if (!target) {
 		usage(stderr);
+		return 2;
+	}
+	if (seccomp && strcmp(seccomp, "filter") && strcmp(seccomp, "notify")) {
+		fprintf(stderr, "execbench: --seccomp takes filter or notify, not '%s'\n", seccomp);
+		return 2;
+	}
+	if ((seccomp && !strcmp(seccomp, "notify")) != (seccomp_log != NULL)) {
+		fprintf(stderr, "execbench: --seccomp-log FILE goes with --seccomp notify, and only with it\n");
 		return 2;
 	}
 	if (warmup_max < 0)
@@ -193,6 +210,9 @@ int main(int argc, char **argv)
 		perror("execbench: malloc");
 		return 1;
 	}
+	/* Installed on execbench itself, before the first sample: every child inherits it. */
+	if (seccomp && seccomp_start(seccomp, seccomp_log))
+		return 1;
 	long taken = 0, warmups = 0;
 	int warming = warmup_max > 0;
 	while (warming || taken < warmups + samples) {
@@ -208,6 +228,8 @@ int main(int argc, char **argv)
 		}
 		taken++;
 	}
+	if (seccomp_stop())
+		return 1;
 	for (long s = 0; s < taken; s++) {
 		int is_warmup = s < warmups;
 		printf("sample %ld %d %ld %.3f\n", is_warmup ? s : s - warmups, is_warmup, execs, ns[s]);

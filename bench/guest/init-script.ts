@@ -1,4 +1,4 @@
-import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type WorkloadOptions } from '../matrix.ts';
+import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type SeccompSetup, type WorkloadOptions } from '../matrix.ts';
 import type { Layout } from '../qemu.ts';
 import { crngSeedHex } from './crng-seed.ts';
 import { MARK } from './protocol.ts';
@@ -29,7 +29,12 @@ export interface GuestSetup {
   workload: WorkloadOptions;
   audit: AuditSetup | null;
   bpf: BpfSetup[];
+  seccomp?: SeccompSetup | null;
 }
+
+/** Where execbench's seccomp supervisor logs (workloads/seccomp.c), under the key its counts go by. */
+const SECCOMP_LOG = '/tmp/seccomp_notify.log';
+export const SECCOMP_KEY = 'seccomp_notify';
 
 /**
  * Guest seconds the guest idles between setting a scenario up and measuring.
@@ -47,9 +52,28 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function execbenchArgs(w: WorkloadOptions): string {
+function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null): string {
   const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env} ${GUEST.nop}`;
+  const filter = seccomp === null ? '' : seccomp === 'notify' ? ` --seccomp notify --seccomp-log ${SECCOMP_LOG}` : ' --seccomp filter';
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter} ${GUEST.nop}`;
+}
+
+/**
+ * The counts that checks.ts compares for a logger of the LD_PRELOAD scan's
+ * JSON lines (bpf/ld_preload_log.h, or the seccomp supervisor): lines, execs
+ * of nop, those with the right value, and the truncation flags.
+ */
+function ldPreloadLogCounts(key: string, log: string, w: WorkloadOptions): string[] {
+  const value = JSON.stringify(w.ldPreload ?? 'unset');
+  return [
+    `count ${key}_log_lines "$(wc -l < ${log})"`,
+    `count ${key}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${log})"`,
+    `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${log} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
+    `count ${key}_truncated "$(grep -cF '"truncated":true' ${log})"`,
+    `count ${key}_value_truncated "$(grep -cF '"value_truncated":true' ${log})"`,
+    `count ${key}_filename_truncated "$(grep -cF '"filename_truncated":true' ${log})"`,
+    `grep -F '"filename":"${GUEST.nop}"' ${log} | head -n 2 | sed 's/^/event /' >> $P`,
+  ];
 }
 
 /** Up to this many rules, each is its own auditctl, so that an error names its rule. */
@@ -136,19 +160,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
     );
     // Only the suite's own tools know their drops; a user's program's are unknown (checks.ts).
     if (isBpfTool(b)) out.push(`count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`);
-    if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) {
-      const L = `/tmp/${key}.log`;
-      const value = JSON.stringify(w.ldPreload ?? 'unset');
-      out.push(
-        `count ${key}_log_lines "$(wc -l < ${L})"`,
-        `count ${key}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${L})"`,
-        `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${L} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
-        `count ${key}_truncated "$(grep -cF '"truncated":true' ${L})"`,
-        `count ${key}_value_truncated "$(grep -cF '"value_truncated":true' ${L})"`,
-        `count ${key}_filename_truncated "$(grep -cF '"filename_truncated":true' ${L})"`,
-        `grep -F '"filename":"${GUEST.nop}"' ${L} | head -n 2 | sed 's/^/event /' >> $P`,
-      );
-    }
+    if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) out.push(...ldPreloadLogCounts(key, `/tmp/${key}.log`, w));
   }
   return out;
 }
@@ -160,6 +172,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
  */
 export function initScript(g: GuestSetup): string {
   const w = g.workload;
+  const seccomp = g.seccomp ?? null;
   const lines = [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
@@ -196,11 +209,12 @@ export function initScript(g: GuestSetup): string {
     ...(g.audit ? auditSetup(g.audit) : []),
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
-    `status "running execbench ${execbenchArgs(w).replace(/'/g, '')}"`,
+    `status "running execbench ${execbenchArgs(w, seccomp).replace(/'/g, '')}"`,
     // To tmpfs, and only after the last sample: see workloads/execbench.c.
-    `${GUEST.execbench} ${execbenchArgs(w)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
+    `${GUEST.execbench} ${execbenchArgs(w, seccomp)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
     `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
     ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
+    ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
     ...(g.audit ? auditTeardown(g.audit) : []),
     'cat /tmp/samples >> $P',
     `{ echo "${MARK} PAYLOAD"; cat $P; echo "${MARK} END $(wc -l < $P) $(sha256sum $P | cut -d' ' -f1)"; } > $R`,

@@ -6,7 +6,7 @@
  * generated.
  *
  * Not yet here, and so not measured: env-P-all-vars (the whole environment
- * sent), seccomp-filter and seccomp-notify, and the burst scenarios.
+ * sent) and the burst scenarios.
  */
 
 const ENV_PAGES = [0, 1, 4, 16, 32];
@@ -45,6 +45,14 @@ export default {
     hook('fentry', 'fentry', 'the same scan from fentry on security_bprm_committed_creds'),
     hook('tp-btf', 'tp_btf', 'the same scan from tp_btf/sched_process_exec, the environment from current->mm'),
     hook('tracepoint', 'tracepoint', 'the same scan from tracepoint/sched/sched_process_exec, the environment from current->mm'),
+    {
+      name: 'seccomp-filter', description: 'a classic seccomp filter on execbench and its children: checks arch and execve, allows everything',
+      kernel: 'noaudit', baseline: 'vanilla', seccomp: 'filter',
+    },
+    {
+      name: 'seccomp-notify', description: 'execve answered with SECCOMP_RET_USER_NOTIF: a supervisor reads LD_PRELOAD from the stopped child, logs it and lets the exec go on',
+      kernel: 'noaudit', baseline: 'vanilla', seccomp: 'notify',
+    },
     { name: 'audit-compiled', description: 'CONFIG_AUDIT=y, no daemon, audit not enabled', kernel: 'audit' },
     ...AUDIT_RULES.map((n) => ({
       name: `audit-rules-${n}`, description: `auditd, ${n} openat rule${n > 1 ? 's' : ''} (of absent users) that no exec of nop matches`, kernel: 'audit', baseline: 'audit-compiled',
