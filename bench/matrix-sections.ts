@@ -4,7 +4,7 @@ import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
 
-export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks'] as const;
+export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'] as const;
 
 /** The programs of the tools that have several, one loaded per scenario (bpf/krsi_hooks.bpf.c). */
 export const TOOL_PROGRAMS: Record<string, readonly string[]> = {

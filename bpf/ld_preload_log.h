@@ -7,25 +7,10 @@
 #define KRSI_LD_PRELOAD_LOG_H
 
 #include <stdio.h>
+#include "json.h"
 #include "krsi_ld_preload.h"
 
 static unsigned long long events_logged;
-
-/* Writes s as a JSON string, escaping what JSON requires. */
-static void json_string(FILE *out, const char *s, size_t max)
-{
-	fputc('"', out);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 static int on_event(void *ctx, void *data, size_t size)
 {

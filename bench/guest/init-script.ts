@@ -63,12 +63,13 @@ function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null): string
  * JSON lines (bpf/ld_preload_log.h, or the seccomp supervisor): lines, execs
  * of nop, those with the right value, and the truncation flags.
  */
-function ldPreloadLogCounts(key: string, log: string, w: WorkloadOptions): string[] {
+function ldPreloadLogCounts(key: string, log: string, w: WorkloadOptions, alsoMatch = ''): string[] {
   const value = JSON.stringify(w.ldPreload ?? 'unset');
+  const also = alsoMatch ? ` | grep -cF ${shq(alsoMatch)}` : '';
   return [
     `count ${key}_log_lines "$(wc -l < ${log})"`,
     `count ${key}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${log})"`,
-    `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${log} | grep -cF ${shq(`"ld_preload":${value}`)})"`,
+    `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${log} | grep ${also ? '-F' : '-cF'} ${shq(`"ld_preload":${value}`)}${also})"`,
     `count ${key}_truncated "$(grep -cF '"truncated":true' ${log})"`,
     `count ${key}_value_truncated "$(grep -cF '"value_truncated":true' ${log})"`,
     `count ${key}_filename_truncated "$(grep -cF '"filename_truncated":true' ${log})"`,
@@ -123,11 +124,25 @@ function auditTeardown(a: AuditSetup): string[] {
 }
 
 /** The tools that log krsi_ld_preload.h's events with ld_preload_log.h, and so are checked alike. */
-const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks'];
+const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'];
+
+/** Loader arguments beyond -o LOG: krsi_env_vars writes the variables themselves to a file of their own. */
+const TOOL_ARGS: Record<string, string> = { krsi_env_vars: ' -V /tmp/krsi_env_vars.vars' };
+
+/**
+ * The environment execbench passes (workloads/execbench.c): PATH, the filler
+ * pages of one 4096-byte variable each, LD_PRELOAD. What krsi_env_vars must
+ * log for each exec: that many variables and bytes, NULs counted.
+ */
+export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: number } {
+  const path = 'PATH=/bin:/sbin'.length + 1;
+  const preload = w.ldPreload === null ? 0 : `LD_PRELOAD=${w.ldPreload}`.length + 1;
+  return { vars: 1 + w.envPages + (w.ldPreload === null ? 0 : 1), bytes: path + w.envPages * 4096 + preload };
+}
 
 /** How the guest starts one BPF program's loader, and under which name its files go. */
 export function bpfLoader(b: BpfSetup): { key: string; command: string } {
-  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${b.program ? ` -p ${b.program}` : ''} -o /tmp/${b.tool}.log` };
+  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${b.program ? ` -p ${b.program}` : ''}${TOOL_ARGS[b.tool] ?? ''} -o /tmp/${b.tool}.log` };
   const progs = b.programs.map((p) => `-p ${p} `).join('');
   return { key: `user_${b.name}`, command: `${GUEST.bpfAttach} ${progs}${GUEST.bpfObject(b.name)}` };
 }
@@ -160,7 +175,11 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
     );
     // Only the suite's own tools know their drops; a user's program's are unknown (checks.ts).
     if (isBpfTool(b)) out.push(`count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`);
-    if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) out.push(...ldPreloadLogCounts(key, `/tmp/${key}.log`, w));
+    if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) {
+      // krsi_env_vars matches only where it also logged every variable and byte execbench passed.
+      const env = passedEnvironment(w);
+      out.push(...ldPreloadLogCounts(key, `/tmp/${key}.log`, w, b.tool === 'krsi_env_vars' ? `"vars":${env.vars},"bytes":${env.bytes},` : ''));
+    }
   }
   return out;
 }
