@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
+import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
 
 export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'] as const;
@@ -114,6 +115,26 @@ export function validateSeccomp(raw: unknown, field: string, f: Fields): Seccomp
   if (raw === undefined || raw === null) return null;
   if (raw !== 'filter' && raw !== 'notify') throw f.fail(field, `must be "filter" (allow everything) or "notify" (execve to a supervisor), not ${JSON.stringify(raw)}`);
   return raw;
+}
+
+/** The matrix's `questions`: each a title, scenarios of this matrix, and a plot kind. */
+export function validateQuestions(raw: unknown, names: Set<string>, f: Fields): Question[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw f.fail('questions', 'must be an array of { title, scenarios, plot }');
+  return raw.map((q, i) => {
+    const field = `questions[${i}]`;
+    if (!isObj(q)) throw f.fail(field, 'must be an object { title, scenarios, plot }');
+    f.known(q, field, ['title', 'scenarios', 'plot']);
+    const title = f.str(q, 'title', field);
+    const plot = f.str(q, 'plot', field);
+    if (!(QUESTION_PLOTS as readonly string[]).includes(plot)) throw f.fail(`${field}.plot`, `must be one of ${QUESTION_PLOTS.join(', ')}`);
+    if (!Array.isArray(q.scenarios) || q.scenarios.length === 0) throw f.fail(`${field}.scenarios`, 'must be a non-empty array of scenario names');
+    const scenarios = q.scenarios.map((n, k) => {
+      if (typeof n !== 'string' || !names.has(n)) throw f.fail(`${field}.scenarios[${k}]`, `${JSON.stringify(n)} is not one of the scenarios`);
+      return n;
+    });
+    return { title, scenarios, plot: plot as Question['plot'] };
+  });
 }
 
 type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages';

@@ -4,10 +4,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from '../lib/errors.ts';
 import { FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
 import { fieldsOf, isObj, NAME_RE, type Fields } from './matrix-fields.ts';
-import { isBpfTool, validateAudit, validateBpf, validateKernels, validateSeccomp, validateWorkload } from './matrix-sections.ts';
+import { isBpfTool, validateAudit, validateBpf, validateKernels, validateQuestions, validateSeccomp, validateWorkload } from './matrix-sections.ts';
 
 export { BPF_TOOLS, isBpfTool } from './matrix-sections.ts';
-import type { WorkloadRecord } from '../lib/results.ts';
+import type { Question, WorkloadRecord } from '../lib/results.ts';
 
 /** What the guest runs; every field has a default (see DEFAULT_WORKLOAD). */
 export type WorkloadOptions = WorkloadRecord;
@@ -90,6 +90,10 @@ export interface Matrix {
   baseline: string;
   kernels: Record<string, KernelVariant>;
   scenarios: Scenario[];
+  /** What the report answers first, each from some of the scenarios. */
+  questions: Question[];
+  /** Boots per scenario when --boots is not given; undefined for the suite's default. */
+  boots?: number;
   /** Where the matrix came from: a built-in name or a file path. */
   source: string;
 }
@@ -134,7 +138,7 @@ export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
 export function validateMatrix(raw: unknown, source: string, baseDir: string): Matrix {
   const f = fieldsOf(source, baseDir);
   if (!isObj(raw)) throw f.fail('(top)', 'must be an object with "scenarios"');
-  f.known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios']);
+  f.known(raw, 'matrix', ['name', 'description', 'baseline', 'kernels', 'scenarios', 'questions', 'boots']);
   const kernels = validateKernels(raw.kernels, f);
   if (!Array.isArray(raw.scenarios) || raw.scenarios.length === 0) throw f.fail('scenarios', 'must be a non-empty array');
   const scenarios = raw.scenarios.map((s, i) => validateScenario(s, `scenarios[${i}]`, kernels, f));
@@ -152,6 +156,8 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
     baseline,
     kernels,
     scenarios,
+    questions: validateQuestions(raw.questions, new Set(scenarios.map((s) => s.name)), f),
+    ...(raw.boots !== undefined && { boots: f.count(raw, 'boots', 'matrix', 2, 1000)! }),
     source,
   };
 }

@@ -23,8 +23,11 @@ export interface BenchOptions {
   execs: number | undefined;
   warmup: number | undefined;
   warmupMax: number | undefined;
-  /** Guests booted per scenario, the unit of replication; each boot is a separate series in samples.csv. */
-  boots: number;
+  /**
+   * Guests booted per scenario, the unit of replication; each boot is a
+   * separate series in samples.csv. Undefined: the matrix's default, else DEFAULT_BOOTS.
+   */
+  boots: number | undefined;
   /** Guests run at once. */
   jobs: number;
   /** Results go to <out>/<run-id>/, with <out>/latest pointing at the last complete run. */
@@ -63,7 +66,8 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
   --warmup W            warm-up samples before them, at least (default ${DEFAULT_WORKLOAD.warmup})
   --warmup-max M        at most: warm-up goes on until two in a row agree
                         within ${WARMUP_TOLERANCE_PCT} % (default ${DEFAULT_WORKLOAD.warmupMax}, or W if above)
-  --boots B             guests booted per scenario, seeds S..S+B-1 (default ${DEFAULT_BOOTS})
+  --boots B             guests booted per scenario, seeds S..S+B-1 (default: the
+                        matrix's, else ${DEFAULT_BOOTS}; krsi-design has 8)
   --jobs J              guests run at once (default: number of cores)
   --out DIR             results directory (default results)
   --kernel-src PATH     kernel source tree or tarball
@@ -132,7 +136,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     execs: positiveInt('execs', v.execs),
     warmup: positiveInt('warmup', v.warmup, 0),
     warmupMax: positiveInt('warmup-max', v['warmup-max'], 0),
-    boots: positiveInt('boots', v.boots) ?? DEFAULT_BOOTS,
+    boots: positiveInt('boots', v.boots),
     jobs: positiveInt('jobs', v.jobs) ?? Math.max(1, cpus().length),
     out: v.out ?? 'results',
     kernelSrc: v['kernel-src'] ?? DEFAULT_KERNEL_SOURCE,

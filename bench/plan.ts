@@ -45,7 +45,7 @@ export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'sa
  * shifts later ones by 1-2 %, so they are never run one after another in a guest.
  * Boots of one scenario get seeds seed, seed+1, ...
  */
-export function planJobs(scenarios: Scenario[], opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup' | 'boots' | 'seed'> & Partial<Pick<BenchOptions, 'warmupMax'>>): GuestJob[] {
+export function planJobs(scenarios: Scenario[], opts: Pick<BenchOptions, 'samples' | 'execs' | 'warmup' | 'seed'> & { boots: number } & Partial<Pick<BenchOptions, 'warmupMax'>>): GuestJob[] {
   const jobs: GuestJob[] = [];
   for (const scenario of scenarios) {
     const workload = resolveWorkload(scenario, opts);

@@ -13,7 +13,7 @@ import { buildBaseInitramfs } from './guest/initramfs.ts';
 import { buildBpf, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
-import type { BenchOptions } from './options.ts';
+import { DEFAULT_BOOTS, type BenchOptions } from './options.ts';
 import { buildOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
 import { checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
 import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sweepAbandoned, sweepTmp } from './store.ts';
@@ -36,8 +36,10 @@ const REPORTED_OPTIONS = ['CONFIG_AUDIT', 'CONFIG_AUDITSYSCALL', 'CONFIG_SECURIT
  * `latest` moved) before the report is rendered. `interrupt` stops everything;
  * the run is then kept as failed, and the error's exit code is 128 + signal.
  */
-export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promise<RunOutcome> {
-  const matrix = await loadMatrix(opts.matrix);
+export async function runBench(given: BenchOptions, interrupt?: Interrupt): Promise<RunOutcome> {
+  const matrix = await loadMatrix(given.matrix);
+  // --boots, else the matrix's own default, else the suite's.
+  const opts = { ...given, boots: given.boots ?? matrix.boots ?? DEFAULT_BOOTS };
   const jobs = shardJobs(planJobs(selectScenarios(matrix, opts.scenarios), opts), opts.shard);
   const scenarios = [...new Set(jobs.map((j) => j.scenario))];
   await checkMode(opts.mode);
@@ -122,7 +124,7 @@ export async function runBench(opts: BenchOptions, interrupt?: Interrupt): Promi
       date: new Date().toISOString(),
       mode: opts.mode,
       unit: UNITS[opts.mode],
-      matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline },
+      matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline, ...(matrix.questions.length && { questions: matrix.questions }) },
       options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
       shard: opts.shard,
       host: hostInfo(),

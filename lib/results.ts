@@ -103,6 +103,22 @@ export interface AuditRecord {
 
 export type BpfRecord = { tool: string; program?: string } | { name: string; path: string; compile: boolean; programs: string[] };
 
+/** How a report answers a question of the matrix (reports/report/questions.ts). */
+export const QUESTION_PLOTS = ['env-pages', 'forest', 'rule-count'] as const;
+
+/**
+ * A question a matrix asks, and the scenarios that answer it: the report
+ * opens with one section per question, a sentence in numbers and a plot.
+ * env-pages: overhead against the environment's pages, one line per design;
+ * forest: the scenarios' overheads side by side; rule-count: overhead
+ * against the number of audit rules, on a log axis.
+ */
+export interface Question {
+  title: string;
+  scenarios: string[];
+  plot: (typeof QUESTION_PLOTS)[number];
+}
+
 /** run.json: what a run measured and on what, enough to judge whether two runs compare. */
 export interface RunMeta {
   suite: { name: 'krsi-bench'; revision: string; workloadDigest: string; bpfDigest: string | null };
@@ -111,7 +127,8 @@ export interface RunMeta {
   mode: 'icount' | 'kvm';
   /** What one nanosecond of the results is. */
   unit: string;
-  matrix: { name: string; source: string; baseline: string };
+  /** questions: absent in runs of matrices without them, and in older runs. */
+  matrix: { name: string; source: string; baseline: string; questions?: Question[] };
   /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
   options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
   /** Set when this run is one slice of a sharded run (--shard I/N). */

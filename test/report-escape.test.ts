@@ -33,7 +33,7 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
   const run: RunInfo = {
     label: EVIL, dir: EVIL, hasMeta: true, mode: EVIL, date: EVIL, suiteRevision: EVIL, matrix: EVIL, baseline: EVIL, host: EVIL, qemu: EVIL, shard: EVIL,
     kernels: [{ variant: EVIL, version: EVIL, configHash: EVIL, options: { [EVIL]: EVIL } }, { variant: 'b', version: null, configHash: null, options: { [EVIL]: null } }],
-    scenarios: [],
+    scenarios: [], questions: [],
   };
   const html = reportHtml({
     summary,

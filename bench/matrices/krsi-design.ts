@@ -28,6 +28,23 @@ export default {
   name: 'krsi-design',
   description: "The LSS 2019 talk's open questions: one variable or all, ring buffer or perf buffer, sleepable programs, other hooks, and audit's rule list",
   baseline: 'vanilla',
+  // 8 boots, not the suite's 12: 33 scenarios of 12 boots take about 15 minutes on 2 cores.
+  boots: 8,
+  questions: [
+    {
+      title: 'One variable or all of them? Reading LD_PRELOAD against sending the whole environment, as it grows',
+      scenarios: ENV_PAGES.flatMap((p) => [`env-${p}-one-var`, `env-${p}-all-vars`]),
+      plot: 'env-pages',
+    },
+    { title: 'Ring buffer, perf buffer, or a sleepable program?', scenarios: ['ringbuf', 'perfbuf', 'sleepable'], plot: 'forest' },
+    {
+      title: 'Why not kprobes, fentry, tracepoints or seccomp? The same scan from other hooks, and seccomp from user space',
+      scenarios: ['ringbuf', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-filter', 'seccomp-notify'],
+      plot: 'forest',
+    },
+    { title: "What does audit's rule list cost when no rule matches?", scenarios: AUDIT_RULES.map((n) => `audit-rules-${n}`), plot: 'rule-count' },
+    { title: 'A watch or a path rule for one program, and what never,task does', scenarios: ['audit-watch-exec', 'audit-path-exec', 'audit-never-task'], plot: 'forest' },
+  ],
   scenarios: [
     { name: 'vanilla', description: 'CONFIG_AUDIT=n, nothing running', kernel: 'noaudit' },
     ...ENV_PAGES.flatMap((p) => [

@@ -15,6 +15,8 @@ import { renderSvg, scopeSvgIds } from './render.ts';
 import type { ReportInput } from './runs.ts';
 import { bootMediansSpec, boxSpec, distributionSpec, ecdfSpec, forestSpec, runOrderSpec } from './specs.ts';
 import type { TopLevelSpec } from 'vega-lite';
+import { alternativesSpec, envPagesSpec, ruleCountSpec } from './question-specs.ts';
+import { answerQuestions } from './questions.ts';
 import { injectFault } from '../../lib/faults.ts';
 import type { OutputFile } from '../write.ts';
 
@@ -47,6 +49,20 @@ interface PlotSource {
   title: string;
   caption: string;
   spec: TopLevelSpec;
+  /** Set for a question of the matrix: the answer in numbers, shown above its plot. */
+  sentence?: string;
+}
+
+/** One plot per question of the matrix (from the first run that has them), before the others. */
+export function questionSources(inputs: ReportInput[], summary: Summary): PlotSource[] {
+  const questions = inputs.find((x) => x.info.questions.length)?.info.questions ?? [];
+  const infos = inputs.flatMap((x) => x.info.scenarios);
+  return answerQuestions(questions, summary, infos).flatMap((a, i): PlotSource[] => {
+    if (a.rows.length === 0) return [];
+    const spec = a.question.plot === 'env-pages' ? envPagesSpec(a.rows) : a.question.plot === 'rule-count' ? ruleCountSpec(a.rows) : alternativesSpec(a.rows);
+    const caption = 'Each point is a scenario\'s overhead against its own baseline, with its 95 % interval.';
+    return [{ id: `question-${i + 1}`, title: a.question.title, caption, spec, sentence: a.sentence }];
+  });
 }
 
 function unitLabel(mode: string): string {
@@ -140,7 +156,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, onPha
   injectFault('render');
   const order = summary.scenarios.map((s) => s.name);
   const samples = collectSamples(inputs.map((x) => x.run), order, inputs.map((x) => x.info.label));
-  const sources = plotSources(summary, samples);
+  const sources = [...questionSources(inputs, summary), ...plotSources(summary, samples)];
   onPhase?.('render svg+png');
   const plots: PlotView[] = [];
   const svgs: string[] = [];
@@ -151,7 +167,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, onPha
     const png = svgToPng(svg);
     png.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     pngJobs.push(png);
-    plots.push({ id: p.id, title: p.title, caption: p.caption, svg });
+    plots.push({ id: p.id, title: p.title, caption: p.caption, svg, ...(p.sentence !== undefined && { sentence: p.sentence }) });
   }
   const pngs = await Promise.all(pngJobs);
   onPhase?.('html');

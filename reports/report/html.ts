@@ -20,6 +20,8 @@ export interface PlotView {
   caption: string;
   /** SVG markup from Vega (which escapes the text it draws), ids scoped to this plot. */
   svg: string;
+  /** For a question of the matrix: its answer in numbers. */
+  sentence?: string;
 }
 
 /** A scenario's setup: K, N and where its samples came from. */
@@ -178,8 +180,23 @@ function notesSection(s: Summary): string {
   return `<section id="notes"><h2>Notes</h2>\n${items}\n</section>`;
 }
 
+function figure(p: PlotView): string {
+  return `<figure class="plot" id="fig-${esc(p.id)}">
+<figcaption><b>${esc(p.title)}</b>. ${esc(p.caption)} <span class="files"><a href="${esc(p.id)}.svg">SVG</a> · <a href="${esc(p.id)}.png">PNG</a></span></figcaption>
+<div class="svg">${p.svg}</div>
+</figure>`;
+}
+
+/** The matrix's questions, each with its answer in one sentence and its plot; nothing when it asks none. */
+function questionsSection(v: ReportView): string {
+  const asked = v.plots.filter((p) => p.sentence !== undefined);
+  if (!asked.length) return '';
+  const parts = asked.map((p) => `<section class="question" id="q-${esc(p.id)}"><h3>${esc(p.title)}</h3>\n<p class="answer">${esc(p.sentence!)}</p>\n${figure(p)}</section>`);
+  return `<section id="questions"><h2>Questions</h2>\n${parts.join('\n')}\n</section>`;
+}
+
 function plotsSection(v: ReportView): string {
-  const figures = v.plots.map((p) => `<figure class="plot" id="fig-${esc(p.id)}">
+  const figures = v.plots.filter((p) => p.sentence === undefined).map((p) => `<figure class="plot" id="fig-${esc(p.id)}">
 <figcaption><b>${esc(p.title)}</b>. ${esc(p.caption)} <span class="files"><a href="${esc(p.id)}.svg">SVG</a> · <a href="${esc(p.id)}.png">PNG</a></span></figcaption>
 <div class="svg">${p.svg}</div>
 </figure>`);
@@ -269,6 +286,7 @@ export function reportHtml(v: ReportView): string {
 <style>${STYLE}</style></head>
 <body>
 ${header(v)}
+${questionsSection(v)}
 ${verdictTable(v)}
 ${notesSection(v.summary)}
 ${plotsSection(v)}

@@ -7,6 +7,7 @@
 import { basename } from 'node:path';
 import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
+import { QUESTION_PLOTS, type Question } from '../../lib/results.ts';
 
 /** A kernel of the run, as run.json describes it. */
 export interface KernelInfo {
@@ -29,6 +30,8 @@ export interface ScenarioInfo {
   warmup: number | null;
   ldPreload: string | null;
   envPages: number | null;
+  /** Audit rules loaded (control lines such as -b not counted); null without audit. */
+  auditRules: number | null;
 }
 
 /** One run's identity and setup; null where run.json does not say (or there is no run.json). */
@@ -48,6 +51,8 @@ export interface RunInfo {
   shard: string | null;
   kernels: KernelInfo[];
   scenarios: ScenarioInfo[];
+  /** The matrix's questions, those whose fields are whole. */
+  questions: Question[];
 }
 
 type Obj = Record<string, unknown>;
@@ -83,6 +88,7 @@ export function runInfo(run: LoadedRun): RunInfo {
       warmup: num(w?.warmup),
       ldPreload: str(w?.ldPreload),
       envPages: num(w?.envPages),
+      auditRules: Array.isArray(obj(s.audit)?.rules) ? (obj(s.audit)!.rules as unknown[]).filter((r) => typeof r === 'string' && !/^-[brf] /.test(r)).length : null,
     };
   });
   const shard = obj(m?.shard);
@@ -102,5 +108,10 @@ export function runInfo(run: LoadedRun): RunInfo {
     shard: shardText,
     kernels,
     scenarios,
+    questions: (Array.isArray(obj(m?.matrix)?.questions) ? (obj(m?.matrix)!.questions as unknown[]) : []).map(obj).flatMap((q): Question[] => {
+      const scenarios = Array.isArray(q?.scenarios) ? (q.scenarios as unknown[]).map(str).filter((x): x is string => x !== null) : [];
+      const plot = str(q?.plot);
+      return q && str(q.title) && scenarios.length && QUESTION_PLOTS.includes(plot as never) ? [{ title: str(q.title)!, scenarios, plot: plot as Question['plot'] }] : [];
+    }),
   };
 }

@@ -8,8 +8,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { BootMedianRow, BoxRow, DensityPoint, EcdfPoint, ForestRow, RunOrderRow, StripPoint } from './plot-data.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const WIDTH = 720;
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+export const WIDTH = 720;
 
 /** Tableau 10, then Tableau 20's lighter shades: one colour per scenario, the same in every plot. */
 const PALETTE = [

@@ -1,0 +1,86 @@
+/**
+ * The matrix's questions, answered from the summary: for each, one sentence
+ * in numbers with their 95 % intervals, and the rows of its plot. A question
+ * whose scenarios were not run (a --scenarios subset) says so instead.
+ */
+import type { Question } from '../../lib/results.ts';
+import type { ScenarioSummary, Summary } from '../summary.ts';
+import { pctInterval, signedPct } from './format.ts';
+import type { ScenarioInfo } from './run-info.ts';
+
+/** One point of a question's plot: a scenario's overhead with its interval. */
+export interface AnswerRow {
+  scenario: string;
+  /** Against which scenario. */
+  against: string;
+  pct: number;
+  lo: number;
+  hi: number;
+  /** env-pages: the design (the scenario name after env-P-); rule-count: "audit rules". */
+  series: string;
+  /** env-pages: filler pages; rule-count: the number of rules; forest: null. */
+  x: number | null;
+  label: string;
+}
+
+export interface Answer {
+  question: Question;
+  /** HTML-free text: the report escapes it. */
+  sentence: string;
+  rows: AnswerRow[];
+  /** Scenarios of the question that this summary has no overhead for. */
+  missing: string[];
+}
+
+const overheadText = (r: AnswerRow) => `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}`;
+
+function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Question['plot']): AnswerRow | null {
+  const o = s.overhead;
+  if (!o) return null;
+  const series = plot === 'env-pages' ? s.name.replace(/^env-\d+-/, '') : plot === 'rule-count' ? 'audit rules' : s.name;
+  const x = plot === 'env-pages' ? (info?.envPages ?? null) : plot === 'rule-count' ? (info?.auditRules ?? null) : null;
+  return { scenario: s.name, against: o.against, pct: o.pct, lo: o.ci95_pct[0], hi: o.ci95_pct[1], series, x, label: `${signedPct(o.pct)}` };
+}
+
+function envPagesSentence(rows: AnswerRow[]): string {
+  const pages = [...new Set(rows.flatMap((r) => (r.x === null ? [] : [r.x])))].sort((a, b) => a - b);
+  const ends = pages.length > 1 ? [pages[0]!, pages.at(-1)!] : pages;
+  const designs = [...new Set(rows.map((r) => r.series))];
+  const at = (p: number) => designs.flatMap((d) => rows.filter((r) => r.series === d && r.x === p).map((r) => `${d} ${overheadText(r)}`)).join(', ');
+  const parts = ends.map((p, i) => `${i === 0 ? 'At' : 'at'} ${p} page${p === 1 ? '' : 's'} of environment, ${at(p)}`);
+  return `${parts.join('; ')} (each against the same environment without instrumentation).`;
+}
+
+function forestSentence(rows: AnswerRow[]): string {
+  const sorted = [...rows].sort((a, b) => a.pct - b.pct);
+  const all = sorted.map((r) => `${r.scenario} ${overheadText(r)}`).join(', ');
+  const against = [...new Set(sorted.map((r) => r.against))].join(' or ');
+  if (sorted.length === 1) return `${all} against ${against}.`;
+  // An order is only claimed where the intervals of the ends do not overlap.
+  const lo = sorted[0]!;
+  const hi = sorted.at(-1)!;
+  const apart = lo.hi < hi.lo ? ` ${lo.scenario} costs less than ${hi.scenario}: their intervals do not overlap.` : ' The intervals of the cheapest and the dearest overlap: no order is shown.';
+  return `Against ${against}, from the cheapest: ${all}.${apart}`;
+}
+
+function ruleCountSentence(rows: AnswerRow[]): string {
+  const sorted = [...rows].sort((a, b) => (a.x ?? 0) - (b.x ?? 0));
+  return `Against ${[...new Set(sorted.map((r) => r.against))].join(' or ')}: ${sorted.map((r) => `${r.x ?? '?'} rule${r.x === 1 ? '' : 's'} ${overheadText(r)}`).join(', ')}.`;
+}
+
+export function answerQuestions(questions: Question[], summary: Summary, infos: ScenarioInfo[]): Answer[] {
+  return questions.map((question) => {
+    const rows: AnswerRow[] = [];
+    const missing: string[] = [];
+    for (const name of question.scenarios) {
+      const s = summary.scenarios.find((x) => x.name === name);
+      const row = s ? rowOf(s, infos.find((i) => i.name === name), question.plot) : null;
+      if (row) rows.push(row);
+      else missing.push(name);
+    }
+    const lacking = missing.length ? ` Not in this run: ${missing.join(', ')}.` : '';
+    if (rows.length === 0) return { question, sentence: `None of its scenarios was run.${lacking}`, rows, missing };
+    const sentence = question.plot === 'env-pages' ? envPagesSentence(rows) : question.plot === 'rule-count' ? ruleCountSentence(rows) : forestSentence(rows);
+    return { question, sentence: sentence + lacking, rows, missing };
+  });
+}
