@@ -23,15 +23,20 @@ export function validateKernels(raw: unknown, f: Fields): Record<string, KernelV
     const field = `kernels.${name}`;
     if (!NAME_RE.test(name)) throw f.fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
     if (!isObj(k)) throw f.fail(field, 'must be an object with "fragments"');
-    f.known(k, field, ['fragments']);
+    f.known(k, field, ['fragments', 'source']);
     if (!Array.isArray(k.fragments) || k.fragments.length === 0) throw f.fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths');
     const fragments = k.fragments.map((p, i) => {
       if (typeof p !== 'string' || p === '') throw f.fail(`${field}.fragments[${i}]`, 'must be a path');
       return f.existingPath(p, `${field}.fragments[${i}]`);
     });
-    kernels[name] = { name, fragments };
+    kernels[name] = { name, fragments, ...(k.source !== undefined && { source: kernelSource(f.str(k, 'source', field), `${field}.source`, f) }) };
   }
   return kernels;
+}
+
+/** A kernel's own source: a Debian package name as it is, or a path to a tarball or tree, which must exist. */
+function kernelSource(given: string, field: string, f: Fields): string {
+  return /^linux-source-\d+\.\d+$/.test(given) ? given : f.existingPath(given, field);
 }
 
 /** One auditctl argument line: a rule, or an audit.rules control line: backlog (-b), rate limit (-r), failure mode (-f). */

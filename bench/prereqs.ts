@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../lib/errors.ts';
 import { shell } from '../lib/shell.ts';
-import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
+import { DEFAULT_KERNEL_SOURCE, kernelSourcePackage, kernelSourcePath } from '../kernels/source.ts';
 
 /** One thing the suite needs from the system, and the Debian package that brings it. */
 interface Prerequisite {
@@ -49,6 +49,14 @@ export function prerequisites(kernelSrc: string): Prerequisite[] {
   ];
   if (kernelSrc === DEFAULT_KERNEL_SOURCE) list.push(file(DEFAULT_KERNEL_SOURCE, 'linux-source-6.12'));
   return list;
+}
+
+/** The Debian source packages that a matrix's kernels name (kernels.K.source: linux-source-6.1), as prerequisites. */
+export function kernelSourcePackages(specs: Array<string | undefined>): Prerequisite[] {
+  return [...new Set(specs)].flatMap((spec) => {
+    const pkg = spec === undefined ? null : kernelSourcePackage(spec);
+    return pkg ? [file(kernelSourcePath(spec!), pkg)] : [];
+  });
 }
 
 /** What `npm test` needs beyond a run: the browser the report is checked in, its font, and cpio(1) to check our archives. */

@@ -43,7 +43,11 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
   const jobs = shardJobs(planJobs(selectScenarios(matrix, opts.scenarios), opts), opts.shard);
   const scenarios = [...new Set(jobs.map((j) => j.scenario))];
   await checkMode(opts.mode);
-  const src = await resolveKernelSource(opts.kernelSrc);
+  // Each kernel is built from its own source where the matrix names one, else from --kernel-src.
+  const variantsUsed = [...new Set(scenarios.map((s) => s.kernel))];
+  const specs = [...new Set(variantsUsed.map((v) => matrix.kernels[v]!.source ?? opts.kernelSrc))];
+  const sources = new Map(await Promise.all(specs.map(async (spec) => [spec, await resolveKernelSource(spec)] as const)));
+  const sourceOf = (v: string) => sources.get(matrix.kernels[v]!.source ?? opts.kernelSrc)!;
 
   checkOutDir(opts.out);
   await mkdir(opts.out, { recursive: true });
@@ -89,12 +93,13 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
     const order = opts.mode === 'icount' ? buildOrder(variants, jobs) : variants;
-    const building = buildKernels(order.map((v) => matrix.kernels[v]!), src, {
-      jobs: opts.jobs,
-      logDir: dir.logs,
-      signal: abort.signal,
-      onBuilt: (k) => systems[k.variant]!.resolve(guestSystem(k)),
-    }).catch((err: unknown) => {
+    const buildOpts = { jobs: opts.jobs, logDir: dir.logs, signal: abort.signal, onBuilt: (k: BuiltKernel) => systems[k.variant]!.resolve(guestSystem(k)) };
+    // One source at a time, each build with every core, in the order the guests want them.
+    const bySource = [...new Set(order.map(sourceOf))].map((src) => ({ src, variants: order.filter((v) => sourceOf(v) === src).map((v) => matrix.kernels[v]!) }));
+    const building = bySource.reduce<Promise<Record<string, BuiltKernel>>>(
+      (before, { src, variants: vs }) => before.then(async (built) => ({ ...built, ...(await buildKernels(vs, src, buildOpts)) })),
+      Promise.resolve({}),
+    ).catch((err: unknown) => {
       for (const s of Object.values(systems)) s.reject(err);
       throw err;
     });

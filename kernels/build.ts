@@ -61,7 +61,8 @@ export async function buildKernels(variants: KernelVariant[], src: KernelSource,
     buildDir: cachePath('build', src.id, variant.name),
     log: join(opts.logDir, `kernel-${variant.name}.log`),
   }));
-  const allnoconfigLog = join(opts.logDir, 'kernel-allnoconfig.log');
+  // One per source: a run may build kernels of several.
+  const allnoconfigLog = join(opts.logDir, `kernel-allnoconfig-${src.id}.log`);
   await Promise.all([...builds.map((b) => b.log), allnoconfigLog].map((log) => rm(log, { force: true })));
   if (builds.length === 0) return {};
   const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, builds[0]!.log, opts.signal));

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isLocked } from '../lib/lock.ts';
 import { shell } from '../lib/shell.ts';
 import { changedOptionNames, parseKconfig } from './kconfig.ts';
 
@@ -99,7 +100,9 @@ async function adoptHostTools(buildDir: string, seed: string): Promise<void> {
 /** A finished build of another variant of this source, to seed the first variant this run compiles. */
 export async function finishedSibling(buildDir: string, ours: string[]): Promise<string | undefined> {
   const parent = dirname(buildDir);
-  const siblings = (await readdir(parent)).map((s) => join(parent, s));
-  // One locked by another run may be half-built; ours are idle until this run compiles them.
-  return siblings.find((d) => d !== buildDir && existsSync(join(d, 'vmlinux')) && (ours.includes(d) || !existsSync(`${d}.lock`)));
+  const siblings = (await readdir(parent)).map((s) => join(parent, s)).filter((d) => d !== buildDir && existsSync(join(d, 'vmlinux')));
+  // One that another run holds may be half-built; ours are idle until this run compiles them. A lock
+  // file stays after its holder ends, so what counts is whether it is held now.
+  for (const d of siblings) if (ours.includes(d) || !(await isLocked(`${d}.lock`))) return d;
+  return undefined;
 }

@@ -38,15 +38,31 @@ async function withPatches(path: string, kind: KernelSource['kind'], contentId: 
   return { path, kind, id, patches: patches.map((p) => p.name) };
 }
 
-export async function resolveKernelSource(path: string = DEFAULT_KERNEL_SOURCE): Promise<KernelSource> {
+/** Debian's linux-source-X.Y packages: a name, not a path. */
+const DEBIAN_SOURCE = /^linux-source-\d+\.\d+$/;
+
+/** The file a kernel source names: a Debian package's tarball under /usr/src, else the path itself. */
+export function kernelSourcePath(spec: string): string {
+  return DEBIAN_SOURCE.test(spec) ? `/usr/src/${spec}.tar.xz` : spec;
+}
+
+/** The Debian package that brings a source, for one that names a package or the default tarball. */
+export function kernelSourcePackage(spec: string): string | null {
+  if (DEBIAN_SOURCE.test(spec)) return spec;
+  return spec === DEFAULT_KERNEL_SOURCE ? 'linux-source-6.12' : null;
+}
+
+export async function resolveKernelSource(given: string = DEFAULT_KERNEL_SOURCE): Promise<KernelSource> {
+  const path = kernelSourcePath(given);
   const abs = resolve(path);
   if (!existsSync(abs)) {
-    const hint = path === DEFAULT_KERNEL_SOURCE ? ' (apt-get install linux-source-6.12, or pass --kernel-src DIR|TARBALL)' : '';
+    const pkg = kernelSourcePackage(given);
+    const hint = pkg ? ` (apt-get install ${pkg}${given === DEFAULT_KERNEL_SOURCE ? ', or pass --kernel-src DIR|TARBALL' : ''})` : '';
     throw usageError(`kernel source not found: ${path}${hint}`);
   }
   if (statSync(abs).isDirectory()) {
     if (!existsSync(join(abs, 'Makefile')) || !existsSync(join(abs, 'Kconfig'))) {
-      throw usageError(`--kernel-src ${path} is not a kernel source tree (no Makefile and Kconfig at its top)`);
+      throw usageError(`kernel source ${path} is not a kernel source tree (no Makefile and Kconfig at its top)`);
     }
     // Out-of-tree builds (O=) refuse a tree that was configured in place.
     if (existsSync(join(abs, '.config'))) {
@@ -55,7 +71,7 @@ export async function resolveKernelSource(path: string = DEFAULT_KERNEL_SOURCE):
     return withPatches(abs, 'dir', sha256(abs, await treeIdentity(abs)));
   }
   if (!/\.tar(\.(xz|gz|bz2|zst))?$|\.tgz$/.test(abs)) {
-    throw usageError(`--kernel-src ${path} is neither a directory nor a .tar[.xz|.gz|.bz2|.zst] tarball`);
+    throw usageError(`kernel source ${path} is neither a directory nor a .tar[.xz|.gz|.bz2|.zst] tarball`);
   }
   return withPatches(abs, 'tarball', await sha256File(abs));
 }

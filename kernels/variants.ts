@@ -8,6 +8,11 @@ export interface KernelVariant {
   name: string;
   /** Paths of Kconfig fragment files; later ones win. */
   fragments: string[];
+  /**
+   * Where its source comes from, when not --kernel-src: a Debian package
+   * name (linux-source-6.1), a tarball or a source tree.
+   */
+  source?: string;
 }
 
 /**

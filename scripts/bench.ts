@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { cachePath } from '../lib/cache.ts';
 import { errorLine } from '../lib/errors.ts';
 import { BENCH_HELP, parseBenchArgs } from '../bench/options.ts';
-import { ensurePrerequisites } from '../bench/prereqs.ts';
+import { ensurePrerequisites, kernelSourcePackages } from '../bench/prereqs.ts';
+import { loadMatrix } from '../bench/matrix.ts';
+import { selectScenarios } from '../bench/plan.ts';
 import { runBench } from '../bench/run.ts';
 import { handleInterrupts } from '../lib/interrupt.ts';
 import { printSummary } from '../reports/print.ts';
@@ -19,7 +21,10 @@ try {
     process.exit(0);
   }
   const interrupt = handleInterrupts();
-  await ensurePrerequisites(opts.kernelSrc, cachePath('logs'));
+  // Kernels of their own source (a Debian linux-source-X.Y package) need it installed too.
+  const matrix = await loadMatrix(opts.matrix);
+  const used = selectScenarios(matrix, opts.scenarios).map((s) => matrix.kernels[s.kernel]!.source);
+  await ensurePrerequisites(opts.kernelSrc, cachePath('logs'), kernelSourcePackages(used));
   const outcome = await runBench(opts, interrupt);
   const summary = JSON.parse(await readFile(join(outcome.dir, 'summary.json'), 'utf8')) as Summary;
   process.stdout.write(printSummary(summary));

@@ -6,7 +6,7 @@ import { parseCommandLine } from '../lib/cli.ts';
 import { cachePath } from '../lib/cache.ts';
 import { errorLine, usageError } from '../lib/errors.ts';
 import { loadMatrix } from '../bench/matrix.ts';
-import { ensurePrerequisites } from '../bench/prereqs.ts';
+import { ensurePrerequisites, kernelSourcePackages } from '../bench/prereqs.ts';
 import { buildKernels, kernelConfigHash } from '../kernels/build.ts';
 import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
 
@@ -35,16 +35,20 @@ try {
   const jobs = values.jobs === undefined ? cpus().length : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw usageError(`--jobs takes a whole number >= 1, not "${values.jobs}"`);
   const kernelSrc = values['kernel-src'] ?? DEFAULT_KERNEL_SOURCE;
-  await ensurePrerequisites(kernelSrc, cachePath('logs'));
   const matrix = await loadMatrix(values.matrix ?? 'seed');
-  const src = await resolveKernelSource(kernelSrc);
-  const logDir = cachePath('logs');
   const variants = [...new Set(matrix.scenarios.map((s) => s.kernel))].map((v) => matrix.kernels[v]!);
-  if (values.hashes) {
-    for (const v of variants) process.stdout.write(`${v.name}\t${await kernelConfigHash(v, src, logDir)}\n`);
-  } else {
-    for (const k of Object.values(await buildKernels(variants, src, { jobs, logDir }))) {
-      process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
+  await ensurePrerequisites(kernelSrc, cachePath('logs'), kernelSourcePackages(variants.map((v) => v.source)));
+  const logDir = cachePath('logs');
+  // Kernels of one source are built together (they seed each other); sources one after another.
+  for (const spec of [...new Set(variants.map((v) => v.source ?? kernelSrc))]) {
+    const src = await resolveKernelSource(spec);
+    const mine = variants.filter((v) => (v.source ?? kernelSrc) === spec);
+    if (values.hashes) {
+      for (const v of mine) process.stdout.write(`${v.name}\t${await kernelConfigHash(v, src, logDir)}\n`);
+    } else {
+      for (const k of Object.values(await buildKernels(mine, src, { jobs, logDir }))) {
+        process.stdout.write(`${k.variant}\t${k.version}\tconfig ${k.configHash}\t${k.bzImage}\n`);
+      }
     }
   }
 } catch (err) {

@@ -1,0 +1,78 @@
+/**
+ * End to end, a small subset of the krsi-design matrix: every new program
+ * (the six of krsi_hooks, krsi_env_vars), both seccomp setups, an audit
+ * ladder step loaded with auditctl -R, per-scenario baselines, and the
+ * report's questions; and a kernel of its own Debian source package
+ * (kernels.K.source). One boot each, few execs: this checks that each
+ * mechanism loads, attaches and logs every exec with the right value, not
+ * its cost. Needs the seed matrix's kernels (built on first use).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readEvents } from '../reports/load.ts';
+import type { Summary } from '../reports/summary.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const EXECS = 10;
+
+function bench(args: string[]) {
+  const out = mkdtempSync(join(tmpdir(), 'krsi-design-'));
+  const r = spawnSync('npx', ['tsx', 'scripts/bench.ts', '--samples', '2', '--execs', String(EXECS), '--warmup', '1', '--warmup-max', '1', '--boots', '1', '--out', out, ...args], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const dir = realpathSync(join(out, 'latest'));
+  return { dir, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary, events: readEvents(join(dir, 'events.csv')) };
+}
+
+const LOGGING = ['env-1-all-vars', 'perfbuf', 'sleepable', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-notify', 'audit-path-exec'];
+const QUIET = ['vanilla', 'env-1-none', 'seccomp-filter', 'audit-compiled', 'audit-rules-10'];
+
+test('krsi-design: every new mechanism logs each exec of nop with the right value, against its own baseline, and the report answers the questions', { timeout: 60 * 60_000 }, () => {
+  const { dir, summary, events } = bench(['--matrix', 'krsi-design', '--scenarios', [...QUIET, ...LOGGING].join(',')]);
+  const execs = EXECS * 3;
+  for (const name of LOGGING) {
+    const logged = events.filter((e) => e.scenario === name && e.source !== 'none');
+    assert.equal(logged.length, 1, `${name}: one checked source`);
+    const e = logged[0]!;
+    assert.ok(e.ok, `${name}: ${JSON.stringify(e)}`);
+    assert.equal(e.expected, execs, `${name}: one event per exec`);
+    assert.equal(e.matched, execs, `${name}: every event with the right value`);
+  }
+  const against = (n: string) => summary.scenarios.find((s) => s.name === n)!.overhead!.against;
+  assert.equal(against('env-1-all-vars'), 'env-1-none');
+  assert.equal(against('env-1-none'), 'vanilla');
+  assert.equal(against('audit-rules-10'), 'audit-compiled');
+  // The whole environment is more work than none at all.
+  assert.ok(summary.scenarios.find((s) => s.name === 'env-1-all-vars')!.overhead!.pct > 0);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /<section id="questions">/);
+  assert.match(html, /<p class="answer">At 1 page of environment, all-vars [+-]\d+\.\d\d % \[/);
+  assert.match(html, /<p class="answer">Against vanilla, from the cheapest: .*seccomp-notify/);
+  assert.match(html, /<p class="answer">Against audit-compiled: 10 rules [+-]\d/);
+});
+
+test('a kernel of its own source: a Debian package name builds from /usr/src, each scenario against its own vanilla', { timeout: 60 * 60_000 }, () => {
+  const matrix = join(mkdtempSync(join(tmpdir(), 'krsi-source-')), 'm.json');
+  const fragments = ['base.config', 'noaudit.config'].map((f) => join(ROOT, 'kernels', 'fragments', f));
+  writeFileSync(matrix, JSON.stringify({
+    kernels: { 'own-source': { fragments, source: 'linux-source-6.12' } },
+    scenarios: [
+      { name: 'vanilla', kernel: 'noaudit' },
+      { name: 'own-vanilla', kernel: 'own-source' },
+      { name: 'own-krsi', kernel: 'own-source', baseline: 'own-vanilla', bpf: [{ tool: 'krsi_ld_preload' }] },
+    ],
+  }));
+  const { dir, summary } = bench(['--matrix', matrix]);
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { kernels: { variant: string; version: string; sourceId: string }[] };
+  const own = meta.kernels.find((k) => k.variant === 'own-source')!;
+  assert.match(own.version, /^6\.12\./);
+  // The same tarball as the default source, so the same source id.
+  assert.equal(own.sourceId, meta.kernels.find((k) => k.variant === 'noaudit')!.sourceId);
+  const by = (n: string) => summary.scenarios.find((s) => s.name === n)!;
+  assert.equal(by('own-krsi').overhead!.against, 'own-vanilla');
+  // Same source, same fragments: the same kernel, so the same instruction counts as vanilla's.
+  assert.equal(by('own-vanilla').median_ns, by('vanilla').median_ns);
+});
