@@ -78,6 +78,7 @@ export async function runGuests(
         seed: job.seed,
         kernelArgs: system.kernelArgs,
         memoryMiB: 256,
+        cpus: job.workload.cpus ?? 1,
         consoleLog: join(dir.logs, `${job.id}.console.log`),
         resultFile: join(dir.logs, `${job.id}.result.txt`),
         qemuLog: join(dir.logs, `${job.id}.qemu.log`),

@@ -7,6 +7,9 @@ import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } fro
 
 export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'] as const;
 
+/** The tools whose loader takes -b BYTES, the size of their event channel. */
+const SIZED_TOOLS = ['krsi_ld_preload', 'krsi_hooks'];
+
 /** The programs of the tools that have several, one loaded per scenario (bpf/krsi_hooks.bpf.c). */
 export const TOOL_PROGRAMS: Record<string, readonly string[]> = {
   krsi_hooks: ['perfbuf', 'sleepable', 'kprobe', 'fentry', 'tp_btf', 'tracepoint'],
@@ -76,17 +79,21 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
 function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
   if (!isObj(b)) throw f.fail(field, 'must be an object { tool } or { source | object, programs }');
   if (b.tool !== undefined) {
-    f.known(b, field, ['tool', 'program']);
+    f.known(b, field, ['tool', 'program', 'bufferBytes']);
     const tool = f.str(b, 'tool', field);
     if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw f.fail(`${field}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
+    const bytes = f.count(b, 'bufferBytes', field, 4096, 1 << 30);
+    if (bytes !== undefined && (bytes & (bytes - 1)) !== 0) throw f.fail(`${field}.bufferBytes`, 'must be a power of two');
+    if (bytes !== undefined && !SIZED_TOOLS.includes(tool)) throw f.fail(`${field}.bufferBytes`, `is for ${SIZED_TOOLS.join(', ')}`);
+    const sized = bytes === undefined ? {} : { bufferBytes: bytes };
     const programs = TOOL_PROGRAMS[tool];
     if (!programs) {
       if (b.program !== undefined) throw f.fail(`${field}.program`, `tool ${tool} has one program; "program" is for ${Object.keys(TOOL_PROGRAMS).join(', ')}`);
-      return { tool };
+      return { tool, ...sized };
     }
     const program = f.str(b, 'program', field);
     if (!programs.includes(program)) throw f.fail(`${field}.program`, `tool ${tool} has no program "${program}" (it has: ${programs.join(', ')})`);
-    return { tool, program };
+    return { tool, program, ...sized };
   }
   f.known(b, field, ['source', 'object', 'programs']);
   if ((b.source === undefined) === (b.object === undefined)) throw f.fail(field, 'needs exactly one of "tool", "source" (a .bpf.c) or "object" (a .bpf.o)');
@@ -142,13 +149,15 @@ export function validateQuestions(raw: unknown, names: Set<string>, f: Fields): 
   });
 }
 
-type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages';
+type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages' | 'procs' | 'cpus';
 const COUNT_RANGES: Record<CountKey, [number, number]> = {
   execs: [1, 1_000_000],
   samples: [1, 10_000_000],
   warmup: [0, 10_000_000],
   warmupMax: [0, 10_000_000],
   envPages: [0, 32],
+  procs: [1, 64],
+  cpus: [1, 4],
 };
 
 /** A scenario's `workload`: the options it sets; the rest come from the command line or the defaults. */
@@ -156,7 +165,7 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
   const workload: Partial<WorkloadOptions> = {};
   if (raw === undefined) return workload;
   if (!isObj(raw)) throw f.fail(field, 'must be an object');
-  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages']);
+  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus']);
   for (const [key, [min, max]] of Object.entries(COUNT_RANGES) as Array<[CountKey, [number, number]]>) {
     const v = f.count(raw, key, field, min, max);
     if (v !== undefined) workload[key] = v;

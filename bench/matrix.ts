@@ -44,6 +44,8 @@ export interface BpfTool {
   tool: string;
   /** Which of the tool's programs to load, for a tool with several (krsi_hooks). */
   program?: string;
+  /** Its event channel's size in bytes (loader -b): a power of two, at least 4096. */
+  bufferBytes?: number;
 }
 
 /**

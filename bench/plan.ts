@@ -37,6 +37,8 @@ export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'sa
     if (asked) throw usageError(`${asked} ${w.warmupMax} is below the minimum warm-up ${w.warmup}`);
     w.warmupMax = w.warmup;
   }
+  // execbench splits a sample's execs evenly over its processes.
+  if (w.procs !== undefined && w.execs % w.procs !== 0) throw usageError(`scenario ${scenario.name}: ${w.execs} execs per sample do not split evenly over its ${w.procs} processes (workload.procs)`);
   return w;
 }
 

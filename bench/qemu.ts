@@ -20,6 +20,8 @@ export interface BootSpec {
   /** Kernel arguments that depend on the kernel (see kernelArgs). */
   kernelArgs: string[];
   memoryMiB: number;
+  /** vCPUs; under icount QEMU runs them in turn on one thread, so the guest stays deterministic. */
+  cpus?: number;
   consoleLog: string;
   resultFile: string;
   qemuLog: string;
@@ -90,7 +92,7 @@ export function qemuArgs(spec: BootSpec): string[] {
   return [
     ...accelArgs(spec.mode, spec.layout, spec.seed),
     '-m', `${spec.memoryMiB}M`,
-    '-smp', '1',
+    '-smp', String(spec.cpus ?? 1),
     '-nodefaults',
     '-display', 'none',
     '-no-reboot',

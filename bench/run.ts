@@ -129,7 +129,10 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       date: new Date().toISOString(),
       mode: opts.mode,
       unit: UNITS[opts.mode],
-      matrix: { name: matrix.name, source: matrix.source, baseline: matrix.baseline, ...(matrix.questions.length && { questions: matrix.questions }) },
+      matrix: {
+        name: matrix.name, source: matrix.source, baseline: matrix.baseline, description: matrix.description,
+        ...(matrix.questions.length && { questions: matrix.questions }),
+      },
       options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
       shard: opts.shard,
       host: hostInfo(),

@@ -124,22 +124,14 @@ int main(int argc, char **argv)
 	printf("attached\n");
 	fflush(stdout);
 
-	while (!stopping) {
-		if (rb) {
-			err = ring_buffer__poll(rb, 200);
-			if (err == -EINTR)
-				break;
-			if (err < 0) {
-				fprintf(stderr, "bpf_attach: polling: %s\n", strerror(-err));
-				goto cleanup;
-			}
-		} else {
-			pause();
-		}
-	}
-	err = 0;
+	/* A program without a ring buffer only needs to stay attached until the signal. */
 	if (rb)
-		ring_buffer__consume(rb);
+		err = poll_until_stopped("bpf_attach", rb);
+	else
+		while (!stopping)
+			pause();
+	if (err)
+		goto cleanup;
 	printf("{\"events\":%llu}\n", records);
 
 cleanup:

@@ -185,19 +185,9 @@ int main(int argc, char **argv)
 	printf("attached\n");
 	fflush(stdout);
 
-	while (!stopping) {
-		err = ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
-			break;
-		}
-		if (err < 0) {
-			fprintf(stderr, "krsi_env_vars: polling the ring buffer: %s\n", strerror(-err));
-			goto cleanup;
-		}
-		err = 0;
-	}
-	ring_buffer__consume(rb);
+	err = poll_until_stopped("krsi_env_vars", rb);
+	if (err)
+		goto cleanup;
 	finish_exec(&l);
 	printf("{\"events\":%llu,\"dropped\":%llu}\n", l.execs, (unsigned long long)skel->bss->dropped);
 

@@ -39,8 +39,10 @@ static void on_perf_lost(void *ctx, int cpu, __u64 count)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: krsi_hooks -p PROGRAM [-v] -o LOGFILE\n"
+	fprintf(out, "usage: krsi_hooks -p PROGRAM [-v] [-b BYTES] -o LOGFILE\n"
 		     "  -p PROGRAM  perfbuf, sleepable, kprobe, fentry, tp_btf or tracepoint\n"
+		     "  -b BYTES    the channel's size, a power of two of at least 4096: the ring buffer\n"
+		     "              (default 1 MiB), or the perf buffer per CPU (default 256 KiB)\n"
 		     "  -o LOGFILE  one JSON line per exec event\n"
 		     "  -v          libbpf debug output\n");
 }
@@ -49,15 +51,17 @@ int main(int argc, char **argv)
 {
 	const char *log_path = NULL, *chosen = NULL;
 	int opt, err = 0;
+	unsigned long bytes = 0;
 	struct krsi_hooks_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	struct perf_buffer *pb = NULL;
 	struct bpf_program *prog = NULL;
 	FILE *log = NULL;
 
-	while ((opt = getopt(argc, argv, "vp:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "vp:o:b:h")) != -1) {
 		switch (opt) {
 		case 'v': verbose = 1; break;
+		case 'b': bytes = strtoul(optarg, NULL, 0); break;
 		case 'p': chosen = optarg; break;
 		case 'o': log_path = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -67,7 +71,7 @@ int main(int argc, char **argv)
 	int known = 0;
 	for (size_t i = 0; chosen && i < N_PROGRAMS; i++)
 		known |= !strcmp(chosen, PROGRAMS[i]);
-	if (!log_path || !known) {
+	if (!log_path || !known || (bytes && (bytes < 4096 || (bytes & (bytes - 1))))) {
 		usage(stderr);
 		return 2;
 	}
@@ -92,6 +96,8 @@ int main(int argc, char **argv)
 	/* The channel this program does not use stays as small as the kernel allows. */
 	if (perf)
 		bpf_map__set_max_entries(skel->maps.events, 4096);
+	else if (bytes)
+		bpf_map__set_max_entries(skel->maps.events, bytes);
 	err = krsi_hooks_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "krsi_hooks: BPF program %s failed to load (verifier log above): %s\n", chosen, strerror(-err));
@@ -103,7 +109,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (perf)
-		pb = perf_buffer__new(bpf_map__fd(skel->maps.perf_events), 64, on_perf_event, on_perf_lost, log, NULL);
+		pb = perf_buffer__new(bpf_map__fd(skel->maps.perf_events), bytes ? bytes / 4096 : 64, on_perf_event, on_perf_lost, log, NULL);
 	else
 		rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, log, NULL);
 	if (!pb && !rb) {
@@ -114,23 +120,24 @@ int main(int argc, char **argv)
 	printf("attached\n");
 	fflush(stdout);
 
-	while (!stopping) {
-		err = perf ? perf_buffer__poll(pb, 200) : ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
+	if (!perf) {
+		err = poll_until_stopped("krsi_hooks", rb);
+		if (err)
+			goto cleanup;
+	}
+	while (perf && !stopping) {
+		err = perf_buffer__poll(pb, 200);
+		if (err == -EINTR)
 			break;
-		}
 		if (err < 0) {
-			fprintf(stderr, "krsi_hooks: polling: %s\n", strerror(-err));
+			fprintf(stderr, "krsi_hooks: polling the perf buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		err = 0;
 	}
+	err = 0;
 	/* Events sent before the signal are still in the buffer. */
 	if (perf)
 		perf_buffer__consume(pb);
-	else
-		ring_buffer__consume(rb);
 	printf("{\"events\":%llu,\"dropped\":%llu}\n", events_logged, (unsigned long long)skel->bss->dropped + perf_lost);
 
 cleanup:

@@ -83,20 +83,9 @@ int main(int argc, char **argv)
 	printf("attached\n");
 	fflush(stdout);
 
-	while (!stopping) {
-		err = ring_buffer__poll(rb, 200);
-		if (err == -EINTR) {
-			err = 0;
-			break;
-		}
-		if (err < 0) {
-			fprintf(stderr, "krsi_ld_preload: polling the ring buffer: %s\n", strerror(-err));
-			goto cleanup;
-		}
-		err = 0;
-	}
-	/* Events submitted before the signal are still in the ring buffer. */
-	ring_buffer__consume(rb);
+	err = poll_until_stopped("krsi_ld_preload", rb);
+	if (err)
+		goto cleanup;
 	printf("{\"events\":%llu,\"dropped\":%llu}\n", events_logged, (unsigned long long)skel->bss->dropped);
 
 cleanup:

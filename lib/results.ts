@@ -93,6 +93,10 @@ export interface WorkloadRecord {
   ldPreload: string | null;
   /** Pages (4 KiB) of filler environment variables before LD_PRELOAD, 0..32. */
   envPages: number;
+  /** Processes the execs of a sample come from at once (execbench --procs), 1 but for a burst; absent in older runs. */
+  procs?: number;
+  /** The guest's vCPUs (QEMU -smp): more than 1 needs a kernel with CONFIG_SMP; absent in older runs (1). */
+  cpus?: number;
 }
 
 export interface AuditRecord {
@@ -101,7 +105,7 @@ export interface AuditRecord {
   rules: string[];
 }
 
-export type BpfRecord = { tool: string; program?: string } | { name: string; path: string; compile: boolean; programs: string[] };
+export type BpfRecord = { tool: string; program?: string; bufferBytes?: number } | { name: string; path: string; compile: boolean; programs: string[] };
 
 /** How a report answers a question of the matrix (reports/report/questions.ts). */
 export const QUESTION_PLOTS = ['env-pages', 'forest', 'rule-count'] as const;
@@ -128,7 +132,7 @@ export interface RunMeta {
   /** What one nanosecond of the results is. */
   unit: string;
   /** questions: absent in runs of matrices without them, and in older runs. */
-  matrix: { name: string; source: string; baseline: string; questions?: Question[] };
+  matrix: { name: string; source: string; baseline: string; description?: string; questions?: Question[] };
   /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
   options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
   /** Set when this run is one slice of a sharded run (--shard I/N). */

@@ -73,6 +73,5 @@ test('a kernel of its own source: a Debian package name builds from /usr/src, ea
   assert.equal(own.sourceId, meta.kernels.find((k) => k.variant === 'noaudit')!.sourceId);
   const by = (n: string) => summary.scenarios.find((s) => s.name === n)!;
   assert.equal(by('own-krsi').overhead!.against, 'own-vanilla');
-  // Same source, same fragments: the same kernel, so the same instruction counts as vanilla's.
-  assert.equal(by('own-vanilla').median_ns, by('vanilla').median_ns);
+  assert.ok(by('own-krsi').events.ok, JSON.stringify(by('own-krsi').events));
 });

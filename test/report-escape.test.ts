@@ -31,7 +31,7 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
     mode: EVIL, unit: EVIL, baseline: EVIL, runs: [EVIL], alpha: 0.05, bootstrap: { resamples: 10, seed: 1 }, notes: [EVIL, CLOSE], scenarios: [scenario],
   } as unknown as Summary;
   const run: RunInfo = {
-    label: EVIL, dir: EVIL, hasMeta: true, mode: EVIL, date: EVIL, suiteRevision: EVIL, matrix: EVIL, baseline: EVIL, host: EVIL, qemu: EVIL, shard: EVIL,
+    label: EVIL, dir: EVIL, hasMeta: true, mode: EVIL, date: EVIL, suiteRevision: EVIL, matrix: EVIL, matrixDescription: EVIL, baseline: EVIL, host: EVIL, qemu: EVIL, shard: EVIL,
     kernels: [{ variant: EVIL, version: EVIL, configHash: EVIL, options: { [EVIL]: EVIL } }, { variant: 'b', version: null, configHash: null, options: { [EVIL]: null } }],
     scenarios: [], questions: [],
   };
@@ -41,7 +41,7 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
     setups: [{ name: EVIL, description: EVIL, kernel: EVIL, execs: [1], n: 3, warmup: 0, boots: 1, runs: [EVIL] }],
     reference: loadTalkReference(),
     talk: compareWithTalk(summary, loadTalkReference()),
-    plots: [{ id: 'p', title: EVIL, caption: EVIL, svg: '<svg></svg>' }],
+    plots: [{ id: 'p', title: EVIL, caption: EVIL, svg: '<svg></svg>' }, { id: 'q', title: EVIL, caption: EVIL, svg: '<svg></svg>', sentence: EVIL }],
     dataLinks: [{ run: EVIL, links: [{ name: EVIL, href: EVIL }] }],
     summaryHref: 'summary.json',
   });
@@ -51,6 +51,7 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
   assert.equal(html.match(/<\/script>/g)?.length, 1);
   assert.ok(!html.includes('<!--'));
   assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;'));
+  assert.ok(html.includes('<section id="questions">'), 'a plot with a sentence is a question');
   const json = html.slice(html.indexOf('<script type="application/json" id="summary-json">') + 50, html.lastIndexOf('</script>'));
   assert.deepEqual((JSON.parse(json) as Summary).notes, [EVIL, CLOSE]);
 });

@@ -36,7 +36,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
 		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P]\n"
-		"                 [--seccomp filter|notify [--seccomp-log FILE]] TARGET\n"
+		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P] TARGET\n"
 		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
@@ -45,6 +45,7 @@ static void usage(FILE *out)
 		"  --ld-preload V   LD_PRELOAD value in the target's environment (default /lib/libkrsi-demo.so)\n"
 		"  --no-ld-preload  leave LD_PRELOAD out of the environment\n"
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
+		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
 		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n",
 		MAX_ENV_PAGES);
@@ -106,9 +107,43 @@ static void run_once(const char *target, char *const argv[], char *const envp[])
 	}
 }
 
+/*
+ * The K execs of one sample from P processes at once, K/P each: P exec'ing
+ * processes compete for the CPUs and for the instrumentation's buffer.
+ */
+static void run_burst(long procs, long execs, const char *target, char *const argv[], char *const envp[])
+{
+	fflush(NULL);
+	for (long p = 0; p < procs; p++) {
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("execbench: fork");
+			exit(1);
+		}
+		if (pid == 0) {
+			for (long k = 0; k < execs / procs; k++)
+				run_once(target, argv, envp);
+			_exit(0);
+		}
+	}
+	for (long p = 0; p < procs; p++) {
+		int status;
+		while (wait(&status) < 0) {
+			if (errno != EINTR) {
+				perror("execbench: wait");
+				exit(1);
+			}
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "execbench: a burst process failed (status 0x%x)\n", status);
+			exit(1);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0;
+	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0, procs = 1;
 	double warmup_tol = 0.5;
 	const char *ld_preload = "/lib/libkrsi-demo.so";
 	const char *target = NULL;
@@ -135,6 +170,8 @@ int main(int argc, char **argv)
 			warmup_max = parse_count(a, argv[++i], 0, 10000000);
 		} else if (!strcmp(a, "--warmup-tol")) {
 			warmup_tol = parse_pct(a, argv[++i]);
+		} else if (!strcmp(a, "--procs")) {
+			procs = parse_count(a, argv[++i], 1, 64);
 		} else if (!strcmp(a, "--env-pages")) {
 			env_pages = parse_count(a, argv[++i], 0, MAX_ENV_PAGES);
 		} else if (!strcmp(a, "--ld-preload")) {
@@ -155,6 +192,10 @@ int main(int argc, char **argv)
 	}
 	if (!target) {
 		usage(stderr);
+		return 2;
+	}
+	if (execs % procs) {
+		fprintf(stderr, "execbench: -k %ld does not split evenly over --procs %ld\n", execs, procs);
 		return 2;
 	}
 	if (seccomp && strcmp(seccomp, "filter") && strcmp(seccomp, "notify")) {
@@ -217,8 +258,11 @@ int main(int argc, char **argv)
 	int warming = warmup_max > 0;
 	while (warming || taken < warmups + samples) {
 		long long t0 = now_ns();
-		for (long k = 0; k < execs; k++)
-			run_once(target, targv, envp);
+		if (procs == 1)
+			for (long k = 0; k < execs; k++)
+				run_once(target, targv, envp);
+		else
+			run_burst(procs, execs, target, targv, envp);
 		long long t1 = now_ns();
 		ns[taken] = (double)(t1 - t0) / (double)execs;
 		if (warming) {

@@ -55,7 +55,8 @@ export function shq(s: string): string {
 function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null): string {
   const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
   const filter = seccomp === null ? '' : seccomp === 'notify' ? ` --seccomp notify --seccomp-log ${SECCOMP_LOG}` : ' --seccomp filter';
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter} ${GUEST.nop}`;
+  const procs = (w.procs ?? 1) > 1 ? ` --procs ${w.procs}` : '';
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter}${procs} ${GUEST.nop}`;
 }
 
 /**
@@ -142,7 +143,10 @@ export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: nu
 
 /** How the guest starts one BPF program's loader, and under which name its files go. */
 export function bpfLoader(b: BpfSetup): { key: string; command: string } {
-  if (isBpfTool(b)) return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${b.program ? ` -p ${b.program}` : ''}${TOOL_ARGS[b.tool] ?? ''} -o /tmp/${b.tool}.log` };
+  if (isBpfTool(b)) {
+    const args = `${b.program ? ` -p ${b.program}` : ''}${b.bufferBytes ? ` -b ${b.bufferBytes}` : ''}${TOOL_ARGS[b.tool] ?? ''}`;
+    return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${args} -o /tmp/${b.tool}.log` };
+  }
   const progs = b.programs.map((p) => `-p ${p} `).join('');
   return { key: `user_${b.name}`, command: `${GUEST.bpfAttach} ${progs}${GUEST.bpfObject(b.name)}` };
 }

@@ -124,7 +124,7 @@ function header(v: ReportView): string {
   const execs = v.setups.flatMap((x) => x.execs);
   const ns = v.setups.map((x) => x.n);
   const warm = v.setups.map((x) => Math.round(x.warmup / Math.max(1, x.boots)));
-  const runLines = v.runs.map((r) => `<li>${v.runs.length > 1 ? 'run' : 'Run'} <b>${esc(r.label)}</b>${r.hasMeta ? '' : ' (no run.json: only the samples are known)'}${r.shard ? ` (${esc(r.shard)})` : ''}: date ${orUnknown(r.date)}, suite revision <code>${orUnknown(r.suiteRevision)}</code>, matrix ${orUnknown(r.matrix)}, host ${orUnknown(r.host)}, QEMU ${orUnknown(r.qemu)}</li>`);
+  const runLines = v.runs.map((r) => `<li>${v.runs.length > 1 ? 'run' : 'Run'} <b>${esc(r.label)}</b>${r.hasMeta ? '' : ' (no run.json: only the samples are known)'}${r.shard ? ` (${esc(r.shard)})` : ''}: date ${orUnknown(r.date)}, suite revision <code>${orUnknown(r.suiteRevision)}</code>, matrix ${orUnknown(r.matrix)}${r.matrixDescription ? ` (${esc(r.matrixDescription)})` : ''}, host ${orUnknown(r.host)}, QEMU ${orUnknown(r.qemu)}</li>`);
   return `<header>
 <h1>What <code>exec()</code> costs under security instrumentation</h1>
 <p class="lead">A static <code>nop</code> binary is fork+exec'd and waited for ${common('K', execs)} times in a loop; the mean time of one exec over those K is one sample. Each scenario took ${common('N', ns)} measured samples (after ${common('W', warm)} warm-up samples per boot, shown in the run-order plot but left out of every statistic), each scenario in its own QEMU guest.</p>

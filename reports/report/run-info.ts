@@ -44,6 +44,8 @@ export interface RunInfo {
   date: string | null;
   suiteRevision: string | null;
   matrix: string | null;
+  /** What the matrix is about, as it says. */
+  matrixDescription: string | null;
   baseline: string | null;
   host: string | null;
   qemu: string | null;
@@ -102,6 +104,7 @@ export function runInfo(run: LoadedRun): RunInfo {
     date: str(m?.date),
     suiteRevision: str(obj(m?.suite)?.revision),
     matrix: str(obj(m?.matrix)?.name),
+    matrixDescription: str(obj(m?.matrix)?.description) || null,
     baseline: str(obj(m?.matrix)?.baseline),
     host: hostText || null,
     qemu: str(obj(m?.qemu)?.version),
