@@ -30,7 +30,7 @@ export default {
   description: "The LSS 2019 talk's open questions: one variable or all, ring buffer or perf buffer, sleepable programs, other hooks, and audit's rule list",
   baseline: 'vanilla',
   kernels: { 'noaudit-smp': { fragments: ['base.config', 'noaudit.config', 'smp.config'] } },
-  // 8 boots, not the suite's 12: 36 scenarios of 12 boots take about 15 minutes on 2 cores.
+  // 8 boots, not the suite's 12: 37 scenarios of 12 boots take about 15 minutes on 2 cores.
   boots: 8,
   questions: [
     {
@@ -44,7 +44,7 @@ export default {
       scenarios: ['ringbuf', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-filter', 'seccomp-notify'],
       plot: 'forest',
     },
-    { title: 'A burst of 4 exec\'ing processes into a small buffer: cost and drops', scenarios: ['burst-ringbuf-small', 'burst-perfbuf-small'], plot: 'forest' },
+    { title: 'A burst of 4 exec\'ing processes into a small buffer: cost and drops', scenarios: ['burst-ringbuf-small', 'burst-perfbuf-small', 'burst-audit-execve'], plot: 'forest' },
     { title: "What does audit's rule list cost when no rule matches?", scenarios: AUDIT_RULES.map((n) => `audit-rules-${n}`), plot: 'rule-count' },
     { title: 'A watch or a path rule for one program, and what never,task does', scenarios: ['audit-watch-exec', 'audit-path-exec', 'audit-never-task'], plot: 'forest' },
   ],
@@ -84,6 +84,11 @@ export default {
     {
       name: 'burst-perfbuf-small', description: '4 processes exec at once on -smp 2, the scan through a perf buffer of one 4 KiB page per CPU', kernel: 'noaudit-smp',
       baseline: 'burst-none', workload: BURST, bpf: [{ tool: 'krsi_hooks', program: 'perfbuf', bufferBytes: 4096 }],
+    },
+    {
+      // The audit kernel is uniprocessor: the burst is 4 processes on one vCPU, against audit-compiled.
+      name: 'burst-audit-execve', description: "4 processes exec at once on one vCPU, auditd with the execve rules and the kernel's default backlog limit (64)", kernel: 'audit',
+      baseline: 'audit-compiled', workload: { procs: 4 }, audit: { daemon: true, enable: true, rules: ['-b 64', ...EXEC_RULES] },
     },
     { name: 'audit-compiled', description: 'CONFIG_AUDIT=y, no daemon, audit not enabled', kernel: 'audit' },
     ...AUDIT_RULES.map((n) => ({

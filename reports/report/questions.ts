@@ -21,6 +21,9 @@ export interface AnswerRow {
   /** env-pages: filler pages; rule-count: the number of rules; forest: null. */
   x: number | null;
   label: string;
+  /** Events the instrumentation lost (null: unknown), of those it had to log. */
+  lost: number | null;
+  expected: number;
 }
 
 export interface Answer {
@@ -32,14 +35,19 @@ export interface Answer {
   missing: string[];
 }
 
-const overheadText = (r: AnswerRow) => `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}`;
+/** The overhead with its interval, and the events lost where any were (drops beside cost). */
+const overheadText = (r: AnswerRow) =>
+  `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}${r.lost === null ? ' (events lost: unknown)' : r.lost > 0 ? ` (${r.lost} of ${r.expected} events lost)` : ''}`;
 
 function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Question['plot']): AnswerRow | null {
   const o = s.overhead;
   if (!o) return null;
   const series = plot === 'env-pages' ? s.name.replace(/^env-\d+-/, '') : plot === 'rule-count' ? 'audit rules' : s.name;
   const x = plot === 'env-pages' ? (info?.envPages ?? null) : plot === 'rule-count' ? (info?.auditRules ?? null) : null;
-  return { scenario: s.name, against: o.against, pct: o.pct, lo: o.ci95_pct[0], hi: o.ci95_pct[1], series, x, label: `${signedPct(o.pct)}` };
+  return {
+    scenario: s.name, against: o.against, pct: o.pct, lo: o.ci95_pct[0], hi: o.ci95_pct[1], series, x, label: `${signedPct(o.pct)}`,
+    lost: s.events.lost, expected: s.events.expected,
+  };
 }
 
 function envPagesSentence(rows: AnswerRow[]): string {
