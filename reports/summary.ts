@@ -153,7 +153,7 @@ function sumEvents(rows: EventRow[]): EventSummary {
 function scenarioBaselines(runs: LoadedRun[], groups: Map<string, unknown>, baseline: string, notes: string[]): Map<string, string> {
   const own = new Map<string, string>();
   for (const s of runs.flatMap((r) => r.meta?.scenarios ?? [])) {
-    if (typeof s.baseline !== 'string' || s.baseline === baseline || !groups.has(s.name) || own.has(s.name)) continue;
+    if (typeof s.baseline !== 'string' || s.baseline === baseline || s.name === baseline || !groups.has(s.name) || own.has(s.name)) continue;
     if (groups.has(s.baseline)) own.set(s.name, s.baseline);
     else if (!notes.some((n) => n.startsWith(`${s.name}: its own baseline`))) notes.push(`${s.name}: its own baseline ${s.baseline} was not run; its overhead is taken against ${baseline}.`);
   }
