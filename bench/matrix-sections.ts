@@ -136,7 +136,7 @@ export function validateQuestions(raw: unknown, names: Set<string>, f: Fields): 
   return raw.map((q, i) => {
     const field = `questions[${i}]`;
     if (!isObj(q)) throw f.fail(field, 'must be an object { title, scenarios, plot }');
-    f.known(q, field, ['title', 'scenarios', 'plot']);
+    f.known(q, field, ['title', 'scenarios', 'plot', 'notes']);
     const title = f.str(q, 'title', field);
     const plot = f.str(q, 'plot', field);
     if (!(QUESTION_PLOTS as readonly string[]).includes(plot)) throw f.fail(`${field}.plot`, `must be one of ${QUESTION_PLOTS.join(', ')}`);
@@ -145,7 +145,10 @@ export function validateQuestions(raw: unknown, names: Set<string>, f: Fields): 
       if (typeof n !== 'string' || !names.has(n)) throw f.fail(`${field}.scenarios[${k}]`, `${JSON.stringify(n)} is not one of the scenarios`);
       return n;
     });
-    return { title, scenarios, plot: plot as Question['plot'] };
+    if (q.notes !== undefined && (!isObj(q.notes) || Object.entries(q.notes).some(([k, v]) => !scenarios.includes(k) || typeof v !== 'string' || v === ''))) {
+      throw f.fail(`${field}.notes`, "must map some of the question's scenarios to a non-empty text");
+    }
+    return { title, scenarios, plot: plot as Question['plot'], ...(q.notes !== undefined && { notes: q.notes as Record<string, string> }) };
   });
 }
 

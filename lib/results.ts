@@ -121,6 +121,8 @@ export interface Question {
   title: string;
   scenarios: string[];
   plot: (typeof QUESTION_PLOTS)[number];
+  /** What a reader must know beside a scenario's figure, by scenario: printed after the answer. */
+  notes?: Record<string, string>;
 }
 
 /** run.json: what a run measured and on what, enough to judge whether two runs compare. */

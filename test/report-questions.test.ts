@@ -26,7 +26,7 @@ const infos = [
 test('each question is answered in one sentence with the intervals, from the scenarios it names', () => {
   const [env, alt, ordered, burst, rules, none] = answerQuestions([
     { title: 'env', scenarios: ['env-0-one-var', 'env-0-all-vars', 'env-32-one-var', 'env-32-all-vars'], plot: 'env-pages' },
-    { title: 'alternatives', scenarios: ['kprobe', 'seccomp-notify', 'fentry'], plot: 'forest' },
+    { title: 'alternatives', scenarios: ['kprobe', 'seccomp-notify', 'fentry'], plot: 'forest', notes: { 'seccomp-notify': 'TOCTTOU.' } },
     { title: 'overlapping', scenarios: ['fentry', 'kprobe'], plot: 'forest' },
     { title: 'burst', scenarios: ['burst-ringbuf-small', 'perfbuf-not-run'], plot: 'forest' },
     { title: 'rules', scenarios: ['audit-rules-1000', 'audit-rules-10'], plot: 'rule-count' },
@@ -34,7 +34,7 @@ test('each question is answered in one sentence with the intervals, from the sce
   ], summary, infos);
   assert.equal(env!.sentence, 'At 0 pages of environment, one-var +5.00 % [+4.00, +6.00] %, all-vars +6.40 % [+5.20, +7.60] %; at 32 pages of environment, one-var +33.70 % [+30.00, +37.00] %, all-vars +55.70 % [+49.00, +62.00] % (each against the same environment without instrumentation).');
   assert.deepEqual(env!.rows.map((r) => [r.series, r.x]), [['one-var', 0], ['all-vars', 0], ['one-var', 32], ['all-vars', 32]]);
-  assert.match(alt!.sentence, /^Against vanilla, from the cheapest: kprobe \+4\.40 % .*, fentry \+6\.70 % .*, seccomp-notify \+21\.70 % .*\. kprobe costs less than seccomp-notify: their intervals do not overlap\.$/);
+  assert.match(alt!.sentence, /^Against vanilla, from the cheapest: kprobe \+4\.40 % .*, fentry \+6\.70 % .*, seccomp-notify \+21\.70 % .*\. kprobe costs less than seccomp-notify: their intervals do not overlap\. seccomp-notify: TOCTTOU\.$/);
   // fentry's interval covers kprobe's: no order is claimed.
   assert.match(ordered!.sentence, /^Against vanilla, from the cheapest: kprobe .*, fentry .*\. The intervals of the cheapest and the dearest overlap: no order is shown\.$/);
   assert.match(burst!.sentence, /burst-ringbuf-small \+3\.00 % \[\+1\.00, \+5\.00\] % \(412 of 600 events lost\) against burst-none\. Not in this run: perfbuf-not-run\.$/);

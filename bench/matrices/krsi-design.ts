@@ -43,6 +43,10 @@ export default {
       title: 'Why not kprobes, fentry, tracepoints or seccomp? The same scan from other hooks, and seccomp from user space',
       scenarios: ['ringbuf', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-filter', 'seccomp-notify'],
       plot: 'forest',
+      notes: {
+        'seccomp-notify': 'the supervisor reads the strings from the stopped process before the kernel does, and another thread could change them in between (the talk\'s TOCTTOU point): it logs what it read, not what ran.',
+        'seccomp-filter': 'its result depends on the syscall number alone, so the kernel precomputes it per syscall and other syscalls skip the filter: this is that fast path.',
+      },
     },
     { title: 'A burst of 4 exec\'ing processes into a small buffer: cost and drops', scenarios: ['burst-ringbuf-small', 'burst-perfbuf-small', 'burst-audit-execve'], plot: 'forest' },
     { title: "What does audit's rule list cost when no rule matches?", scenarios: AUDIT_RULES.map((n) => `audit-rules-${n}`), plot: 'rule-count' },

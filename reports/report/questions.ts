@@ -87,8 +87,9 @@ export function answerQuestions(questions: Question[], summary: Summary, infos: 
       else missing.push(name);
     }
     const lacking = missing.length ? ` Not in this run: ${missing.join(', ')}.` : '';
+    const notes = rows.flatMap((r) => (question.notes?.[r.scenario] ? [` ${r.scenario}: ${question.notes[r.scenario]}`] : [])).join('');
     if (rows.length === 0) return { question, sentence: `None of its scenarios was run.${lacking}`, rows, missing };
     const sentence = question.plot === 'env-pages' ? envPagesSentence(rows) : question.plot === 'rule-count' ? ruleCountSentence(rows) : forestSentence(rows);
-    return { question, sentence: sentence + lacking, rows, missing };
+    return { question, sentence: sentence + notes + lacking, rows, missing };
   });
 }

@@ -114,7 +114,8 @@ export function runInfo(run: LoadedRun): RunInfo {
     questions: (Array.isArray(obj(m?.matrix)?.questions) ? (obj(m?.matrix)!.questions as unknown[]) : []).map(obj).flatMap((q): Question[] => {
       const scenarios = Array.isArray(q?.scenarios) ? (q.scenarios as unknown[]).map(str).filter((x): x is string => x !== null) : [];
       const plot = str(q?.plot);
-      return q && str(q.title) && scenarios.length && QUESTION_PLOTS.includes(plot as never) ? [{ title: str(q.title)!, scenarios, plot: plot as Question['plot'] }] : [];
+      const notes = Object.fromEntries(Object.entries(obj(q?.notes) ?? {}).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+      return q && str(q.title) && scenarios.length && QUESTION_PLOTS.includes(plot as never) ? [{ title: str(q.title)!, scenarios, plot: plot as Question['plot'], notes }] : [];
     }),
   };
 }
