@@ -37,10 +37,59 @@ export interface GuestSystem {
 }
 
 /**
+ * The jobs whose guest would be another job's, byte for byte and seed for
+ * seed (the same kernel, setup, workload and seed, under icount): index ->
+ * the index of the first such job. A scenario's name never reaches the
+ * guest, so two scenarios of one setup (krsi-design's env-0-none and
+ * vanilla) would boot the same instructions twice.
+ */
+export function twinsOf(jobs: GuestJob[]): Map<number, number> {
+  const first = new Map<string, number>();
+  const twins = new Map<number, number>();
+  jobs.forEach((j, i) => {
+    const { kernel, audit, bpf, seccomp } = j.scenario;
+    const key = JSON.stringify({ kernel, audit, bpf, seccomp, workload: j.workload, seed: j.seed });
+    const seen = first.get(key);
+    if (seen === undefined) first.set(key, i);
+    else twins.set(i, seen);
+  });
+  return twins;
+}
+
+/** A twin's result: the samples and checks of the guest it shares, under its own scenario's name. */
+function asTwin(r: JobResult, job: GuestJob): JobResult {
+  const scenario = job.scenario.name;
+  return {
+    rows: r.rows.map((row) => ({ ...row, scenario, kernel: job.scenario.kernel })),
+    checks: r.checks.map((c) => ({ ...c, scenario })),
+    guest: { ...r.guest, id: job.id, scenario, sameGuestAs: r.guest.id },
+  };
+}
+
+/**
+ * Boots the guests; under icount a job whose guest is another's (twinsOf)
+ * takes that guest's results instead of booting it again.
+ */
+export async function runGuests(
+  jobs: GuestJob[],
+  kernelOrder: string[],
+  ready: Record<string, Promise<GuestSystem>>,
+  dir: RunDir,
+  opts: BenchOptions,
+  abort: AbortController,
+): Promise<JobResult[]> {
+  const twins = opts.mode === 'icount' ? twinsOf(jobs) : new Map<number, number>();
+  const unique = jobs.filter((_, i) => !twins.has(i));
+  const ran = await bootGuests(unique, kernelOrder, ready, dir, opts, abort);
+  const byJob = new Map(unique.map((j, k) => [j, ran[k]!]));
+  return jobs.map((j, i) => byJob.get(j) ?? asTwin(byJob.get(jobs[twins.get(i)!]!)!, j));
+}
+
+/**
  * Boots the guests, `opts.jobs` at a time, each once its kernel is ready, those of
  * the kernels built first first; the first failure stops the others and aborts `abort`.
  */
-export async function runGuests(
+async function bootGuests(
   jobs: GuestJob[],
   kernelOrder: string[],
   ready: Record<string, Promise<GuestSystem>>,

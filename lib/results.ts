@@ -168,7 +168,8 @@ export interface RunMeta {
     /** The scenario this one's overhead is taken against, when not matrix.baseline; absent in older runs. */
     baseline?: string;
   }[];
-  guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string }[];
+  /** sameGuestAs: the guest whose samples this one's are, booted once for both (bench/guests.ts); absent otherwise. */
+  guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string }[];
 }
 
 export const UNITS = {

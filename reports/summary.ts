@@ -145,6 +145,17 @@ function sumEvents(rows: EventRow[]): EventSummary {
   };
 }
 
+/** Scenario -> the scenario whose guests it shares (run.json's sameGuestAs), once each. */
+function sharedGuests(runs: LoadedRun[]): Map<string, string> {
+  const shared = new Map<string, string>();
+  for (const g of runs.flatMap((r) => r.meta?.guests ?? [])) {
+    if (typeof g.sameGuestAs !== 'string' || shared.has(g.scenario)) continue;
+    const other = runs.flatMap((r) => r.meta?.guests ?? []).find((o) => o.id === g.sameGuestAs);
+    if (other) shared.set(g.scenario, other.scenario);
+  }
+  return shared;
+}
+
 /**
  * The scenarios whose overhead run.json says to take against a scenario of
  * their own (the matrix's per-scenario baseline). One whose baseline was not
@@ -182,6 +193,9 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const bootLevel = (name: string) => layout === 'random' && perBoot.get(name)!.length >= 2;
 
   const against = scenarioBaselines(runs, groups, baseline, notes);
+  for (const [scenario, other] of sharedGuests(runs)) {
+    notes.push(`${scenario}: the same guests as ${other} (same kernel, setup, workload and seeds, so under icount the same instructions), booted once and counted under both names.`);
+  }
   const compared = [...groups.keys()].filter((n) => n !== baseline);
   const raw = compared.map((name) => {
     const g = groups.get(name)!;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadMatrix } from '../bench/matrix.ts';
+import { twinsOf } from '../bench/guests.ts';
 import { buildOrder, guestCost, planJobs, selectScenarios } from '../bench/plan.ts';
 
 const opts = { samples: undefined, execs: undefined, warmup: undefined, boots: 1, seed: 42 };
@@ -30,4 +31,13 @@ test('guestCost counts the boot, the execs, and what slows each exec down', asyn
   assert.ok(cost['krsi-ld-preload']! > cost['vanilla']!);
   const longer = planJobs(selectScenarios(m, ['vanilla']), { ...opts, samples: 300 });
   assert.ok(guestCost(longer[0]!) > cost['vanilla']!);
+});
+
+test('twinsOf finds the guests of krsi-design that another scenario boots byte for byte, and nothing in the seed matrix', async () => {
+  const design = await loadMatrix('krsi-design');
+  const jobs = planJobs(design.scenarios, { ...opts, boots: 2 });
+  const pairs = [...twinsOf(jobs)].map(([i, j]) => `${jobs[i]!.id}=${jobs[j]!.id}`).sort();
+  assert.deepEqual(pairs, ['env-0-none-boot0=vanilla-boot0', 'env-0-none-boot1=vanilla-boot1', 'ringbuf-boot0=env-0-one-var-boot0', 'ringbuf-boot1=env-0-one-var-boot1']);
+  const seed = await loadMatrix('seed');
+  assert.equal(twinsOf(planJobs(seed.scenarios, { ...opts, boots: 2 })).size, 0);
 });
