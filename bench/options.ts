@@ -67,7 +67,7 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
   --warmup-max M        at most: warm-up goes on until two in a row agree
                         within ${WARMUP_TOLERANCE_PCT} % (default ${DEFAULT_WORKLOAD.warmupMax}, or W if above)
   --boots B             guests booted per scenario, seeds S..S+B-1 (default: the
-                        matrix's, else ${DEFAULT_BOOTS}; krsi-design has 8)
+                        matrix's, else ${DEFAULT_BOOTS}; krsi-design has 6)
   --jobs J              guests run at once (default: number of cores)
   --out DIR             results directory (default results)
   --kernel-src PATH     kernel source tree or tarball
