@@ -97,12 +97,23 @@ async function adoptHostTools(buildDir: string, seed: string): Promise<void> {
   }
 }
 
-/** A finished build of another variant of this source, to seed the first variant this run compiles. */
+/**
+ * A finished build of another variant of this source, to seed the first
+ * variant this run compiles: of those, the one whose .config differs from
+ * this tree's in the fewest options, since kbuild recompiles the objects
+ * that read a changed option.
+ */
 export async function finishedSibling(buildDir: string, ours: string[]): Promise<string | undefined> {
   const parent = dirname(buildDir);
   const siblings = (await readdir(parent)).map((s) => join(parent, s)).filter((d) => d !== buildDir && existsSync(join(d, 'vmlinux')));
-  // One that another run holds may be half-built; ours are idle until this run compiles them. A lock
-  // file stays after its holder ends, so what counts is whether it is held now.
-  for (const d of siblings) if (ours.includes(d) || !(await isLocked(`${d}.lock`))) return d;
-  return undefined;
+  const own = existsSync(join(buildDir, '.config')) ? await readFile(join(buildDir, '.config'), 'utf8') : '';
+  let best: { dir: string; changed: number } | undefined;
+  for (const d of siblings) {
+    // One that another run holds may be half-built; ours are idle until this run compiles them. A lock
+    // file stays after its holder ends, so what counts is whether it is held now.
+    if (!ours.includes(d) && (await isLocked(`${d}.lock`))) continue;
+    const changed = changedOptionNames(own, await readFile(join(d, '.config'), 'utf8').catch(() => '')).length;
+    if (!best || changed < best.changed) best = { dir: d, changed };
+  }
+  return best?.dir;
 }

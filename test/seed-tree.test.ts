@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { objectsToRecompile } from '../kernels/objects.ts';
-import { kconfigOutputs, seedFrom } from '../kernels/seed.ts';
+import { finishedSibling, kconfigOutputs, seedFrom } from '../kernels/seed.ts';
 
 const dirs: string[] = [];
 after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -99,4 +99,21 @@ test('seedFrom copies nothing into a tree that compiled before', async () => {
   const { seed, tree } = await trees({ ...kconfigFiles(AUDIT, ['AUDIT', 'SMP']), 'vmlinux.o': '' });
   await seedFrom(tree, seed, join(tree, '..', 'seed.log'));
   assert.ok(!existsSync(join(tree, 'kernel/fork.o')));
+});
+
+test('finishedSibling seeds from the finished tree whose config is closest, and skips unfinished ones', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'krsi-siblings-'));
+  dirs.push(parent);
+  const tree = (name: string, config: string, finished: boolean) => {
+    const d = join(parent, name);
+    mkdirSync(d);
+    writeFileSync(join(d, '.config'), config);
+    if (finished) writeFileSync(join(d, 'vmlinux'), '');
+    return d;
+  };
+  const me = tree('me', 'CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=y\n', false);
+  tree('far', 'CONFIG_A=y\n', true);
+  const near = tree('near', 'CONFIG_A=y\nCONFIG_B=y\n', true);
+  tree('same-but-unfinished', 'CONFIG_A=y\nCONFIG_B=y\nCONFIG_C=y\n', false);
+  assert.equal(await finishedSibling(me, []), near);
 });
