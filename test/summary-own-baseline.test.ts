@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +9,7 @@ import { compareRuns } from '../reports/gate/compare.ts';
 import { loadRun } from '../reports/load.ts';
 import { printSummary } from '../reports/print.ts';
 import { summarize } from '../reports/summary.ts';
+import type { RunMeta } from '../lib/results.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'krsi-own-baseline-'));
 // env-16-none is 10 % above vanilla; env-16-one-var 5 % above env-16-none, so 15.5 % above vanilla.
@@ -44,4 +45,17 @@ test("a scenario whose own baseline was not run is taken against the run's, with
   assert.equal(o.against, 'vanilla');
   assert.ok(Math.abs(o.pct - 15.5) < 0.5);
   assert.ok(s.notes.some((n) => n.startsWith('env-16-one-var: its own baseline env-16-none was not run')), s.notes.join('\n'));
+});
+
+test('guests booted once for two scenarios (run.json sameGuestAs) are said so in a note', () => {
+  const dir = run('d', SCENARIOS.slice(0, 2));
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
+  meta.guests = SCENARIOS.slice(0, 2).flatMap((s) => Array.from({ length: 6 }, (_, boot) => ({
+    id: `${s.name}-boot${boot}`, scenario: s.name, boot, seed: 42 + boot, wallSeconds: 1, kernelRelease: '6.12', lsm: 'bpf',
+    ...(s.name === 'env-16-none' && { sameGuestAs: `vanilla-boot${boot}` }),
+  })));
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+  const s = summarize([loadRun(dir)]);
+  assert.ok(s.notes.some((n) => n.startsWith('env-16-none: the same guests as vanilla')), s.notes.join('\n'));
+  assert.ok(!s.notes.some((n) => n.startsWith('vanilla: the same guests')));
 });
