@@ -44,8 +44,8 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
   const scenarios = [...new Set(jobs.map((j) => j.scenario))];
   await checkMode(opts.mode);
   // Each kernel is built from its own source where the matrix names one, else from --kernel-src.
-  const variantsUsed = [...new Set(scenarios.map((s) => s.kernel))];
-  const specs = [...new Set(variantsUsed.map((v) => matrix.kernels[v]!.source ?? opts.kernelSrc))];
+  const variants = [...new Set(scenarios.map((s) => s.kernel))];
+  const specs = [...new Set(variants.map((v) => matrix.kernels[v]!.source ?? opts.kernelSrc))];
   const sources = new Map(await Promise.all(specs.map(async (spec) => [spec, await resolveKernelSource(spec)] as const)));
   const sourceOf = (v: string) => sources.get(matrix.kernels[v]!.source ?? opts.kernelSrc)!;
 
@@ -63,7 +63,6 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     // that fails (a download, say) stops the kernel build rather than waiting for it.
     const guestTools = Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
     guestTools.catch(() => abort.abort());
-    const variants = [...new Set(scenarios.map((s) => s.kernel))];
     const bpfDigests: Record<string, string> = {};
     // Each scenario's guest holds what that scenario runs and nothing else, so that it boots the
     // same bytes alone, in the full matrix or in a shard: the initramfs's size and content move
