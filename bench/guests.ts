@@ -1,14 +1,17 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltKernel } from '../kernels/build.ts';
 import { cachePath } from '../lib/cache.ts';
 import { BenchError } from '../lib/errors.ts';
 import { progress, type Progress } from '../lib/progress.ts';
-import type { RunMeta, SampleRow } from '../lib/results.ts';
+import { RESULT_FILES, type AttributionRow, type BpfRuntimeRow, type RunMeta, type SampleRow } from '../lib/results.ts';
+import { attribute, parseSnapshots } from './attribution.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
 import { initScript } from './guest/init-script.ts';
 import { initArchive } from './guest/initramfs.ts';
 import type { BenchOptions } from './options.ts';
+import { isBpfTool } from './matrix.ts';
 import { guestCost, totalExecs, type GuestJob } from './plan.ts';
 import { bootGuest } from './qemu.ts';
 import { sampleRows, type RunDir } from './store.ts';
@@ -26,6 +29,13 @@ export interface JobResult {
   rows: SampleRow[];
   checks: EventCheck[];
   guest: RunMeta['guests'][number];
+  /** Profiling boots: attribution.csv's and bpf-runtime.csv's rows. */
+  attribution?: { tasks: AttributionRow[]; bpf: BpfRuntimeRow[] };
+}
+
+/** The profiler's plugin, for profiling runs. */
+export interface Profiler {
+  plugin: string;
 }
 
 /** A variant's kernel, the initramfs each of its scenarios boots, and the kernel's own boot arguments. */
@@ -59,10 +69,12 @@ export function twinsOf(jobs: GuestJob[]): Map<number, number> {
 /** A twin's result: the samples and checks of the guest it shares, under its own scenario's name. */
 function asTwin(r: JobResult, job: GuestJob): JobResult {
   const scenario = job.scenario.name;
+  const rename = <T extends { scenario: string; kernel: string }>(row: T): T => ({ ...row, scenario, kernel: job.scenario.kernel });
   return {
-    rows: r.rows.map((row) => ({ ...row, scenario, kernel: job.scenario.kernel })),
+    rows: r.rows.map(rename),
     checks: r.checks.map((c) => ({ ...c, scenario })),
     guest: { ...r.guest, id: job.id, scenario, sameGuestAs: r.guest.id },
+    ...(r.attribution && { attribution: { tasks: r.attribution.tasks.map(rename), bpf: r.attribution.bpf.map(rename) } }),
   };
 }
 
@@ -77,10 +89,11 @@ export async function runGuests(
   dir: RunDir,
   opts: BenchOptions,
   abort: AbortController,
+  profiler: Profiler | null = null,
 ): Promise<JobResult[]> {
   const twins = opts.mode === 'icount' ? twinsOf(jobs) : new Map<number, number>();
   const unique = jobs.filter((_, i) => !twins.has(i));
-  const ran = await bootGuests(unique, kernelOrder, ready, dir, opts, abort);
+  const ran = await bootGuests(unique, kernelOrder, ready, dir, opts, abort, profiler);
   const byJob = new Map(unique.map((j, k) => [j, ran[k]!]));
   return jobs.map((j, i) => byJob.get(j) ?? asTwin(byJob.get(jobs[twins.get(i)!]!)!, j));
 }
@@ -96,6 +109,7 @@ async function bootGuests(
   dir: RunDir,
   opts: BenchOptions,
   abort: AbortController,
+  profiler: Profiler | null,
 ): Promise<JobResult[]> {
   const tmp = cachePath('tmp', dir.id);
   await mkdir(tmp, { recursive: true });
@@ -114,7 +128,11 @@ async function bootGuests(
     if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
     runBar();
     const initrd = join(tmp, `${job.id}.cpio`);
-    const script = initScript({ seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp });
+    const script = initScript({
+      seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp,
+      attribution: profiler !== null,
+    });
+    const rawProfile = join(tmp, `${job.id}.tb`);
     await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();
@@ -131,6 +149,7 @@ async function bootGuests(
         consoleLog: join(dir.logs, `${job.id}.console.log`),
         resultFile: join(dir.logs, `${job.id}.result.txt`),
         qemuLog: join(dir.logs, `${job.id}.qemu.log`),
+        ...(profiler && { plugin: `${profiler.plugin},out=${rawProfile}` }),
       },
       {
         bootTimeoutMs: opts.mode === 'kvm' ? 60_000 : 180_000,
@@ -151,15 +170,32 @@ async function bootGuests(
         join(dir.logs, `${job.id}.result.txt`),
       );
     }
-    return {
-      rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples),
-      checks: checkEvents(job, result),
-      guest: {
-        id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
-        wallSeconds: Math.round((Date.now() - started) / 100) / 10,
-        kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
-      },
+    const guest: JobResult['guest'] = {
+      id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
+      wallSeconds: Math.round((Date.now() - started) / 100) / 10,
+      kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
     };
+    const done: JobResult = { rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples), checks: checkEvents(job, result), guest };
+    if (profiler) {
+      const snaps = parseSnapshots(result.attribution);
+      if (typeof snaps === 'string') throw new BenchError(`scenario ${job.scenario.name}: ${snaps}`, join(dir.logs, `${job.id}.result.txt`));
+      // The plugin writes its file at the end mark; without one it said why on QEMU's stderr.
+      if (!existsSync(rawProfile)) throw new BenchError(`scenario ${job.scenario.name}: the profiler wrote no profile`, join(dir.logs, `${job.id}.qemu.log`));
+      const kernelText = result.kernelSymbols.find(([, name]) => name === '_text')?.[0];
+      if (!kernelText) throw new BenchError(`scenario ${job.scenario.name}: the guest did not report its kernel's _text (/proc/kallsyms)`, join(dir.logs, `${job.id}.result.txt`));
+      const execs = w.samples * w.execs;
+      const loggers = new Set(job.scenario.bpf.map((b) => (isBpfTool(b) ? b.tool : 'bpf_attach')));
+      const a = attribute(snaps, { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs }, loggers);
+      const file = `${job.id}.tb`;
+      await mkdir(join(dir.path, RESULT_FILES.profiles), { recursive: true });
+      await rename(rawProfile, join(dir.path, RESULT_FILES.profiles, file));
+      guest.profile = {
+        file, kernelText, bpfSymbols: result.kernelSymbols.filter(([, name]) => name !== '_text'),
+        windowNs: a.windowNs, execs, interrupts: a.interrupts, softirqs: a.softirqs,
+      };
+      done.attribution = { tasks: a.tasks, bpf: a.bpf };
+    }
+    return done;
   };
 
   // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish

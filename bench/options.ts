@@ -39,6 +39,12 @@ export interface BenchOptions {
   timeout: number | undefined;
   /** Run only the index-th (1-based) of count slices of the guests; null for all. */
   shard: { index: number; count: number } | null;
+  /**
+   * A profiling run (npm run profile): every guest runs under the TCG plugin
+   * of profiler/, with execbench's attribution snapshots and BPF run-time
+   * statistics on.
+   */
+  profile?: boolean;
 }
 
 /**
@@ -78,6 +84,20 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
                         shards' run directories with npm run report -- --merge
   -h, --help            this text
 `;
+
+export const PROFILE_HELP = `usage: npm run profile -- [bench options]
+
+Runs the matrix like npm run bench, one boot per scenario unless --boots says
+otherwise, with every guest profiled: a QEMU TCG plugin (profiler/) counts
+the guest instructions of every code location between the first measured
+sample and the end of the last, execbench records each task's run time and
+the BPF programs' run statistics over the same window. The run directory
+gets attribution.csv, bpf-runtime.csv and profiles/ (folded stacks, and
+profile.json with each scenario's functions against its baseline).
+
+The bench options:
+
+${BENCH_HELP.slice(BENCH_HELP.indexOf('  --matrix'))}`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;

@@ -25,6 +25,8 @@ export interface BootSpec {
   consoleLog: string;
   resultFile: string;
   qemuLog: string;
+  /** A TCG plugin and its arguments, as -plugin takes them (profiling boots: profiler/krsi_profile.c). */
+  plugin?: string;
 }
 
 export const QEMU = 'qemu-system-x86_64';
@@ -101,6 +103,7 @@ export function qemuArgs(spec: BootSpec): string[] {
     '-append', kernelCmdline(spec.mode, spec.layout, spec.kernelArgs),
     '-serial', `file:${spec.consoleLog}`,
     '-serial', `file:${spec.resultFile}`,
+    ...(spec.plugin ? ['-plugin', spec.plugin] : []),
   ];
 }
 

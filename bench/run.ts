@@ -10,15 +10,16 @@ import type { EventCheck } from './checks.ts';
 import { BenchError, environmentError } from '../lib/errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { buildBaseInitramfs } from './guest/initramfs.ts';
-import { buildBpf, buildWorkloads } from './guest/tools.ts';
+import { buildBpf, buildProfiler, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
 import { DEFAULT_BOOTS, type BenchOptions } from './options.ts';
 import { buildOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
 import { checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
 import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sweepAbandoned, sweepTmp } from './store.ts';
-import { runGuests, type GuestSystem } from './guests.ts';
-import { eventsCsv, samplesCsv, UNITS, type RunMeta } from '../lib/results.ts';
+import { runGuests, type GuestSystem, type JobResult } from './guests.ts';
+import { attributionCsv, bpfRuntimeCsv, eventsCsv, RESULT_FILES, samplesCsv, UNITS, type ProfilingRecord, type RunMeta } from '../lib/results.ts';
+import { fileDigest } from '../lib/manifest.ts';
 
 export interface RunOutcome {
   /** The complete run directory: its data and summary.json are whole whatever reportError says. */
@@ -63,6 +64,8 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     // that fails (a download, say) stops the kernel build rather than waiting for it.
     const guestTools = Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
     guestTools.catch(() => abort.abort());
+    const profiler = opts.profile ? buildProfiler(dir.logs) : null;
+    profiler?.catch(() => abort.abort());
     const bpfDigests: Record<string, string> = {};
     // Each scenario's guest holds what that scenario runs and nothing else, so that it boots the
     // same bytes alone, in the full matrix or in a shard: the initramfs's size and content move
@@ -107,7 +110,8 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     // leave idle. In kvm mode they are wall-clock figures: no guest runs until every kernel is built.
     if (opts.mode !== 'icount') await building.catch(() => undefined);
     const ready = Object.fromEntries(variants.map((v) => [v, systems[v]!.promise]));
-    const [made, built, ran] = await Promise.allSettled([guestTools, building, runGuests(jobs, order, ready, dir, opts, abort)]);
+    const guests = (profiler ?? Promise.resolve(null)).then((p) => runGuests(jobs, order, ready, dir, opts, abort, p));
+    const [made, built, ran] = await Promise.allSettled([guestTools, building, guests]);
     // A failure anywhere stops the rest (the guest tools' stops the build, a guest's stops the
     // build, the build's stops the guests): report the one that came first.
     if (made.status === 'rejected') throw made.reason;
@@ -142,10 +146,12 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         ...(s.baseline !== undefined && { baseline: s.baseline }),
       })),
       guests: results.map((r) => r.guest),
+      ...(profiler && { profiling: await profilingRecord((await profiler).digest, variants.map((v) => kernels[v]!), workloads) }),
     };
     await writeFile(join(dir.path, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
     await writeFile(join(dir.path, 'events.csv'), eventsCsv(checks));
     await writeFile(join(dir.path, 'samples.csv'), samplesCsv(rows));
+    if (profiler) await writeAttribution(dir.path, results);
     if (interrupt?.received()) throw new Error('interrupted');
     await summarizeRunDir(dir.path, { baseline: matrix.baseline, unfinishedOk: true });
     final = await completeRunDir(opts.out, dir);
@@ -176,6 +182,22 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       reportError: new BenchError(`the report could not be rendered (${why}); the data is kept in ${final}, and \`npm run report -- ${final}\` renders it again`, log),
     };
   }
+}
+
+async function writeAttribution(dir: string, results: JobResult[]): Promise<void> {
+  const a = results.map((r) => r.attribution!);
+  await writeFile(join(dir, RESULT_FILES.attribution), attributionCsv(a.flatMap((x) => x.tasks)));
+  await writeFile(join(dir, RESULT_FILES.bpfRuntime), bpfRuntimeCsv(a.flatMap((x) => x.bpf)));
+}
+
+/** What the summary stage symbolises a profiling run's profiles with, each file with its digest. */
+async function profilingRecord(pluginDigest: string, kernels: BuiltKernel[], w: { execbench: string; nop: string }): Promise<ProfilingRecord> {
+  const entry = async (path: string) => ({ path, sha256: await fileDigest(path) });
+  return {
+    pluginDigest,
+    vmlinux: Object.fromEntries(await Promise.all(kernels.map(async (k) => [k.variant, await entry(k.vmlinux)] as const))),
+    binaries: { execbench: await entry(w.execbench), nop: await entry(w.nop) },
+  };
 }
 
 async function kernelMeta(k: BuiltKernel, bootArgs: string[]): Promise<RunMeta['kernels'][number]> {

@@ -20,6 +20,8 @@ export interface BuiltKernel {
   bzImage: string;
   /** Raw BTF of vmlinux, for generating vmlinux.h. */
   btf: string;
+  /** vmlinux with its symbols and code, without debug info: what profiles are symbolised with. */
+  vmlinux: string;
   /** The merged .config. */
   config: string;
   sourceId: string;
@@ -29,8 +31,8 @@ export interface BuiltKernel {
   toolchain: string;
 }
 
-function artifactPaths(outDir: string): Pick<BuiltKernel, 'bzImage' | 'btf' | 'config'> {
-  return { bzImage: join(outDir, 'bzImage'), btf: join(outDir, 'vmlinux.btf'), config: join(outDir, 'config') };
+function artifactPaths(outDir: string): Pick<BuiltKernel, 'bzImage' | 'btf' | 'vmlinux' | 'config'> {
+  return { bzImage: join(outDir, 'bzImage'), btf: join(outDir, 'vmlinux.btf'), vmlinux: join(outDir, 'vmlinux'), config: join(outDir, 'config') };
 }
 
 /** The files of a cached kernel that guests and BPF builds use; kernel.json's manifest vouches for them. */
@@ -104,6 +106,8 @@ export async function storeKernel(k: LinkedKernel, linkStarted: number): Promise
   await copyFile(join(k.buildDir, '.config'), join(tmp, 'config'));
   // The .BTF section alone is all vmlinux.h generation needs; vmlinux itself is ~10x larger.
   await shell({ log: k.log })(`extracting BTF (${k.variant})`)`objcopy -O binary --only-section=.BTF ${join(k.buildDir, 'vmlinux')} ${join(tmp, 'vmlinux.btf')}`;
+  // Debug info is six sevenths of vmlinux (70 MB here); symbols and code are what a profile needs.
+  await shell({ log: k.log })(`keeping vmlinux's symbols (${k.variant})`)`objcopy --strip-debug ${join(k.buildDir, 'vmlinux')} ${join(tmp, 'vmlinux')}`;
   const kernel: BuiltKernel = {
     variant: k.variant, version, configHash: k.configHash, sourceId: k.src.id, patches: k.src.patches, toolchain: await toolchain(), ...artifactPaths(outDir),
   };

@@ -10,6 +10,11 @@
  * is written into <run-id>.partial/ and renamed only once its data and
  * summary are whole; a failed one is left as <run-id>.failed/ with error.txt
  * and its logs, and no data files.
+ *
+ * A profiling run (`npm run profile`) adds attribution.csv and
+ * bpf-runtime.csv beside them, and profiles/ with each guest's raw
+ * instruction counts (<guest>.tb, from profiler/krsi_profile.c); its summary
+ * stage writes profiles/profile.json and one <scenario>.folded each.
  */
 
 import { stringify } from 'csv-stringify/sync';
@@ -23,6 +28,10 @@ export const RESULT_FILES = {
   report: 'report.html',
   error: 'error.txt',
   logs: 'logs',
+  attribution: 'attribution.csv',
+  bpfRuntime: 'bpf-runtime.csv',
+  profiles: 'profiles',
+  profile: 'profile.json',
 } as const;
 
 export const PARTIAL_SUFFIX = '.partial';
@@ -58,6 +67,60 @@ export interface EventRow {
   /** Events whose content was cut; 0 in files from before the column. */
   truncated: number;
   ok: boolean;
+}
+
+/**
+ * One row of attribution.csv: the guest instruction-time one task (or the
+ * children execbench waited for, or idle) took between the first measured
+ * sample and the end of the last (workloads/attribution.c).
+ */
+export interface AttributionRow {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  /** workload, auditd, kauditd, bpf logger, seccomp supervisor, softirq threads, other tasks, idle. */
+  group: string;
+  /** The task's comm, or "exited children" and "idle". */
+  task: string;
+  /** Null for the rows that are no one task. */
+  pid: number | null;
+  ns: number;
+  /** Execs of nop in that window: measured samples x execs per sample. */
+  execs: number;
+}
+
+export const ATTRIBUTION_HEADER = ['scenario', 'kernel', 'boot', 'group', 'task', 'pid', 'ns', 'execs', 'ns_per_exec'] as const;
+
+/** One row of bpf-runtime.csv: a loaded program's run statistics over the same window (kernel.bpf_stats_enabled). */
+export interface BpfRuntimeRow {
+  scenario: string;
+  kernel: string;
+  boot: number;
+  progId: number;
+  /** enum bpf_prog_type, as a number (29 is BPF_PROG_TYPE_LSM). */
+  progType: number;
+  name: string;
+  runCount: number;
+  runTimeNs: number;
+  execs: number;
+}
+
+export const BPF_RUNTIME_HEADER = ['scenario', 'kernel', 'boot', 'prog_id', 'prog_type', 'name', 'run_cnt', 'run_time_ns', 'execs', 'runs_per_exec', 'ns_per_exec'] as const;
+
+const perExec = (v: number, execs: number) => Number((v / execs).toFixed(3));
+
+export function attributionCsv(rows: AttributionRow[]): string {
+  return stringify(
+    rows.map((r) => [r.scenario, r.kernel, r.boot, r.group, r.task, r.pid ?? '', r.ns, r.execs, perExec(r.ns, r.execs)]),
+    { header: true, columns: [...ATTRIBUTION_HEADER] },
+  );
+}
+
+export function bpfRuntimeCsv(rows: BpfRuntimeRow[]): string {
+  return stringify(
+    rows.map((r) => [r.scenario, r.kernel, r.boot, r.progId, r.progType, r.name, r.runCount, r.runTimeNs, r.execs, perExec(r.runCount, r.execs), perExec(r.runTimeNs, r.execs)]),
+    { header: true, columns: [...BPF_RUNTIME_HEADER] },
+  );
 }
 
 export function samplesCsv(rows: SampleRow[]): string {
@@ -168,8 +231,42 @@ export interface RunMeta {
     /** The scenario this one's overhead is taken against, when not matrix.baseline; absent in older runs. */
     baseline?: string;
   }[];
-  /** sameGuestAs: the guest whose samples this one's are, booted once for both (bench/guests.ts); absent otherwise. */
-  guests: { id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string }[];
+  /**
+   * sameGuestAs: the guest whose samples this one's are, booted once for both (bench/guests.ts); absent otherwise.
+   * profile: in a profiling run, the guest's raw profile under profiles/, and the addresses the
+   * guest's /proc/kallsyms gave for _text and the BPF programs.
+   */
+  guests: {
+    id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string;
+    profile?: GuestProfileRecord;
+  }[];
+  /** Set in profiling runs: what the summary stage symbolises the profiles with. */
+  profiling?: ProfilingRecord;
+}
+
+export interface GuestProfileRecord {
+  /** File name under profiles/. */
+  file: string;
+  /** The guest's _text, hex: vmlinux's _text plus the boot's KASLR offset. */
+  kernelText: string;
+  /** The JIT-compiled programs and trampolines the guest's kallsyms listed: [address hex, name]. */
+  bpfSymbols: [string, string][];
+  /** Guest ns from the first measured sample to the end of the last, by execbench's clock. */
+  windowNs: number;
+  /** Execs of nop in that window. */
+  execs: number;
+  /** Interrupts and softirqs raised in it: counted by the kernel, not timed. */
+  interrupts: number;
+  softirqs: number;
+}
+
+export interface ProfilingRecord {
+  /** sha256 of profiler/krsi_profile.so. */
+  pluginDigest: string;
+  /** Kernel variant -> its vmlinux (symbols kept, debug info stripped) and that file's sha256. */
+  vmlinux: Record<string, { path: string; sha256: string }>;
+  /** The guest's static binaries, which user addresses are symbolised against. */
+  binaries: Record<string, { path: string; sha256: string }>;
 }
 
 export const UNITS = {

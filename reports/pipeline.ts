@@ -10,6 +10,7 @@ import { runInfo } from './report/run-info.ts';
 import { checkMergeable, checkScenariosPresent, poolingNotes, scenarioFacts, uniqueLabels, type ReportInput } from './report/runs.ts';
 import { checkOutDir, writeFiles } from './write.ts';
 import { summarize, type Summary } from './summary.ts';
+import { summarizeProfiles } from './profile/summarize.ts';
 
 /** Options of the statistics and report stages. */
 export interface ReportOptions {
@@ -99,12 +100,14 @@ export async function reportRuns(paths: string[], opts: ReportOptions = {}): Pro
   const a = analyseRuns(paths, opts);
   if ('shards' in a) return reportShards(a.shards, a.out, opts);
   const { inputs, out, summary } = a;
+  // Profiles belong to one run: a merged report has none.
+  const profiled = opts.merge ? null : await summarizeProfiles(inputs[0]!.run, summary);
   // Loaded here, not at the top: rendering needs vega, vega-lite and resvg, which take most of a
   // second to load, and a run that is refused never gets this far.
   const { buildReport } = await import('./report/build.ts');
-  const built = await buildReport({ inputs, summary, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
+  const built = await buildReport({ inputs, summary, profile: profiled?.profile ?? null, reference: loadTalkReference(), dataFiles: planDataFiles(inputs, out, opts.merge ?? false), onPhase: opts.onPhase });
   opts.onPhase?.('write');
-  const files = await writeFiles(out, built.files);
+  const files = await writeFiles(out, [...(profiled?.files ?? []), ...built.files]);
   return { summary, out, files };
 }
 
@@ -170,6 +173,7 @@ async function reportShards(inputs: ReportInput[], out: string, opts: ReportOpti
 export async function summarizeRunDir(dir: string, opts: ReportOptions = {}): Promise<Summary> {
   const a = analyseRuns([dir], { ...opts, merge: false });
   if ('shards' in a) throw new Error('summarizeRunDir: one run, not shards');
-  await writeFiles(a.out, [{ path: 'summary.json', content: `${JSON.stringify(a.summary, null, 2)}\n` }]);
+  const profiled = await summarizeProfiles(a.inputs[0]!.run, a.summary);
+  await writeFiles(a.out, [...(profiled?.files ?? []), { path: 'summary.json', content: `${JSON.stringify(a.summary, null, 2)}\n` }]);
   return a.summary;
 }

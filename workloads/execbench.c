@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "attribution.h"
 #include "seccomp.h"
 
 #define PAGE 4096
@@ -36,7 +37,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
 		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P]\n"
-		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P] TARGET\n"
+		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P]\n"
+		"                 [--attribution FILE] TARGET\n"
 		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
@@ -47,7 +49,9 @@ static void usage(FILE *out)
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
-		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n",
+		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n"
+		"  --attribution F  snapshot per-task run time, interrupts and BPF run statistics\n"
+		"                   before the first measured sample and after the last, into F\n",
 		MAX_ENV_PAGES);
 }
 
@@ -147,7 +151,7 @@ int main(int argc, char **argv)
 	double warmup_tol = 0.5;
 	const char *ld_preload = "/lib/libkrsi-demo.so";
 	const char *target = NULL;
-	const char *seccomp = NULL, *seccomp_log = NULL;
+	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -180,6 +184,8 @@ int main(int argc, char **argv)
 			seccomp = argv[++i];
 		} else if (!strcmp(a, "--seccomp-log")) {
 			seccomp_log = argv[++i];
+		} else if (!strcmp(a, "--attribution")) {
+			attribution = argv[++i];
 		} else if (a[0] == '-') {
 			fprintf(stderr, "execbench: unknown option %s (see --help)\n", a);
 			return 2;
@@ -256,7 +262,14 @@ int main(int argc, char **argv)
 		return 1;
 	long taken = 0, warmups = 0;
 	int warming = warmup_max > 0;
+	int marked = 0;
 	while (warming || taken < warmups + samples) {
+		if (!warming && !marked) {
+			if (attribution && attribution_start())
+				return 1;
+			profile_mark_start();
+			marked = 1;
+		}
 		long long t0 = now_ns();
 		if (procs == 1)
 			for (long k = 0; k < execs; k++)
@@ -272,6 +285,9 @@ int main(int argc, char **argv)
 		}
 		taken++;
 	}
+	profile_mark_end();
+	if (attribution && attribution_stop())
+		return 1;
 	if (seccomp_stop())
 		return 1;
 	for (long s = 0; s < taken; s++) {
@@ -282,5 +298,7 @@ int main(int argc, char **argv)
 		perror("execbench: writing the samples");
 		return 1;
 	}
+	if (attribution && attribution_write(attribution))
+		return 1;
 	return 0;
 }

@@ -30,6 +30,12 @@ export interface GuestSetup {
   audit: AuditSetup | null;
   bpf: BpfSetup[];
   seccomp?: SeccompSetup | null;
+  /**
+   * A profiling boot (npm run profile): execbench snapshots the kernel's
+   * accounting around the measured samples, and the guest reports where its
+   * kernel and BPF programs were placed, for the profile's symbols.
+   */
+  attribution?: boolean;
 }
 
 /** Where execbench's seccomp supervisor logs (workloads/seccomp.c), under the key its counts go by. */
@@ -52,11 +58,29 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null): string {
+/** Where execbench writes its snapshots in a profiling boot. */
+const ATTRIBUTION_FILE = '/tmp/attribution';
+
+/**
+ * The lines a profiling boot adds to its payload, read while the BPF programs
+ * are still loaded: execbench's snapshots, and the addresses of _text (KASLR's
+ * offset) and of every JIT-compiled program and trampoline, from kallsyms.
+ */
+function attributionReport(): string[] {
+  return [
+    `sed 's/^/attr /' ${ATTRIBUTION_FILE} >> $P`,
+    // kallsyms: "<address> <type> <name>", then a tab and "[bpf]" for programs and trampolines.
+    `awk '$3 == "_text" { print "ksym", $1, $3; exit }' /proc/kallsyms >> $P`,
+    `awk '$NF == "[bpf]" { print "ksym", $1, $3 }' /proc/kallsyms >> $P`,
+  ];
+}
+
+function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, attribution = false): string {
   const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
   const filter = seccomp === null ? '' : seccomp === 'notify' ? ` --seccomp notify --seccomp-log ${SECCOMP_LOG}` : ' --seccomp filter';
   const procs = (w.procs ?? 1) > 1 ? ` --procs ${w.procs}` : '';
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter}${procs} ${GUEST.nop}`;
+  const attr = attribution ? ` --attribution ${ATTRIBUTION_FILE}` : '';
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter}${procs}${attr} ${GUEST.nop}`;
 }
 
 /**
@@ -196,6 +220,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
 export function initScript(g: GuestSetup): string {
   const w = g.workload;
   const seccomp = g.seccomp ?? null;
+  const attribution = g.attribution ?? false;
   const lines = [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
@@ -232,10 +257,11 @@ export function initScript(g: GuestSetup): string {
     ...(g.audit ? auditSetup(g.audit) : []),
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
-    `status "running execbench ${execbenchArgs(w, seccomp).replace(/'/g, '')}"`,
+    `status "running execbench ${execbenchArgs(w, seccomp, attribution).replace(/'/g, '')}"`,
     // To tmpfs, and only after the last sample: see workloads/execbench.c.
-    `${GUEST.execbench} ${execbenchArgs(w, seccomp)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
+    `${GUEST.execbench} ${execbenchArgs(w, seccomp, attribution)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
     `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
+    ...(attribution ? attributionReport() : []),
     ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
     ...(g.audit ? auditTeardown(g.audit) : []),

@@ -30,6 +30,10 @@ export interface GuestResult {
   info: Record<string, string>;
   /** `event <json>`: a few logged events kept as examples. */
   exampleEvents: string[];
+  /** Profiling boots: `attr <line>`, execbench's snapshots (workloads/attribution.c), as written. */
+  attribution: string[];
+  /** Profiling boots: `ksym <address> <name>`, the guest's _text and its BPF programs' symbols. */
+  kernelSymbols: [string, string][];
 }
 
 export type GuestOutput =
@@ -67,7 +71,7 @@ export function parseGuestOutput(text: string): GuestOutput {
 }
 
 function parsePayload(payload: string[]): GuestOutput {
-  const result: GuestResult = { samples: [], counts: {}, info: {}, exampleEvents: [] };
+  const result: GuestResult = { samples: [], counts: {}, info: {}, exampleEvents: [], attribution: [], kernelSymbols: [] };
   for (const line of payload) {
     const [kind, ...rest] = line.split(' ');
     if (kind === 'sample' && rest.length === 4) {
@@ -82,6 +86,10 @@ function parsePayload(payload: string[]): GuestOutput {
       result.info[rest[0]!] = rest.slice(1).join(' ');
     } else if (kind === 'event') {
       result.exampleEvents.push(rest.join(' '));
+    } else if (kind === 'attr' && rest.length >= 1) {
+      result.attribution.push(rest.join(' '));
+    } else if (kind === 'ksym' && rest.length === 2 && /^[0-9a-f]{16}$/.test(rest[0]!)) {
+      result.kernelSymbols.push([rest[0]!, rest[1]!]);
     } else if (line !== '') {
       return { state: 'failed', message: `unexpected line in result "${line.slice(0, 80)}"` };
     }

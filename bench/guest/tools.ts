@@ -12,6 +12,7 @@ import { shell } from '../../lib/shell.ts';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WORKLOADS_DIR = join(ROOT, 'workloads');
 export const BPF_DIR = join(ROOT, 'bpf');
+export const PROFILER_DIR = join(ROOT, 'profiler');
 
 /** Digest of a source folder's files: what its build output depends on. */
 export async function sourceDigest(dir: string): Promise<string> {
@@ -61,6 +62,16 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', (into) =>
     shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
+}
+
+/** The QEMU TCG plugin of profiling boots (profiler/), built once per source digest. */
+export async function buildProfiler(logDir: string): Promise<{ plugin: string; digest: string }> {
+  const digest = await sourceDigest(PROFILER_DIR);
+  const out = cachePath('tools', `profiler-${digest}`);
+  const plugin = join(out, 'krsi_profile.so');
+  await withLock(`${out}.lock`, 'profiler', () => buildVerified(out, [plugin], 'profiler', (into) =>
+    shell({ log: join(logDir, 'profiler.log') })('building profiler/')`make -C ${PROFILER_DIR} OUT=${into}`));
+  return { plugin, digest: await fileDigest(plugin) };
 }
 
 export interface BpfBuild {

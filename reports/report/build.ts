@@ -18,6 +18,9 @@ import type { TopLevelSpec } from 'vega-lite';
 import { alternativesSpec, envPagesSpec, ruleCountSpec } from './question-specs.ts';
 import { answerQuestions } from './questions.ts';
 import { injectFault } from '../../lib/faults.ts';
+import type { ProfileSummary } from '../profile/summarize.ts';
+import { profileStacks } from './profile-section.ts';
+import { stackedDeltaSpec } from './profile-specs.ts';
 import type { OutputFile } from '../write.ts';
 
 /** A file of the report, relative to the output directory: content, or a copy of an input file. */
@@ -35,6 +38,8 @@ export interface BuildInput {
   summary: Summary;
   reference: TalkReference;
   dataFiles: DataFiles;
+  /** A profiling run's profiles (reports/profile/summarize.ts), or null. */
+  profile?: ProfileSummary | null;
   /** Called as each stage starts, for timing. */
   onPhase?: (phase: string) => void;
 }
@@ -51,6 +56,27 @@ interface PlotSource {
   spec: TopLevelSpec;
   /** Set for a question of the matrix: the answer in numbers, shown above its plot. */
   sentence?: string;
+  /** Shown in the profile section rather than among the plots. */
+  profile?: boolean;
+}
+
+/** The profile section's two plots, where a scenario's baseline was profiled beside it. */
+function profileSources(profile: ProfileSummary | null | undefined): PlotSource[] {
+  if (!profile) return [];
+  const { tasks, kinds, order } = profileStacks(profile);
+  if (!order.length) return [];
+  return [
+    {
+      id: 'profile-tasks', profile: true, title: 'Where each overhead goes, by task',
+      caption: 'Each scenario\'s added instruction-time per exec against its baseline, split by the tasks that ran it (the kernel\'s per-task accounting).',
+      spec: stackedDeltaSpec(tasks, order, 'task'),
+    },
+    {
+      id: 'profile-kinds', profile: true, title: 'Where each overhead goes, by kind of code',
+      caption: 'The same overhead from the profile, split by where the instructions were: the kernel, BPF programs and trampolines, the workload\'s binaries, or other user space (daemons and libraries).',
+      spec: stackedDeltaSpec(kinds, order, 'code'),
+    },
+  ];
 }
 
 /** One plot per question of the matrix (from the first run that has them), before the others. */
@@ -151,12 +177,12 @@ function setups(inputs: ReportInput[], summary: Summary): ScenarioSetup[] {
 }
 
 /** Renders the plots and the page; returns every file of the report. */
-export async function buildReport({ inputs, summary, reference, dataFiles, onPhase }: BuildInput): Promise<BuiltReport> {
+export async function buildReport({ inputs, summary, reference, dataFiles, profile, onPhase }: BuildInput): Promise<BuiltReport> {
   onPhase?.('plot data');
   injectFault('render');
   const order = summary.scenarios.map((s) => s.name);
   const samples = collectSamples(inputs.map((x) => x.run), order, inputs.map((x) => x.info.label));
-  const sources = [...questionSources(inputs, summary), ...plotSources(summary, samples)];
+  const sources = [...questionSources(inputs, summary), ...plotSources(summary, samples), ...profileSources(profile)];
   onPhase?.('render svg+png');
   const plots: PlotView[] = [];
   const svgs: string[] = [];
@@ -167,7 +193,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, onPha
     const png = svgToPng(svg);
     png.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     pngJobs.push(png);
-    plots.push({ id: p.id, title: p.title, caption: p.caption, svg, ...(p.sentence !== undefined && { sentence: p.sentence }) });
+    plots.push({ id: p.id, title: p.title, caption: p.caption, svg, ...(p.sentence !== undefined && { sentence: p.sentence }), ...(p.profile && { profile: true }) });
   }
   const pngs = await Promise.all(pngJobs);
   onPhase?.('html');
@@ -178,6 +204,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, onPha
     reference,
     talk: compareWithTalk(summary, reference),
     plots,
+    profile: profile ?? null,
     dataLinks: dataFiles.links,
     summaryHref: 'summary.json',
   });

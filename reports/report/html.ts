@@ -10,6 +10,8 @@ import type { TalkComparison, TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
 import { methodText, pctInterval, pValue, signedPct, us, usInterval } from './format.ts';
 import type { KernelInfo, RunInfo } from './run-info.ts';
+import type { ProfileSummary } from '../profile/summarize.ts';
+import { profileSection } from './profile-section.ts';
 
 /** A rendered plot as the page shows it. */
 export interface PlotView {
@@ -22,6 +24,8 @@ export interface PlotView {
   svg: string;
   /** For a question of the matrix: its answer in numbers. */
   sentence?: string;
+  /** One of the profile section's plots. */
+  profile?: boolean;
 }
 
 /** A scenario's setup: K, N and where its samples came from. */
@@ -52,6 +56,8 @@ export interface ReportView {
   reference: TalkReference;
   talk: TalkComparison;
   plots: PlotView[];
+  /** A profiling run's profiles; absent or null otherwise. */
+  profile?: ProfileSummary | null;
   /** Per run, its files (samples.csv, events.csv, run.json). */
   dataLinks: { run: string; links: DataLink[] }[];
   summaryHref: string;
@@ -196,10 +202,7 @@ function questionsSection(v: ReportView): string {
 }
 
 function plotsSection(v: ReportView): string {
-  const figures = v.plots.filter((p) => p.sentence === undefined).map((p) => `<figure class="plot" id="fig-${esc(p.id)}">
-<figcaption><b>${esc(p.title)}</b>. ${esc(p.caption)} <span class="files"><a href="${esc(p.id)}.svg">SVG</a> · <a href="${esc(p.id)}.png">PNG</a></span></figcaption>
-<div class="svg">${p.svg}</div>
-</figure>`);
+  const figures = v.plots.filter((p) => p.sentence === undefined && !p.profile).map(figure);
   return `<section id="plots"><h2>Plots</h2>\n${figures.join('\n')}\n</section>`;
 }
 
@@ -290,6 +293,7 @@ ${questionsSection(v)}
 ${verdictTable(v)}
 ${notesSection(v.summary)}
 ${plotsSection(v)}
+${profileSection(v.profile ?? null, v.plots.filter((p) => p.profile).map(figure), table)}
 ${talkSection(v)}
 ${numbersSection(v)}
 ${filesSection(v)}

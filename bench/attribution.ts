@@ -1,0 +1,86 @@
+import type { AttributionRow, BpfRuntimeRow } from '../lib/results.ts';
+
+/** One of execbench's two snapshots (workloads/attribution.c), parsed. */
+interface Snapshot {
+  windowNs: number;
+  /** execbench's own CPU time, brought up to date by the clock read (attribution.c). */
+  selfNs: number;
+  tasks: Map<number, { ppid: number; runNs: number; comm: string }>;
+  /** Run time of the children execbench had waited for, in ns (the kernel gives microseconds). */
+  childrenNs: number;
+  interrupts: number;
+  softirqs: number;
+  bpf: Map<number, { type: number; name: string; runTimeNs: number; runCount: number }>;
+}
+
+const emptySnapshot = (): Snapshot => ({ windowNs: NaN, selfNs: NaN, tasks: new Map(), childrenNs: 0, interrupts: 0, softirqs: 0, bpf: new Map() });
+
+/** Both snapshots, or a message naming what is missing or malformed. */
+export function parseSnapshots(lines: string[]): { start: Snapshot; end: Snapshot } | string {
+  const snaps = { start: emptySnapshot(), end: emptySnapshot() };
+  for (const line of lines) {
+    const [kind, at, ...f] = line.split(' ');
+    if (at !== 'start' && at !== 'end') return `bad attribution line "${line.slice(0, 80)}"`;
+    const s = snaps[at];
+    const n = f.map(Number);
+    if (kind === 'window' && f.length === 2) [s.windowNs, s.selfNs] = [n[0]!, n[1]!];
+    else if (kind === 'task' && f.length >= 6) s.tasks.set(n[0]!, { ppid: n[1]!, runNs: n[2]!, comm: f.slice(5).join(' ') });
+    else if (kind === 'children' && f.length === 1) s.childrenNs = n[0]! * 1000;
+    else if (kind === 'irqs' && f.length === 2) [s.interrupts, s.softirqs] = [n[0]!, n[1]!];
+    else if (kind === 'bpf' && f.length === 5) s.bpf.set(n[0]!, { type: n[1]!, runTimeNs: n[2]!, runCount: n[3]!, name: f[4]! });
+    else return `bad attribution line "${line.slice(0, 80)}"`;
+  }
+  if (!Number.isFinite(snaps.start.windowNs) || !Number.isFinite(snaps.end.windowNs)) return 'the attribution snapshots are missing or cut short';
+  return snaps;
+}
+
+export interface Attribution {
+  tasks: AttributionRow[];
+  bpf: BpfRuntimeRow[];
+  /** Interrupts and softirqs raised in the window: counted by the kernel, not timed (attribution.c). */
+  interrupts: number;
+  softirqs: number;
+  windowNs: number;
+}
+
+/**
+ * Where the window's instruction-time went, task by task, in groups; what no
+ * task ran is idle (QEMU's clock jumping to the next timer while the vCPU
+ * halts). `loggers` are the comms of the scenario's BPF loaders.
+ */
+export function attribute(
+  snaps: { start: Snapshot; end: Snapshot },
+  where: { scenario: string; kernel: string; boot: number; execs: number },
+  loggers: Set<string>,
+): Attribution {
+  const { start, end } = snaps;
+  const execbench = [...end.tasks].find(([, t]) => t.comm === 'execbench' && end.tasks.get(t.ppid)?.comm !== 'execbench')?.[0];
+  const group = (pid: number, comm: string, ppid: number): string => {
+    if (pid === execbench) return 'workload';
+    if (comm === 'execbench' && ppid === execbench) return 'seccomp supervisor';
+    if (comm === 'auditd' || comm === 'kauditd') return comm;
+    if (loggers.has(comm)) return 'bpf logger';
+    if (comm.startsWith('ksoftirqd/')) return 'softirq threads';
+    return 'other tasks';
+  };
+  const row = (g: string, task: string, pid: number | null, ns: number): AttributionRow => ({ ...where, group: g, task, pid, ns });
+  const tasks: AttributionRow[] = [];
+  for (const [pid, t] of end.tasks) {
+    const ns = pid === execbench ? end.selfNs - start.selfNs : t.runNs - (start.tasks.get(pid)?.runNs ?? 0);
+    if (ns > 0) tasks.push(row(group(pid, t.comm, t.ppid), t.comm, pid, ns));
+  }
+  tasks.push(row('workload', 'exited children', null, end.childrenNs - start.childrenNs));
+  const windowNs = end.windowNs - start.windowNs;
+  const busy = tasks.reduce((sum, r) => sum + r.ns, 0);
+  tasks.push(row('idle', 'idle', null, Math.max(0, windowNs - busy)));
+  tasks.sort((a, b) => b.ns - a.ns);
+  const bpf: BpfRuntimeRow[] = [];
+  for (const [id, p] of end.bpf) {
+    const before = start.bpf.get(id);
+    bpf.push({
+      ...where, progId: id, progType: p.type, name: p.name,
+      runCount: p.runCount - (before?.runCount ?? 0), runTimeNs: p.runTimeNs - (before?.runTimeNs ?? 0),
+    });
+  }
+  return { tasks, bpf, interrupts: end.interrupts - start.interrupts, softirqs: end.softirqs - start.softirqs, windowNs };
+}
