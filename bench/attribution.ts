@@ -1,6 +1,6 @@
 import type { AttributionRow, BpfRuntimeRow } from '../lib/results.ts';
 
-/** One of execbench's two snapshots (workloads/attribution.c), parsed. */
+/** One end of the profiled window: execbench's lines and the snapshot of workloads/attribution.c, parsed. */
 interface Snapshot {
   windowNs: number;
   /** execbench's own CPU time, brought up to date by the clock read (attribution.c). */
@@ -23,9 +23,8 @@ export function parseSnapshots(lines: string[]): { start: Snapshot; end: Snapsho
     if (at !== 'start' && at !== 'end') return `bad attribution line "${line.slice(0, 80)}"`;
     const s = snaps[at];
     const n = f.map(Number);
-    if (kind === 'window' && f.length === 2) [s.windowNs, s.selfNs] = [n[0]!, n[1]!];
+    if (kind === 'window' && f.length === 3) [s.windowNs, s.selfNs, s.childrenNs] = [n[0]!, n[1]!, n[2]! * 1000];
     else if (kind === 'task' && f.length >= 6) s.tasks.set(n[0]!, { ppid: n[1]!, runNs: n[2]!, comm: f.slice(5).join(' ') });
-    else if (kind === 'children' && f.length === 1) s.childrenNs = n[0]! * 1000;
     else if (kind === 'irqs' && f.length === 2) [s.interrupts, s.softirqs] = [n[0]!, n[1]!];
     else if (kind === 'bpf' && f.length === 5) s.bpf.set(n[0]!, { type: n[1]!, runTimeNs: n[2]!, runCount: n[3]!, name: f[4]! });
     else return `bad attribution line "${line.slice(0, 80)}"`;

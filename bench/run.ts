@@ -83,6 +83,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
         initramfs[s.name] = await buildBaseInitramfs({
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
+          ...(opts.profile && { attribution: workloads.attribution }),
           bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
           bpfAttach: bpf.bpfAttach,
           bpfObjects: Object.fromEntries(Object.entries(bpf.objects).filter(([n]) => own.has(n))),

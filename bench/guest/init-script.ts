@@ -8,6 +8,8 @@ export const GUEST = {
   nop: '/bin/nop',
   execbench: '/bin/execbench',
   seedrng: '/bin/seedrng',
+  /** Profiling boots only; execbench runs it by this path (workloads/execbench.c ATTRIBUTION). */
+  attribution: '/bin/attribution',
   auditd: '/sbin/auditd',
   auditctl: '/sbin/auditctl',
   auditLog: '/var/log/audit/audit.log',

@@ -15,6 +15,8 @@ export interface GuestPrograms {
   nop: string;
   execbench: string;
   seedrng: string;
+  /** Profiling boots only: what their guest has beyond a measuring boot's is this one file. */
+  attribution?: string;
   auditd: AuditdRoot;
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
@@ -69,12 +71,13 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'nop', 'execbench', 'seedrng', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'nop', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
   entries.push(await fileEntry(p.execbench, GUEST.execbench.slice(1)));
   entries.push(await fileEntry(p.seedrng, GUEST.seedrng.slice(1)));
+  if (p.attribution) entries.push(await fileEntry(p.attribution, GUEST.attribution.slice(1)));
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
   entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
   for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));

@@ -25,6 +25,8 @@ export interface Workloads {
   nop: string;
   execbench: string;
   seedrng: string;
+  /** The snapshot program of profiling boots, in their initramfs only. */
+  attribution: string;
   digest: string;
 }
 
@@ -54,12 +56,12 @@ async function buildVerified(dir: string, outputs: string[], what: string, build
   await writeManifest(dir, outputs, manifest);
 }
 
-/** nop, execbench and seedrng, built once per source digest. */
+/** nop, execbench, seedrng and attribution, built once per source digest. */
 export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
-  const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), digest };
-  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng], 'workloads', (into) =>
+  const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), attribution: join(out, 'attribution'), digest };
+  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng, built.attribution], 'workloads', (into) =>
     shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
 }
