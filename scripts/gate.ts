@@ -3,14 +3,20 @@
 import '../lib/last-resort.ts';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { errorLine } from '../lib/errors.ts';
-import { runGateCommand } from '../reports/gate/gate.ts';
-import { parseGateArgs } from '../reports/gate/options.ts';
+import { handleInterrupts } from '../lib/interrupt.ts';
+import type { RunMeta } from '../lib/results.ts';
+import { parseBenchArgs } from '../bench/options.ts';
+import { runBench } from '../bench/run.ts';
+import { evaluateGate, runGateCommand } from '../reports/gate/gate.ts';
+import { parseGateArgs, type GateOptions } from '../reports/gate/options.ts';
 
 const BASELINES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'baselines');
 
 const HELP = `usage: npm run gate -- --current RUN_DIR [--baseline FILE|RUN_DIR] [--metric overhead|absolute]
                       [--threshold 1%] [--alpha 0.01] [--allow-mismatch] [--out DIR]
+                      [--profile auto|PROFILE_RUN] [--baseline-profile PROFILE_RUN]
        npm run gate -- --update --current RUN_DIR [--baseline FILE]
 
 Compares a run with a baseline and fails when a scenario got slower.
@@ -29,6 +35,13 @@ Compares a run with a baseline and fails when a scenario got slower.
                        differ from the baseline's, and list them as warnings
                        (a different mode, icount vs kvm, is always refused)
   --out DIR            where gate.json and gate.md go (default: the current run directory)
+  --profile P          explain regressions in gate.md with the functions that grew most:
+                       P is a profiling run of the current code (npm run profile), or
+                       "auto" to profile the regressed scenarios and their baselines now
+                       (default: the current run's own profiles, if it is a profiling run)
+  --baseline-profile P a profiling run of the baseline's code: the functions are then
+                       compared between the two runs, not against the baseline scenario
+                       (default: the baseline run directory's own profiles, if any)
   --update             write the baseline file from --current instead (atomically), and
                        print what it holds; commit it as one reviewed change
   -h, --help           this text
@@ -44,13 +57,37 @@ input (unreadable or unfinished runs, a missing scenario, a mode, layout or
 dependency mismatch).
 `;
 
+/**
+ * --profile auto: judges first, then profiles the regressed scenarios and the
+ * scenarios they are taken against, with the current run's matrix, options
+ * and seed, and explains with that profiling run.
+ */
+async function profileRegressions(opts: GateOptions): Promise<GateOptions> {
+  const { report } = evaluateGate({ ...opts, profile: null });
+  const regressed = report.scenarios.filter((s) => s.verdict === 'regressed').map((s) => s.name);
+  if (!regressed.length) return { ...opts, profile: null };
+  const meta = JSON.parse(readFileSync(join(opts.current, 'run.json'), 'utf8')) as RunMeta;
+  const against = (name: string) => meta.scenarios.find((s) => s.name === name)?.baseline ?? meta.matrix.baseline;
+  const scenarios = [...new Set([...regressed.map(against), ...regressed])];
+  process.stderr.write(`gate: ${regressed.join(', ')} regressed; profiling ${scenarios.join(', ')}\n`);
+  const o = meta.options;
+  const args = ['--matrix', meta.matrix.source, '--scenarios', scenarios.join(','), '--seed', String(o.seed), '--out', join(dirname(opts.current), 'profiles')];
+  for (const [flag, v] of [['--samples', o.samples], ['--execs', o.execs], ['--warmup', o.warmup], ['--warmup-max', o.warmupMax]] as const) if (v !== null && v !== undefined) args.push(flag, String(v));
+  if (o.layout) args.push('--layout', o.layout);
+  const parsed = parseBenchArgs(args);
+  if (parsed === 'help') throw new Error('unreachable');
+  const outcome = await runBench({ ...parsed, profile: true, boots: 1 }, handleInterrupts());
+  process.stderr.write(`gate: profiles in ${outcome.dir}\n`);
+  return { ...opts, profile: outcome.dir };
+}
+
 try {
   const opts = parseGateArgs(process.argv.slice(2), BASELINES_DIR);
   if (opts === 'help') {
     process.stdout.write(HELP);
     process.exit(0);
   }
-  const { text, exitCode } = await runGateCommand(opts);
+  const { text, exitCode } = await runGateCommand(opts.command === 'gate' && opts.profile === 'auto' ? await profileRegressions(opts) : opts);
   process.stdout.write(text);
   process.exitCode = exitCode;
 } catch (err) {

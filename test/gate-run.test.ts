@@ -18,7 +18,7 @@ const seedRun = (seed: number, extra: Partial<FixtureRun> = {}) => writeRun(newD
 
 const options = (o: Partial<GateOptions> & { current: string }): GateOptions => ({
   command: 'gate', baseline: null, metric: GATE_DEFAULTS.metric, thresholdPct: GATE_DEFAULTS.thresholdPct, alpha: GATE_DEFAULTS.alpha,
-  allowMismatch: false, out: null, resamples: 2000, seed: GATE_DEFAULTS.seed, baselinesDir: newDir('baselines'), ...o,
+  allowMismatch: false, out: null, resamples: 2000, seed: GATE_DEFAULTS.seed, baselinesDir: newDir('baselines'), profile: null, baselineProfile: null, ...o,
 });
 
 test('--update without --baseline writes <baselinesDir>/<matrix>.json, which the gate then uses by default', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { BuiltKernel } from '../../kernels/build.ts';
 import type { BpfObject } from '../matrix.ts';
 import { cachePath, sha256 } from '../../lib/cache.ts';
+import { BenchError } from '../../lib/errors.ts';
 import { withLock } from '../../lib/lock.ts';
 import { checkManifest, fileDigest, writeManifest } from '../../lib/manifest.ts';
 import { shell } from '../../lib/shell.ts';
@@ -66,8 +67,16 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   return built;
 }
 
-/** The QEMU TCG plugin of profiling boots (profiler/), built once per source digest. */
+/**
+ * The QEMU TCG plugin of profiling boots (profiler/), built once per source
+ * digest; KRSI_BENCH_PROFILER_PLUGIN names another build of it instead.
+ */
 export async function buildProfiler(logDir: string): Promise<{ plugin: string; digest: string }> {
+  const other = process.env.KRSI_BENCH_PROFILER_PLUGIN;
+  if (other) {
+    if (!existsSync(other)) throw new BenchError(`KRSI_BENCH_PROFILER_PLUGIN=${other}: no such file`, undefined, 2);
+    return { plugin: other, digest: await fileDigest(other) };
+  }
   const digest = await sourceDigest(PROFILER_DIR);
   const out = cachePath('tools', `profiler-${digest}`);
   const plugin = join(out, 'krsi_profile.so');

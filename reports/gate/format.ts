@@ -4,6 +4,7 @@
  * comment), and what --update prints.
  */
 
+import { explanationMarkdown } from './explain.ts';
 import { median } from 'simple-statistics';
 import type { Baseline } from './baseline.ts';
 import type { ScenarioResult } from './compare.ts';
@@ -126,6 +127,7 @@ export function gateMarkdown(r: GateReport): string {
       + 'Over "boots": Welch t over boot medians (logs). '
       + `Over "samples": one layout only (fixed layout, or a single boot): Mann-Whitney U over samples and a bootstrap CI (${o.resamples} resamples, seed ${o.seed}), which cover sampling noise within that layout, not the layout.`,
   ];
+  lines.push(...explanationMarkdown(r.explanations ?? []));
   if (r.warnings.length) lines.push('', '**Warnings**', '', ...r.warnings.map((w) => `- ${md(w)}`));
   return `${lines.join('\n')}\n`;
 }

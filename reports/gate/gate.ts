@@ -15,6 +15,7 @@ import { CONFIDENCE, compareRuns, type Metric, type ScenarioResult } from './com
 import { checkDependencies, describeMismatch, refusal, type Mismatch } from './depends.ts';
 import { gateMarkdown, gateTable, headline, updateText } from './format.ts';
 import type { GateOptions } from './options.ts';
+import { explainRegressions, readProfileSummary, type Explanation } from './explain.ts';
 
 export const GATE_FORMAT = 'krsi-bench-gate/1';
 
@@ -63,6 +64,8 @@ export interface GateReport {
   event_failures: EventFailure[];
   counts: { gated: number; regressed: number; improved: number; no_change: number; not_gated: number };
   scenarios: ScenarioResult[];
+  /** The regressed scenarios' grown functions, where profiles were given or found. */
+  explanations: Explanation[];
 }
 
 /** The outcome of one command: what to print and the exit status. */
@@ -138,6 +141,20 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
     ...notes,
   ];
   const failures = eventFailures(current.run);
+  const profileDir = (given: string | null, fallback: string | null, what: string) => {
+    if (given !== null && !existsSync(given)) throw usageError(`${what} ${given}: no such directory`);
+    const dir = given ?? fallback;
+    if (dir === null || !existsSync(dir) || !statSync(dir).isDirectory()) return null;
+    const p = readProfileSummary(dir);
+    if (given !== null && p === null) throw usageError(`${what} ${given}: not a profiling run (no ${join('profiles', 'profile.json')}; make one with npm run profile)`);
+    return p;
+  };
+  const regressed = scenarios.filter((s) => s.verdict === 'regressed').map((s) => s.name);
+  const explanations = explainRegressions(
+    regressed,
+    profileDir(opts.profile, current.run.dir, '--profile'),
+    profileDir(opts.baselineProfile, base.kind === 'run directory' ? baselinePath : null, '--baseline-profile'),
+  );
   const partial: Omit<GateReport, 'headline'> = {
     format: GATE_FORMAT,
     status: count('regressed') > 0 || failures.length > 0 ? 'fail' : 'pass',
@@ -159,6 +176,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
     event_failures: failures,
     counts: { gated: gated.length, regressed: count('regressed'), improved: count('improved'), no_change: count('no change'), not_gated: count('not gated') },
     scenarios,
+    explanations,
   };
   return { report: { ...partial, headline: headline(partial) }, outDir: opts.out ?? current.run.dir };
 }

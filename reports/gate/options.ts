@@ -28,6 +28,14 @@ export interface GateOptions {
   seed: number;
   /** Where default baseline files live: the repository's baselines/. */
   baselinesDir: string;
+  /**
+   * A profiling run of the current code, to explain regressions with; null:
+   * the current run's own profiles, if it is a profiling run. "auto" (npm
+   * run gate -- --profile auto) profiles the regressed scenarios first.
+   */
+  profile: string | null;
+  /** A profiling run of the baseline's code; null: the baseline run directory's own, if any. */
+  baselineProfile: string | null;
 }
 
 /** Defaults of the statistical options. */
@@ -66,6 +74,8 @@ export function parseGateArgs(argv: string[], baselinesDir: string): GateOptions
       'allow-mismatch': { type: 'boolean' },
       out: { type: 'string' },
       update: { type: 'boolean' },
+      profile: { type: 'string' },
+      'baseline-profile': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -73,7 +83,7 @@ export function parseGateArgs(argv: string[], baselinesDir: string): GateOptions
   if (v.help) return 'help';
   if (!v.current) throw usageError('--current RUN_DIR is required (see --help)');
   if (v.update) {
-    const ignored = (['threshold', 'alpha', 'metric', 'allow-mismatch', 'out'] as const).filter((k) => v[k] !== undefined);
+    const ignored = (['threshold', 'alpha', 'metric', 'allow-mismatch', 'out', 'profile', 'baseline-profile'] as const).filter((k) => v[k] !== undefined);
     if (ignored.length) throw usageError(`${ignored.map((k) => `--${k}`).join(', ')} do${ignored.length > 1 ? '' : 'es'} not apply to --update`);
   }
   return {
@@ -88,5 +98,7 @@ export function parseGateArgs(argv: string[], baselinesDir: string): GateOptions
     resamples: GATE_DEFAULTS.resamples,
     seed: GATE_DEFAULTS.seed,
     baselinesDir,
+    profile: v.profile ?? null,
+    baselineProfile: v['baseline-profile'] ?? null,
   };
 }

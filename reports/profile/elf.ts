@@ -7,7 +7,7 @@ export interface ElfImage {
   /** Executable PT_LOAD segments: their addresses and where their bytes are. */
   code: { vaddr: bigint; size: number; bytes: Buffer }[];
   /** Function and code-label symbols in executable sections, by address. */
-  symbols: { addr: bigint; name: string }[];
+  symbols: { addr: bigint; name: string; func?: boolean }[];
 }
 
 const PT_LOAD = 1;
@@ -55,10 +55,12 @@ export async function readElf(path: string): Promise<ElfImage> {
     const name = buf.toString('latin1', nameAt, buf.indexOf(0, nameAt));
     // Local labels, and the padding before each function that call-depth tracking and CFI reserve.
     if (!name || name.startsWith('.L') || name.startsWith('__pfx_')) continue;
-    symbols.push({ addr: buf.readBigUInt64LE(off + 8), name });
+    symbols.push({ addr: buf.readBigUInt64LE(off + 8), name, func: type === STT_FUNC });
   }
   if (symbols.length === 0) throw usageError(`${path}: its symbol table names no code; a profile cannot name its functions`);
-  symbols.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+  // Where a label and a function share an address (__sched_text_start and the first function
+  // of .sched.text), the function sorts last, and symbolAt takes the last at or below.
+  symbols.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : Number(a.func) - Number(b.func)));
   return { path, code, symbols };
 }
 
