@@ -12,6 +12,8 @@
  * counted, not timed: without CONFIG_IRQ_TIME_ACCOUNTING the kernel charges
  * their time to the task they interrupted. `start` turns on the kernel's BPF
  * run-time statistics (kernel.bpf_stats_enabled), `end` turns them off.
+ * A program on an exec hook counts one run more than the window's execs of
+ * the target: the exec of `attribution end` itself, before it reads them.
  *
  * It is a program of its own, not part of execbench, because execbench's
  * size is part of what is measured: linking this code into it (86 KB more

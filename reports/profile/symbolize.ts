@@ -19,8 +19,14 @@ export interface Symbolized {
   kernelMatch: number;
 }
 
-/** x86-64's kernel half begins here; the kernel image lies in its top 2 GiB. */
+/** x86-64's kernel half begins here. */
 const KERNEL_HALF = 0xffff800000000000n;
+/**
+ * The kernel image's 1 GiB, wherever KASLR puts it inside; above it the
+ * module area, where BPF programs, trampolines and kprobe slots are JIT-ed.
+ */
+const IMAGE_AREA = 0xffffffff80000000n;
+const MODULE_AREA = 0xffffffffc0000000n;
 /** The share of kernel instructions that must match vmlinux: the kernel patches some of its code at boot (alternatives, static keys), never most of it. */
 export const KERNEL_MATCH_MIN = 0.5;
 
@@ -59,11 +65,13 @@ export function symbolize(raw: RawProfile, src: SymbolSources, what: string): Sy
   for (const b of raw.blocks) {
     if (b.vaddr >= KERNEL_HALF) {
       const link = b.vaddr - offset;
-      if (link >= linkText && link < etext) {
+      if (b.vaddr >= IMAGE_AREA && b.vaddr < MODULE_AREA) {
+        // The image's code: vmlinux's text at this boot's offset, unless the profile is of another kernel.
         kernelAll += b.count;
-        const file = bytesAt(src.vmlinux, link, b.bytes.length);
+        const inText = link >= linkText && link < etext;
+        const file = inText ? bytesAt(src.vmlinux, link, b.bytes.length) : null;
         if (file && file.equals(b.bytes)) kernelMatched += b.count;
-        add('kernel', 'vmlinux', symbolAt(src.vmlinux.symbols, link) ?? 'kernel (unnamed)', b.count);
+        add('kernel', 'vmlinux', inText ? (symbolAt(src.vmlinux.symbols, link) ?? 'kernel (unnamed)') : 'kernel (outside vmlinux\'s text)', b.count);
       } else {
         add('bpf', 'bpf', symbolAt(bpf, b.vaddr) ?? 'outside vmlinux (BPF or module)', b.count);
       }
