@@ -69,12 +69,12 @@ export function twinsOf(jobs: GuestJob[]): Map<number, number> {
 /** A twin's result: the samples and checks of the guest it shares, under its own scenario's name. */
 function asTwin(r: JobResult, job: GuestJob): JobResult {
   const scenario = job.scenario.name;
-  const rename = <T extends { scenario: string; kernel: string }>(row: T): T => ({ ...row, scenario, kernel: job.scenario.kernel });
+  const asMine = <T extends { scenario: string; kernel: string }>(row: T): T => ({ ...row, scenario, kernel: job.scenario.kernel });
   return {
-    rows: r.rows.map(rename),
+    rows: r.rows.map(asMine),
     checks: r.checks.map((c) => ({ ...c, scenario })),
     guest: { ...r.guest, id: job.id, scenario, sameGuestAs: r.guest.id },
-    ...(r.attribution && { attribution: { tasks: r.attribution.tasks.map(rename), bpf: r.attribution.bpf.map(rename) } }),
+    ...(r.attribution && { attribution: { tasks: r.attribution.tasks.map(asMine), bpf: r.attribution.bpf.map(asMine) } }),
   };
 }
 
