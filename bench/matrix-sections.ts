@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { isPackageSpec, parseSourceSpec } from '../kernels/pins.ts';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
+import { BenchError } from '../lib/errors.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
@@ -37,9 +39,19 @@ export function validateKernels(raw: unknown, f: Fields): Record<string, KernelV
   return kernels;
 }
 
-/** A kernel's own source: a Debian package name as it is, or a path to a tarball or tree, which must exist. */
+/**
+ * A kernel's own source: a Debian package (pinned, or PACKAGE=VERSION) as it
+ * is, or a path to a tarball or tree, which must exist.
+ */
 function kernelSource(given: string, field: string, f: Fields): string {
-  return /^linux-source-\d+\.\d+$/.test(given) ? given : f.existingPath(given, field);
+  if (!isPackageSpec(given)) return f.existingPath(given, field);
+  try {
+    parseSourceSpec(given);
+  } catch (err) {
+    if (err instanceof BenchError) throw f.fail(field, err.message);
+    throw err;
+  }
+  return given;
 }
 
 /** One auditctl argument line: a rule, or an audit.rules control line: backlog (-b), rate limit (-r), failure mode (-f). */

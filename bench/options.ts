@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { parseCommandLine } from '../lib/cli.ts';
 import { usageError } from '../lib/errors.ts';
 import type { Layout, Mode } from './qemu.ts';
-import { DEFAULT_KERNEL_SOURCE } from '../kernels/source.ts';
+import { DEFAULT_KERNEL_SOURCE, pinOf } from '../kernels/pins.ts';
 import { DEFAULT_WORKLOAD, WARMUP_TOLERANCE_PCT } from './matrix.ts';
 
 /** Everything a bench run is told, parsed once and passed down. */
@@ -32,7 +32,10 @@ export interface BenchOptions {
   jobs: number;
   /** Results go to <out>/<run-id>/, with <out>/latest pointing at the last complete run. */
   out: string;
+  /** The kernels' source where the matrix names none: a Debian package (pinned, or =VERSION), a tarball or a tree. */
   kernelSrc: string;
+  /** Build a tarball (--kernel-src or a matrix's source) whose digest is no pin's. */
+  allowUnpinnedSource: boolean;
   /** QEMU -seed of the first boot; boot b uses seed + b. */
   seed: number;
   /** Per-boot time limit in seconds; undefined derives it from the workload. */
@@ -76,8 +79,11 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
                         matrix's, else ${DEFAULT_BOOTS}; krsi-design has 6)
   --jobs J              guests run at once (default: number of cores)
   --out DIR             results directory (default results)
-  --kernel-src PATH     kernel source tree or tarball
-                        (default ${DEFAULT_KERNEL_SOURCE})
+  --kernel-src SRC      the kernel source: a Debian package at its pinned version
+                        (default ${DEFAULT_KERNEL_SOURCE}, pinned to ${pinOf(DEFAULT_KERNEL_SOURCE)!.version}),
+                        PACKAGE=VERSION for another version, a tarball or a tree
+  --allow-unpinned-source
+                        build a tarball whose sha256 is not a pinned source's
   --seed S              seed of the first boot (default 42): its layout and QEMU -seed
   --timeout SECONDS     per-boot time limit (default: from the workload size)
   --shard I/N           run only the I-th of N slices of the guests; join the
@@ -133,6 +139,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       jobs: { type: 'string' },
       out: { type: 'string' },
       'kernel-src': { type: 'string' },
+      'allow-unpinned-source': { type: 'boolean' },
       seed: { type: 'string' },
       timeout: { type: 'string' },
       shard: { type: 'string' },
@@ -160,6 +167,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     jobs: positiveInt('jobs', v.jobs) ?? Math.max(1, cpus().length),
     out: v.out ?? 'results',
     kernelSrc: v['kernel-src'] ?? DEFAULT_KERNEL_SOURCE,
+    allowUnpinnedSource: v['allow-unpinned-source'] ?? false,
     seed: positiveInt('seed', v.seed, 0) ?? 42,
     timeout: positiveInt('timeout', v.timeout),
     shard: parseShard(v.shard),

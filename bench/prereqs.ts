@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchError } from '../lib/errors.ts';
 import { shell } from '../lib/shell.ts';
-import { DEFAULT_KERNEL_SOURCE, kernelSourcePackage, kernelSourcePath } from '../kernels/source.ts';
 
 /** One thing the suite needs from the system, and the Debian package that brings it. */
 interface Prerequisite {
@@ -25,39 +24,33 @@ async function staticBusybox(): Promise<boolean> {
   return /not a dynamic executable|statically linked/.test(`${r.stdout}${r.stderr}`);
 }
 
-export function prerequisites(kernelSrc: string): Prerequisite[] {
-  const list: Prerequisite[] = [
-    cmd('qemu-system-x86_64', 'qemu-system-x86'),
-    cmd('gcc', 'gcc'),
-    cmd('make', 'make'),
-    cmd('clang', 'clang'),
-    cmd('bpftool', 'bpftool'),
-    cmd('objcopy', 'binutils'),
-    cmd('flex', 'flex'),
-    cmd('bison', 'bison'),
-    cmd('bc', 'bc'),
-    cmd('pahole', 'dwarves'),
-    cmd('xz', 'xz-utils'),
-    cmd('dpkg-deb', 'dpkg'),
-    cmd('apt-get', 'apt'),
-    file('/usr/include/bpf/libbpf.h', 'libbpf-dev'),
-    file('/usr/include/libelf.h', 'libelf-dev'),
-    file('/usr/include/zlib.h', 'zlib1g-dev'),
-    file('/usr/include/openssl/ssl.h', 'libssl-dev'),
-    file('/usr/lib/x86_64-linux-gnu/libc.a', 'libc6-dev'),
-    { what: 'a static /bin/busybox', pkg: 'busybox-static', present: staticBusybox },
-  ];
-  if (kernelSrc === DEFAULT_KERNEL_SOURCE) list.push(file(DEFAULT_KERNEL_SOURCE, 'linux-source-6.12'));
-  return list;
-}
-
-/** The Debian source packages that a matrix's kernels name (kernels.K.source: linux-source-6.1), as prerequisites. */
-export function kernelSourcePackages(specs: Array<string | undefined>): Prerequisite[] {
-  return [...new Set(specs)].flatMap((spec) => {
-    const pkg = spec === undefined ? null : kernelSourcePackage(spec);
-    return pkg ? [file(kernelSourcePath(spec!), pkg)] : [];
-  });
-}
+/**
+ * What a run needs from Debian: the one list that npm run bench, npm test's
+ * setup, npm run setup and so .ci/run install from. Kernel sources are not
+ * here: they are pinned to exact versions and fetched by kernels/debian-source.ts.
+ */
+export const PREREQUISITES: Prerequisite[] = [
+  cmd('qemu-system-x86_64', 'qemu-system-x86'),
+  cmd('gcc', 'gcc'),
+  cmd('make', 'make'),
+  cmd('clang', 'clang'),
+  cmd('bpftool', 'bpftool'),
+  cmd('objcopy', 'binutils'),
+  cmd('flex', 'flex'),
+  cmd('bison', 'bison'),
+  cmd('bc', 'bc'),
+  cmd('patch', 'patch'),
+  cmd('pahole', 'dwarves'),
+  cmd('xz', 'xz-utils'),
+  cmd('dpkg-deb', 'dpkg'),
+  cmd('apt-get', 'apt'),
+  file('/usr/include/bpf/libbpf.h', 'libbpf-dev'),
+  file('/usr/include/libelf.h', 'libelf-dev'),
+  file('/usr/include/zlib.h', 'zlib1g-dev'),
+  file('/usr/include/openssl/ssl.h', 'libssl-dev'),
+  file('/usr/lib/x86_64-linux-gnu/libc.a', 'libc6-dev'),
+  { what: 'a static /bin/busybox', pkg: 'busybox-static', present: staticBusybox },
+];
 
 /** What `npm test` needs beyond a run: the browser the report is checked in, its font, and cpio(1) to check our archives. */
 export const TEST_PREREQUISITES: Prerequisite[] = [
@@ -66,8 +59,8 @@ export const TEST_PREREQUISITES: Prerequisite[] = [
   cmd('cpio', 'cpio'),
 ];
 
-export async function missingPackages(kernelSrc: string, extra: Prerequisite[] = []): Promise<{ what: string; pkg: string }[]> {
-  const list = [...prerequisites(kernelSrc), ...extra];
+export async function missingPackages(extra: Prerequisite[] = []): Promise<{ what: string; pkg: string }[]> {
+  const list = [...PREREQUISITES, ...extra];
   const present = await Promise.all(list.map((p) => p.present()));
   return list.filter((_, i) => !present[i]).map(({ what, pkg }) => ({ what, pkg }));
 }
@@ -76,8 +69,8 @@ export async function missingPackages(kernelSrc: string, extra: Prerequisite[] =
  * Installs what is missing when running as root; otherwise stops with the
  * exact command to run (exit 2).
  */
-export async function ensurePrerequisites(kernelSrc: string, logDir: string, extra: Prerequisite[] = []): Promise<void> {
-  const missing = await missingPackages(kernelSrc, extra);
+export async function ensurePrerequisites(logDir: string, extra: Prerequisite[] = []): Promise<void> {
+  const missing = await missingPackages(extra);
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((m) => m.pkg))];
   const command = `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
@@ -89,6 +82,6 @@ export async function ensurePrerequisites(kernelSrc: string, logDir: string, ext
   const sh = shell({ log, env: { DEBIAN_FRONTEND: 'noninteractive' } });
   await sh('apt-get update')`apt-get update`;
   await sh(`apt-get install ${pkgs.join(' ')}`)`apt-get install -y --no-install-recommends ${pkgs}`;
-  const still = await missingPackages(kernelSrc, extra);
+  const still = await missingPackages(extra);
   if (still.length) throw new BenchError(`still missing after apt-get install: ${still.map((m) => m.what).join(', ')}`, log);
 }

@@ -18,8 +18,9 @@ import { buildOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
 import { checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
 import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sweepAbandoned, sweepTmp } from './store.ts';
 import { runGuests, type GuestSystem, type JobResult } from './guests.ts';
-import { attributionCsv, bpfRuntimeCsv, eventsCsv, RESULT_FILES, samplesCsv, UNITS, type ProfilingRecord, type RunMeta } from '../lib/results.ts';
+import { attributionCsv, bpfRuntimeCsv, eventsCsv, RESULT_FILES, samplesCsv, UNITS, type KernelSourceRecord, type ProfilingRecord, type RunMeta } from '../lib/results.ts';
 import { fileDigest } from '../lib/manifest.ts';
+import { cachePath } from '../lib/cache.ts';
 
 export interface RunOutcome {
   /** The complete run directory: its data and summary.json are whole whatever reportError says. */
@@ -47,7 +48,8 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
   // Each kernel is built from its own source where the matrix names one, else from --kernel-src.
   const variants = [...new Set(scenarios.map((s) => s.kernel))];
   const specs = [...new Set(variants.map((v) => matrix.kernels[v]!.source ?? opts.kernelSrc))];
-  const sources = new Map(await Promise.all(specs.map(async (spec) => [spec, await resolveKernelSource(spec)] as const)));
+  const resolving = { allowUnpinned: opts.allowUnpinnedSource, log: cachePath('logs', 'kernel-source.log') };
+  const sources = new Map(await Promise.all(specs.map(async (spec) => [spec, await resolveKernelSource(spec, resolving)] as const)));
   const sourceOf = (v: string) => sources.get(matrix.kernels[v]!.source ?? opts.kernelSrc)!;
 
   checkOutDir(opts.out);
@@ -141,7 +143,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       shard: opts.shard,
       host: hostInfo(),
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },
-      kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, guestArgs[v]!))),
+      kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, sourceOf(v).origin, guestArgs[v]!))),
       scenarios: scenarios.map((s) => ({
         name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf, seccomp: s.seccomp,
         ...(s.baseline !== undefined && { baseline: s.baseline }),
@@ -201,13 +203,14 @@ async function profilingRecord(pluginDigest: string, kernels: BuiltKernel[], w: 
   };
 }
 
-async function kernelMeta(k: BuiltKernel, bootArgs: string[]): Promise<RunMeta['kernels'][number]> {
+async function kernelMeta(k: BuiltKernel, source: KernelSourceRecord, bootArgs: string[]): Promise<RunMeta['kernels'][number]> {
   const config = parseKconfig(await readFile(k.config, 'utf8'));
   return {
     variant: k.variant,
     version: k.version,
     configHash: k.configHash,
     sourceId: k.sourceId,
+    source,
     patches: k.patches,
     bootArgs,
     options: Object.fromEntries(REPORTED_OPTIONS.map((o) => [o, config.get(o) ?? null])),

@@ -4,16 +4,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cachePath, sha256, sha256File } from '../lib/cache.ts';
 import { BenchError, usageError } from '../lib/errors.ts';
+import type { KernelSourceRecord } from '../lib/results.ts';
+import { cachedTarball, debianTarball } from './debian-source.ts';
+import { DEFAULT_KERNEL_SOURCE, packageLabel, parseSourceSpec, PINNED_SOURCES, pinOfDigest, type PinnedSource } from './pins.ts';
 import { capture } from '../lib/run.ts';
 import { shell, type ShellStep } from '../lib/shell.ts';
 
-/** Debian's `linux-source-6.12` package puts its tree here. */
-export const DEFAULT_KERNEL_SOURCE = '/usr/src/linux-source-6.12.tar.xz';
-
 export interface KernelSource {
-  /** What the user named: a tarball or a source directory. */
+  /** The tarball or source directory; for a package, where its tarball is or will be fetched to. */
   path: string;
-  kind: 'tarball' | 'dir';
+  kind: 'package' | 'tarball' | 'dir';
+  /** What run.json records of it. */
+  origin: KernelSourceRecord;
   /** Identifies the source's content, with the suite's patches applied, for cache keys. */
   id: string;
   /** Names of the suite's patches applied to the tree (kernels/patches/, without .patch). */
@@ -32,34 +34,53 @@ async function suitePatches(): Promise<Array<{ name: string; path: string; text:
   return Promise.all(names.map(async (f) => ({ name: f.replace(/\.patch$/, ''), path: join(PATCHES_DIR, f), text: await readFile(join(PATCHES_DIR, f), 'utf8') })));
 }
 
-async function withPatches(path: string, kind: KernelSource['kind'], contentId: string): Promise<KernelSource> {
+async function withPatches(path: string, origin: KernelSourceRecord, contentId: string): Promise<KernelSource> {
   const patches = await suitePatches();
   const id = sha256(contentId, ...patches.map((p) => `${p.name}\0${p.text}`)).slice(0, 16);
-  return { path, kind, id, patches: patches.map((p) => p.name) };
+  const kind = origin.kind === 'tree' ? 'dir' : origin.kind;
+  return { path, kind, origin, id, patches: patches.map((p) => p.name) };
 }
 
-/** Debian's linux-source-X.Y packages: a name, not a path. */
-const DEBIAN_SOURCE = /^linux-source-\d+\.\d+$/;
+/** Whether the cache already holds this source unpacked and patched: then its tarball is not needed. */
+const unpacked = (id: string) => existsSync(join(cachePath('src', id), '.unpacked'));
 
-/** The file a kernel source names: a Debian package's tarball under /usr/src, else the path itself. */
-export function kernelSourcePath(spec: string): string {
-  return DEBIAN_SOURCE.test(spec) ? `/usr/src/${spec}.tar.xz` : spec;
+export interface ResolveOptions {
+  /** Build a tarball that is not a pinned source (--allow-unpinned-source). */
+  allowUnpinned?: boolean;
+  /** Where a download's output goes. */
+  log: string;
+  signal?: AbortSignal;
 }
 
-/** The Debian package that brings a source, for one that names a package or the default tarball. */
-export function kernelSourcePackage(spec: string): string | null {
-  if (DEBIAN_SOURCE.test(spec)) return spec;
-  return spec === DEFAULT_KERNEL_SOURCE ? 'linux-source-6.12' : null;
+/** A pinned package's source, its id from the pin's digest: nothing is fetched or read. */
+export function pinnedSource(pin: PinnedSource): Promise<KernelSource> {
+  const origin: KernelSourceRecord = { spec: `${pin.package}=${pin.version}`, kind: 'package', package: pin.package, version: pin.version, sha256: pin.sha256, pinned: true };
+  return withPatches(cachedTarball(pin), origin, pin.sha256);
 }
 
-export async function resolveKernelSource(given: string = DEFAULT_KERNEL_SOURCE): Promise<KernelSource> {
-  const path = kernelSourcePath(given);
-  const abs = resolve(path);
-  if (!existsSync(abs)) {
-    const pkg = kernelSourcePackage(given);
-    const hint = pkg ? ` (apt-get install ${pkg}${given === DEFAULT_KERNEL_SOURCE ? ', or pass --kernel-src DIR|TARBALL' : ''})` : '';
-    throw usageError(`kernel source not found: ${path}${hint}`);
+/**
+ * What a kernel source names, checked before anything is built: a Debian
+ * package at its pinned version (or at a version named by hand), a tarball
+ * (refused unless its digest is a pin's, or allowUnpinned), or a tree. A
+ * pinned package's tarball is fetched only when the cache lacks its
+ * unpacked tree, since its digest, and so the source id, is known from the pin.
+ */
+export async function resolveKernelSource(given: string, opts: ResolveOptions): Promise<KernelSource> {
+  const spec = parseSourceSpec(given);
+  if (spec.kind === 'package') {
+    const pv = { package: spec.package, version: spec.version, pin: spec.pin };
+    if (spec.pin) {
+      const src = await pinnedSource(spec.pin);
+      if (unpacked(src.id)) return src;
+      return { ...src, path: (await debianTarball(pv, opts.log, opts.signal)).path };
+    }
+    const fetched = await debianTarball(pv, opts.log, opts.signal);
+    const origin: KernelSourceRecord = { spec: `${spec.package}=${spec.version}`, kind: 'package', package: spec.package, version: spec.version, sha256: fetched.sha256, pinned: false };
+    return withPatches(fetched.path, origin, fetched.sha256);
   }
+  const path = spec.path;
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw usageError(`kernel source not found: ${path} (give a tarball, a tree, or a Debian package such as ${DEFAULT_KERNEL_SOURCE})`);
   if (statSync(abs).isDirectory()) {
     if (!existsSync(join(abs, 'Makefile')) || !existsSync(join(abs, 'Kconfig'))) {
       throw usageError(`kernel source ${path} is not a kernel source tree (no Makefile and Kconfig at its top)`);
@@ -68,12 +89,20 @@ export async function resolveKernelSource(given: string = DEFAULT_KERNEL_SOURCE)
     if (existsSync(join(abs, '.config'))) {
       throw usageError(`kernel source ${path} has been built in place: run 'make mrproper' there first`);
     }
-    return withPatches(abs, 'dir', sha256(abs, await treeIdentity(abs)));
+    const origin: KernelSourceRecord = { spec: abs, kind: 'tree', package: null, version: null, sha256: null, pinned: false };
+    return withPatches(abs, origin, sha256(abs, await treeIdentity(abs)));
   }
   if (!/\.tar(\.(xz|gz|bz2|zst))?$|\.tgz$/.test(abs)) {
     throw usageError(`kernel source ${path} is neither a directory nor a .tar[.xz|.gz|.bz2|.zst] tarball`);
   }
-  return withPatches(abs, 'tarball', await sha256File(abs));
+  const digest = await sha256File(abs);
+  const pin = pinOfDigest(digest);
+  if (!pin && !opts.allowUnpinned) {
+    const pins = PINNED_SOURCES.map((p) => packageLabel(p.package, p.version)).join(', ');
+    throw usageError(`kernel source ${path} (sha256 ${digest.slice(0, 12)}) is not a pinned source (${pins}): pass --allow-unpinned-source to build it anyway; its figures will not compare with baselines/`);
+  }
+  const origin: KernelSourceRecord = { spec: abs, kind: 'tarball', package: pin?.package ?? null, version: pin?.version ?? null, sha256: digest, pinned: pin !== null };
+  return withPatches(abs, origin, digest);
 }
 
 /** A git tree is identified by its commit and uncommitted diff; any other tree by its version and Makefile time. */
@@ -101,23 +130,33 @@ export async function sourceTree(src: KernelSource, log: string, signal?: AbortS
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     const sh = shell({ log, signal });
-    if (src.kind === 'tarball') {
-      process.stderr.write(`kernel source: unpacking ${src.path}\n`);
-      await sh(`unpacking ${src.path}`)`tar -xf ${src.path} -C ${tmp}`;
-    } else {
+    if (src.kind === 'dir') {
       process.stderr.write(`kernel source: linking ${src.path} into the cache\n`);
       await sh(`copying ${src.path} as hard links (is the cache on another file system? then pass a tarball)`)`cp -al ${src.path} ${join(tmp, 'linux')}`;
+    } else {
+      const tarball = await tarballOf(src, log, signal);
+      process.stderr.write(`kernel source: unpacking ${tarball}\n`);
+      await sh(`unpacking ${tarball}`)`tar -xf ${tarball} -C ${tmp}`;
     }
-    await applyPatches(topDir(tmp, await readdir(tmp, { withFileTypes: true })), src, log, sh);
+    const unpackedTree = topDir(tmp, await readdir(tmp, { withFileTypes: true }));
+    if (!existsSync(join(unpackedTree, 'Makefile')) || !existsSync(join(unpackedTree, 'Kconfig'))) {
+      await rm(tmp, { recursive: true, force: true });
+      throw usageError(`${src.kind === 'dir' ? 'directory' : 'tarball'} ${src.path} does not hold a kernel source tree (no Makefile and Kconfig at its top)`, log);
+    }
+    await applyPatches(unpackedTree, src, log, sh);
     await rm(dest, { recursive: true, force: true });
     await rename(tmp, dest);
     await writeFile(done, '');
   }
-  const tree = topDir(dest, await readdir(dest, { withFileTypes: true }));
-  if (!existsSync(join(tree, 'Makefile'))) {
-    throw new BenchError(`${src.kind === 'tarball' ? 'tarball' : 'directory'} ${src.path} does not hold a kernel source tree`, log);
-  }
-  return tree;
+  return topDir(dest, await readdir(dest, { withFileTypes: true }));
+}
+
+/** The tarball to unpack: a pinned package's is fetched here when the cache was cleaned since it was resolved. */
+async function tarballOf(src: KernelSource, log: string, signal?: AbortSignal): Promise<string> {
+  if (src.kind !== 'package' || existsSync(src.path)) return src.path;
+  const spec = parseSourceSpec(src.origin.spec);
+  if (spec.kind !== 'package') return src.path;
+  return (await debianTarball({ package: spec.package, version: spec.version, pin: spec.pin }, log, signal)).path;
 }
 
 function topDir(dir: string, entries: Array<{ name: string; isDirectory(): boolean }>): string {

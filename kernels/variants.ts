@@ -9,8 +9,9 @@ export interface KernelVariant {
   /** Paths of Kconfig fragment files; later ones win. */
   fragments: string[];
   /**
-   * Where its source comes from, when not --kernel-src: a Debian package
-   * name (linux-source-6.1), a tarball or a source tree.
+   * Where its source comes from, when not --kernel-src: a Debian package at
+   * its pinned version (linux-source-6.1) or at one named (=VERSION), a
+   * tarball or a source tree (kernels/pins.ts).
    */
   source?: string;
 }

@@ -188,6 +188,30 @@ export interface Question {
   notes?: Record<string, string>;
 }
 
+/**
+ * Where a kernel's source came from (kernels/pins.ts, kernels/source.ts): a
+ * Debian package at an exact version, or a tarball or tree given by path.
+ */
+export interface KernelSourceRecord {
+  /** As named: linux-source-6.12=6.12.118-1~deb12u1, or the tarball's or tree's path. */
+  spec: string;
+  kind: 'package' | 'tarball' | 'tree';
+  /** The Debian package and version, for a package or a tarball whose digest is a pin's; else null. */
+  package: string | null;
+  version: string | null;
+  /** sha256 of the tarball; null for a tree. */
+  sha256: string | null;
+  /** Whether it is one of the suite's pinned sources. */
+  pinned: boolean;
+}
+
+/** How messages and the gate name a source: the package version and tarball digest, or the tree. */
+export function sourceLabel(s: KernelSourceRecord): string {
+  const digest = s.sha256 ? ` (sha256 ${s.sha256.slice(0, 12)})` : '';
+  if (s.package && s.version) return `${s.package} ${s.version}${digest}${s.pinned ? '' : ', unpinned'}`;
+  return s.kind === 'tree' ? `tree ${s.spec}` : `tarball ${s.spec}${digest}, unpinned`;
+}
+
 /** run.json: what a run measured and on what, enough to judge whether two runs compare. */
 export interface RunMeta {
   suite: { name: 'krsi-bench'; revision: string; workloadDigest: string; bpfDigest: string | null };
@@ -212,6 +236,8 @@ export interface RunMeta {
     version: string;
     configHash: string;
     sourceId: string;
+    /** Where its source came from; absent in runs from before sources were pinned. */
+    source?: KernelSourceRecord;
     /** The suite's patches applied to its source (kernels/patches/); absent in older runs. */
     patches?: string[];
     /** Kernel arguments of this kernel's guests beyond qemu.cmdline; absent in older runs. */

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { cachePath } from '../lib/cache.ts';
 import { errorLine } from '../lib/errors.ts';
 import { BENCH_HELP, PROFILE_HELP, parseBenchArgs } from '../bench/options.ts';
-import { ensurePrerequisites, kernelSourcePackages } from '../bench/prereqs.ts';
-import { loadMatrix } from '../bench/matrix.ts';
-import { selectScenarios } from '../bench/plan.ts';
+import { ensurePrerequisites } from '../bench/prereqs.ts';
 import { runBench } from '../bench/run.ts';
 import { handleInterrupts } from '../lib/interrupt.ts';
 import { printSummary } from '../reports/print.ts';
@@ -22,10 +20,7 @@ export async function benchMain(argv: string[], profile: boolean): Promise<void>
     // A profile boots each scenario once unless --boots says otherwise: it is exact, not a sample.
     const opts = profile ? { ...parsed, profile, boots: parsed.boots ?? 1 } : parsed;
     const interrupt = handleInterrupts();
-    // Kernels of their own source (a Debian linux-source-X.Y package) need it installed too.
-    const matrix = await loadMatrix(opts.matrix);
-    const used = selectScenarios(matrix, opts.scenarios).map((s) => matrix.kernels[s.kernel]!.source);
-    await ensurePrerequisites(opts.kernelSrc, cachePath('logs'), kernelSourcePackages(used));
+    await ensurePrerequisites(cachePath('logs'));
     const outcome = await runBench(opts, interrupt);
     const summary = JSON.parse(await readFile(join(outcome.dir, 'summary.json'), 'utf8')) as Summary;
     process.stdout.write(printSummary(summary));

@@ -9,7 +9,9 @@ import { cachePath, cacheRoot, sha256 } from '../lib/cache.ts';
 import { errorLine, usageError, BenchError } from '../lib/errors.ts';
 import { BPF_DIR, sourceDigest, WORKLOADS_DIR } from '../bench/guest/tools.ts';
 import { inputsKey } from '../kernels/build.ts';
-import { DEFAULT_KERNEL_SOURCE, resolveKernelSource } from '../kernels/source.ts';
+import { cachedTarball } from '../kernels/debian-source.ts';
+import { DEFAULT_KERNEL_SOURCE, PINNED_SOURCES, pinOf } from '../kernels/pins.ts';
+import { pinnedSource } from '../kernels/source.ts';
 import { BUILTIN_VARIANTS } from '../kernels/variants.ts';
 import { isLocked } from '../lib/lock.ts';
 import { runEnded } from '../bench/store.ts';
@@ -64,9 +66,10 @@ async function list(): Promise<string> {
 /** Cache entries (paths) that the current recipe uses: the built-in kernels of the default source and their tools. */
 async function inUse(): Promise<Set<string>> {
   const keep = new Set<string>();
-  const src = await resolveKernelSource(DEFAULT_KERNEL_SOURCE).catch(() => null);
+  const src = await pinnedSource(pinOf(DEFAULT_KERNEL_SOURCE)!);
   const hashes: string[] = [];
-  if (src) {
+  for (const pin of PINNED_SOURCES) keep.add(cachedTarball(pin));
+  {
     for (const [p, e] of [['src', src.id], ['build', src.id]]) {
       for (const entry of existsSync(cachePath(p!)) ? await readdir(cachePath(p!)) : []) if (entry.startsWith(e!)) keep.add(cachePath(p!, entry));
     }
@@ -124,7 +127,7 @@ async function clean(unused: boolean): Promise<string> {
       removed.push(`${part}/${e}`);
     }
   }
-  return `${removed.length ? `removed ${removed.length}: ${removed.join(', ')}\n` : 'nothing unused\n'}freed ${human(freed)}; kept what the built-in kernels of ${DEFAULT_KERNEL_SOURCE} use\n`;
+  return `${removed.length ? `removed ${removed.length}: ${removed.join(', ')}\n` : 'nothing unused\n'}freed ${human(freed)}; kept the pinned sources and what the built-in kernels of ${DEFAULT_KERNEL_SOURCE} use\n`;
 }
 
 try {

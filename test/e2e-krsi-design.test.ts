@@ -13,6 +13,8 @@ import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pinOf } from '../kernels/pins.ts';
+import type { RunMeta } from '../lib/results.ts';
 import { readEvents } from '../reports/load.ts';
 import type { Summary } from '../reports/summary.ts';
 
@@ -58,7 +60,7 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
   assert.match(html, /<p class="answer">Against audit-compiled: 10 rules [+-]\d/);
 });
 
-test('a kernel of its own source: a Debian package name builds from /usr/src, each scenario against its own vanilla', { timeout: 60 * 60_000 }, () => {
+test('a kernel of its own source: a Debian package name builds from its pinned version, each scenario against its own vanilla', { timeout: 60 * 60_000 }, () => {
   const matrix = join(mkdtempSync(join(tmpdir(), 'krsi-source-')), 'm.json');
   const fragments = ['base.config', 'noaudit.config'].map((f) => join(ROOT, 'kernels', 'fragments', f));
   writeFileSync(matrix, JSON.stringify({
@@ -70,9 +72,11 @@ test('a kernel of its own source: a Debian package name builds from /usr/src, ea
     ],
   }));
   const { dir, summary } = bench(['--matrix', matrix]);
-  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { kernels: { variant: string; version: string; sourceId: string }[] };
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
   const own = meta.kernels.find((k) => k.variant === 'own-source')!;
-  assert.match(own.version, /^6\.12\./);
+  const pin = pinOf('linux-source-6.12')!;
+  assert.equal(own.version, pin.version.replace(/-.*$/, ''), 'the kernel built is not the pinned point release');
+  assert.deepEqual(own.source, { spec: `linux-source-6.12=${pin.version}`, kind: 'package', package: 'linux-source-6.12', version: pin.version, sha256: pin.sha256, pinned: true });
   // The same tarball as the default source, so the same source id.
   assert.equal(own.sourceId, meta.kernels.find((k) => k.variant === 'noaudit')!.sourceId);
   const by = (n: string) => summary.scenarios.find((s) => s.name === n)!;

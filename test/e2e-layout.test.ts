@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { sourceLabel, type RunMeta } from '../lib/results.ts';
 import { readSamples } from '../reports/load.ts';
 import type { Summary } from '../reports/summary.ts';
 
@@ -94,9 +95,11 @@ test('--layout fixed: every boot and seed the same layout, at the level it was m
   assert.ok(fixed.summary.notes.some((n) => /Layout fixed/.test(n)), 'no note saying what a fixed layout covers');
   // The level is compared, not the bits, so that changes beside the workload (the init script, the
   // warm-up rule) pass while a change of what the guest measures shows.
-  const pinned = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/layout/fixed-vanilla.json'), 'utf8')) as { median_ns: number; noaudit_config: string; command: string };
-  const meta = JSON.parse(readFileSync(join(fixed.dir, 'run.json'), 'utf8')) as { kernels: { variant: string; configHash: string }[] };
-  const config = meta.kernels.find((k) => k.variant === 'noaudit')!.configHash;
-  assert.equal(config, pinned.noaudit_config, `the noaudit kernel's config changed: measure the fixed level again (${pinned.command}) and update test/fixtures/layout/fixed-vanilla.json`);
+  const pinned = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/layout/fixed-vanilla.json'), 'utf8')) as { median_ns: number; kernel_source: string; noaudit_config: string; command: string };
+  const meta = JSON.parse(readFileSync(join(fixed.dir, 'run.json'), 'utf8')) as RunMeta;
+  const noaudit = meta.kernels.find((k) => k.variant === 'noaudit')!;
+  const remeasure = `measure the fixed level again (${pinned.command}) and update test/fixtures/layout/fixed-vanilla.json`;
+  assert.equal(sourceLabel(noaudit.source!), pinned.kernel_source, `the noaudit kernel's source is not the one the fixture was measured on (was the pin in kernels/pins.ts moved?): ${remeasure}`);
+  assert.equal(noaudit.configHash, pinned.noaudit_config, `the noaudit kernel's config changed: ${remeasure}`);
   assert.ok(Math.abs(s.median_ns / pinned.median_ns - 1) < 0.005, `fixed-layout vanilla ${s.median_ns} ns against ${pinned.median_ns} ns pinned`);
 });

@@ -124,19 +124,48 @@ test('dependencies: identical runs match; each changed field is named with both 
   const c = checkDependencies(base, changed);
   assert.equal(c.mode, null);
   assert.deepEqual(c.mismatches.slice(0, 2), [
-    { field: 'depends_on.kernels.audit', baseline: '3f2a9c1b77d04e15', current: '9c1b000000000000' },
-    { field: 'depends_on.qemu', baseline: '7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)', current: '8.2.0' },
+    { field: 'depends_on.kernels.audit', kind: 'config', baseline: '3f2a9c1b77d04e15', current: '9c1b000000000000' },
+    { field: 'depends_on.qemu', kind: 'code', baseline: '7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)', current: '8.2.0' },
   ]);
   assert.deepEqual(c.mismatches.slice(2).map((m) => `${m.field} ${m.baseline} ${m.current}`), Object.keys(base.scenarios).map((n) => `depends_on.workloads.${n}.execs 100 50`));
   const err = refusal(c, false, { baseline: 'b.json', current: 'cur' });
   assert.equal(err?.exitCode, 2);
-  assert.match(err!.message, /^baseline and current differ in depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b000000000000\), depends_on\.qemu .*; rerun or pass --allow-mismatch$/);
+  assert.match(err!.message, /^baseline and current differ in kernel config depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b000000000000\); code depends_on\.qemu .*; rerun or pass --allow-mismatch$/);
   assert.equal(refusal(c, true, { baseline: 'b.json', current: 'cur' }), null);
+});
+
+test('dependencies: another kernel source is a mismatch of its own, named by package version and digest, before the configs it changes', () => {
+  const base = baselineOf({ ...SEED(), sourceVersion: '6.12.117-1~deb12u1' });
+  const moved = baselineOf({ ...SEED(), sourceVersion: '6.12.118-1~deb12u1', sourceId: 'ffffffffffffffff', kernels: { noaudit: '8dfe0e4029cf37b7', audit: '1111111111111111' } });
+  assert.match(moved.depends_on.kernel_sources!.noaudit!, /^linux-source-6\.12 6\.12\.118-1~deb12u1 \(sha256 [0-9a-f]{12}\)$/);
+  const c = checkDependencies(base, moved);
+  assert.deepEqual(c.mismatches.filter((m) => m.kind === 'source').map((m) => m.field), ['depends_on.kernel_sources.noaudit', 'depends_on.kernel_sources.audit']);
+  assert.deepEqual(c.mismatches.filter((m) => m.kind === 'config').map((m) => m.field), ['depends_on.kernels.noaudit', 'depends_on.kernels.audit']);
+  // The source id follows from the sources: not named again as a code change.
+  assert.ok(!c.mismatches.some((m) => m.field === 'depends_on.kernel_source'));
+  const err = refusal(c, false, { baseline: 'b.json', current: 'cur' })!;
+  assert.equal(err.exitCode, 2);
+  assert.match(err.message, /^baseline and current differ in kernel source depends_on\.kernel_sources\.noaudit \(linux-source-6\.12 6\.12\.117-1~deb12u1 \(sha256 [0-9a-f]{12}\) vs linux-source-6\.12 6\.12\.118-1~deb12u1 .*; kernel config depends_on\.kernels\.noaudit .*\(another kernel source: make the baseline again on this one, or run on the baseline's\); rerun or pass --allow-mismatch$/);
+
+  // The same sources under another id: the suite's own kernel patches changed, a code mismatch.
+  const patched = checkDependencies(base, baselineOf({ ...SEED(), sourceVersion: '6.12.117-1~deb12u1', sourceId: 'eeeeeeeeeeeeeeee' }));
+  assert.deepEqual(patched.mismatches.map((m) => `${m.kind} ${m.field}`), ['code depends_on.kernel_source']);
+  // A baseline from before sources were recorded compares the ids, as a source mismatch.
+  const old = checkDependencies(baselineOf({ ...SEED(), sourceVersion: null }), baselineOf({ ...SEED(), sourceId: 'eeeeeeeeeeeeeeee' }));
+  assert.deepEqual(old.mismatches.map((m) => `${m.kind} ${m.field}`), ['source depends_on.kernel_source']);
+});
+
+test('dependencies: kernel_sources survive a baseline file written and read back', () => {
+  const b = baselineOf(SEED());
+  const file = join(tmp, 'sources.json');
+  writeFileSync(file, formatBaseline(b));
+  assert.deepEqual(readBaselineFile(file).depends_on.kernel_sources, b.depends_on.kernel_sources);
+  assert.match(readFileSync(file, 'utf8'), /^ {4}"kernel_sources": \{\n {6}"noaudit": "linux-source-6\.12 6\.12\.118-1~deb12u1 \(sha256 [0-9a-f]{12}\)",$/m);
 });
 
 test('dependencies: a mode mismatch is refused even when mismatches are allowed', () => {
   const c = checkDependencies(baselineOf(SEED()), baselineOf({ ...SEED(), mode: 'kvm' }));
-  assert.deepEqual(c.mode, { field: 'depends_on.mode', baseline: 'icount', current: 'kvm' });
+  assert.deepEqual(c.mode, { field: 'depends_on.mode', kind: 'code', baseline: 'icount', current: 'kvm' });
   assert.match(refusal(c, true, { baseline: 'b.json', current: 'cur' })!.message, /b\.json is icount mode and current cur is kvm mode .*not even with --allow-mismatch/);
 });
 

@@ -112,13 +112,13 @@ describe('gate CLI', { concurrency: true }, () => {
       gate('--baseline', old, '--current', cur, '--out', refused),
       gate('--baseline', old, '--current', cur, '--out', allowed, '--allow-mismatch'),
     ]);
-    assertRefused(r, /^error: baseline and current differ in depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b2d3e4f5a6b7c\); rerun or pass --allow-mismatch$/, refused);
+    assertRefused(r, /^error: baseline and current differ in kernel config depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b2d3e4f5a6b7c\); rerun or pass --allow-mismatch$/, refused);
     assert.equal(a.code, 0, a.stderr);
     const report = readReport(allowed);
-    assert.deepEqual(report.mismatches, [{ field: 'depends_on.kernels.audit', baseline: '3f2a9c1b77d04e15', current: '9c1b2d3e4f5a6b7c' }]);
+    assert.deepEqual(report.mismatches, [{ field: 'depends_on.kernels.audit', kind: 'config', baseline: '3f2a9c1b77d04e15', current: '9c1b2d3e4f5a6b7c' }]);
     assert.match(report.headline, /1 dependency mismatch allowed/);
-    assert.match(a.stdout, /^warning: dependency mismatch allowed by --allow-mismatch: depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b2d3e4f5a6b7c\)$/m);
-    assert.match(readFileSync(join(allowed, 'gate.md'), 'utf8'), /^- dependency mismatch allowed by --allow-mismatch: depends\\_on\.kernels\.audit/m);
+    assert.match(a.stdout, /^warning: dependency mismatch allowed by --allow-mismatch: kernel config depends_on\.kernels\.audit \(3f2a9c1b77d04e15 vs 9c1b2d3e4f5a6b7c\)$/m);
+    assert.match(readFileSync(join(allowed, 'gate.md'), 'utf8'), /^- dependency mismatch allowed by --allow-mismatch: kernel config depends\\_on\.kernels\.audit/m);
   });
 
   test('--update writes the baseline file; gating the same run against it passes with p = 1', async () => {

@@ -11,6 +11,7 @@ import { BenchError } from '../lib/errors.ts';
 import { cpioArchive } from '../bench/guest/cpio.ts';
 import { bootGuest, type BootSpec } from '../bench/qemu.ts';
 import { buildKernel } from '../kernels/build.ts';
+import { DEFAULT_KERNEL_SOURCE } from '../kernels/pins.ts';
 import { resolveKernelSource } from '../kernels/source.ts';
 import { BUILTIN_VARIANTS } from '../kernels/variants.ts';
 
@@ -18,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'krsi-boot-'));
 let bzImage = '';
 
 before(async () => {
-  const kernel = await buildKernel(BUILTIN_VARIANTS.noaudit!, await resolveKernelSource(), { jobs: 2, logDir: dir });
+  const kernel = await buildKernel(BUILTIN_VARIANTS.noaudit!, await resolveKernelSource(DEFAULT_KERNEL_SOURCE, { log: join(dir, 'source.log') }), { jobs: 2, logDir: dir });
   bzImage = kernel.bzImage;
 }, { timeout: 40 * 60_000 });
 

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchError, usageError } from '../../lib/errors.ts';
-import type { RunMeta, WorkloadRecord } from '../../lib/results.ts';
+import { sourceLabel, type RunMeta, type WorkloadRecord } from '../../lib/results.ts';
 import { loadRun, type LoadedRun } from '../load.ts';
 import { bootSeries, runLayout } from '../boots.ts';
 import { groupSamples } from '../summary.ts';
@@ -29,8 +29,14 @@ export type WorkloadDeps = WorkloadRecord;
 /** What a run's numbers depend on: when any of it differs between two runs, their numbers do not compare. */
 export interface DependsOn {
   mode: Mode;
-  /** The kernels' source id; several distinct ids are joined with "+". */
+  /** The kernels' source id (the source's digest with the suite's patches); several distinct ids are joined with "+". */
   kernel_source: string;
+  /**
+   * Kernel variant -> where its source came from, as sourceLabel words it
+   * ("linux-source-6.12 6.12.118-1~deb12u1 (sha256 c93391b6a488)"); absent in
+   * baselines from before sources were pinned.
+   */
+  kernel_sources?: Record<string, string>;
   /** Kernel variant -> config hash. */
   kernels: Record<string, string>;
   /** QEMU's version string. */
@@ -184,6 +190,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
     depends_on: {
       mode: meta.mode,
       kernel_source: [...new Set(meta.kernels.map((k) => k.sourceId))].join('+'),
+      ...(meta.kernels.every((k) => k.source) && { kernel_sources: Object.fromEntries(meta.kernels.map((k) => [k.variant, sourceLabel(k.source!)])) }),
       kernels: Object.fromEntries(meta.kernels.map((k) => [k.variant, k.configHash])),
       qemu: meta.qemu.version,
       workload_digest: meta.suite.workloadDigest,
@@ -214,6 +221,7 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
   const d = r.obj(b.depends_on, 'depends_on');
   if (d.mode !== b.mode) throw r.fail('depends_on.mode', `is ${JSON.stringify(d.mode)} but mode is "${b.mode}"`);
   r.str(d.kernel_source, 'depends_on.kernel_source');
+  if (d.kernel_sources !== undefined) for (const [k, v] of Object.entries(r.obj(d.kernel_sources, 'depends_on.kernel_sources'))) r.str(v, `depends_on.kernel_sources.${k}`);
   for (const [k, v] of Object.entries(r.obj(d.kernels, 'depends_on.kernels'))) r.str(v, `depends_on.kernels.${k}`);
   r.str(d.qemu, 'depends_on.qemu');
   r.str(d.workload_digest, 'depends_on.workload_digest');
@@ -277,7 +285,7 @@ export function readBaselineSource(path: string): BaselineSource {
 
 // Objects at these paths get one key per line; everything else is written on one line,
 // so a baseline file reads (and diffs) as one line per scenario and per dependency.
-const EXPANDED = new Set(['', 'depends_on', 'depends_on.workloads', 'scenarios']);
+const EXPANDED = new Set(['', 'depends_on', 'depends_on.kernel_sources', 'depends_on.workloads', 'scenarios']);
 
 function layout(value: unknown, path: string, indent: string): string {
   if (!EXPANDED.has(path) || typeof value !== 'object' || value === null || Array.isArray(value)) return JSON.stringify(value);
@@ -300,6 +308,7 @@ export function formatBaseline(b: Baseline): string {
     depends_on: {
       mode: b.depends_on.mode,
       kernel_source: b.depends_on.kernel_source,
+      ...(b.depends_on.kernel_sources && { kernel_sources: b.depends_on.kernel_sources }),
       kernels: b.depends_on.kernels,
       qemu: b.depends_on.qemu,
       workload_digest: b.depends_on.workload_digest,

@@ -8,13 +8,28 @@
 import { usageError, type BenchError } from '../../lib/errors.ts';
 import type { Baseline } from './baseline.ts';
 
+/**
+ * What a mismatch is about: the kernel's source (package version or tarball
+ * digest), its config, the code built or run around it (the suite's kernel
+ * patches, QEMU, workload, BPF), or the workload's options and layout.
+ */
+export type MismatchKind = 'source' | 'config' | 'code' | 'workload';
+
 /** One field that differs between the baseline and the current run, values as displayed. */
 export interface Mismatch {
   /** Dotted path in the baseline format, e.g. depends_on.kernels.audit. */
   field: string;
+  kind: MismatchKind;
   baseline: string;
   current: string;
 }
+
+const KIND_WORDS: Record<MismatchKind, string> = {
+  source: 'kernel source',
+  config: 'kernel config',
+  code: 'code',
+  workload: 'workload',
+};
 
 /** How the current run relates to the baseline, before any statistics. */
 export interface DependencyCheck {
@@ -35,39 +50,52 @@ export function checkDependencies(baseline: Baseline, current: Baseline): Depend
   const b = baseline.depends_on;
   const c = current.depends_on;
   const mismatches: Mismatch[] = [];
-  const compare = (field: string, x: string | number | null | undefined, y: string | number | null | undefined) => {
-    if (x !== y) mismatches.push({ field, baseline: display(x), current: display(y) });
+  const compare = (kind: MismatchKind, field: string, x: string | number | null | undefined, y: string | number | null | undefined) => {
+    if (x !== y) mismatches.push({ field, kind, baseline: display(x), current: display(y) });
   };
   const names = Object.keys(baseline.scenarios);
   const present = names.filter((n) => n in current.scenarios);
 
-  compare('depends_on.kernel_source', b.kernel_source, c.kernel_source);
   // Kernels only the current run has serve only its new scenarios, which are not gated.
-  for (const [variant, hash] of Object.entries(b.kernels)) compare(`depends_on.kernels.${variant}`, hash, c.kernels[variant]);
-  compare('depends_on.qemu', b.qemu, c.qemu);
-  // A fixed layout is one draw of the layouts a random one samples: the figures differ by more than noise.
-  compare('depends_on.layout', b.layout, c.layout);
-  compare('depends_on.workload_digest', b.workload_digest, c.workload_digest);
+  const variants = Object.keys(b.kernels);
+  if (b.kernel_sources && c.kernel_sources) {
+    for (const v of variants) compare('source', `depends_on.kernel_sources.${v}`, b.kernel_sources[v], c.kernel_sources[v]);
+    // The same sources with another id: the suite's kernel patches changed.
+    if (!mismatches.length) compare('code', 'depends_on.kernel_source', b.kernel_source, c.kernel_source);
+  } else {
+    compare('source', 'depends_on.kernel_source', b.kernel_source, c.kernel_source);
+  }
+  for (const v of variants) compare('config', `depends_on.kernels.${v}`, b.kernels[v], c.kernels[v]);
+  compare('code', 'depends_on.qemu', b.qemu, c.qemu);
+  compare('code', 'depends_on.workload_digest', b.workload_digest, c.workload_digest);
   // A baseline without BPF scenarios does not depend on the BPF code.
-  if (b.bpf_digest !== null) compare('depends_on.bpf_digest', b.bpf_digest, c.bpf_digest);
+  if (b.bpf_digest !== null) compare('code', 'depends_on.bpf_digest', b.bpf_digest, c.bpf_digest);
+  // A fixed layout is one draw of the layouts a random one samples: the figures differ by more than noise.
+  compare('workload', 'depends_on.layout', b.layout, c.layout);
   for (const name of present) {
     const bw = b.workloads[name];
     const cw = c.workloads[name];
     for (const key of ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages'] as const) {
-      compare(`depends_on.workloads.${name}.${key}`, bw?.[key], cw?.[key]);
+      compare('workload', `depends_on.workloads.${name}.${key}`, bw?.[key], cw?.[key]);
     }
-    compare(`scenarios.${name}.kernel`, baseline.scenarios[name]!.kernel, current.scenarios[name]!.kernel);
+    compare('workload', `scenarios.${name}.kernel`, baseline.scenarios[name]!.kernel, current.scenarios[name]!.kernel);
   }
   return {
-    mode: b.mode === c.mode ? null : { field: 'depends_on.mode', baseline: b.mode, current: c.mode },
+    mode: b.mode === c.mode ? null : { field: 'depends_on.mode', kind: 'code', baseline: b.mode, current: c.mode },
     missing: names.filter((n) => !(n in current.scenarios)),
     added: Object.keys(current.scenarios).filter((n) => !(n in baseline.scenarios)),
     mismatches,
   };
 }
 
-/** "field (baseline vs current)" for a message. */
-export const describeMismatch = (m: Mismatch) => `${m.field} (${m.baseline} vs ${m.current})`;
+/** "kernel source depends_on.kernel_sources.noaudit (baseline vs current)" for a message. */
+export const describeMismatch = (m: Mismatch) => `${KIND_WORDS[m.kind]} ${m.field} (${m.baseline} vs ${m.current})`;
+
+/** The mismatches in one phrase, the kernel sources first: "kernel source ...; kernel config ...". */
+export function describeMismatches(ms: Mismatch[]): string {
+  const order: MismatchKind[] = ['source', 'config', 'code', 'workload'];
+  return order.flatMap((k) => ms.filter((m) => m.kind === k)).map(describeMismatch).join('; ');
+}
 
 /**
  * The error the gate stops with (exit 2), or null to go on. A mode mismatch and
@@ -85,7 +113,8 @@ export function refusal(check: DependencyCheck, allowMismatch: boolean, where: {
     return usageError(`scenario${s} ${check.missing.join(', ')} of baseline ${where.baseline} missing from current run ${where.current}; run ${check.missing.length > 1 ? 'them' : 'it'} too, or refresh the baseline`);
   }
   if (check.mismatches.length && !allowMismatch) {
-    return usageError(`baseline and current differ in ${check.mismatches.map(describeMismatch).join(', ')}; rerun or pass --allow-mismatch`);
+    const sources = check.mismatches.some((m) => m.kind === 'source') ? ' (another kernel source: make the baseline again on this one, or run on the baseline\'s)' : '';
+    return usageError(`baseline and current differ in ${describeMismatches(check.mismatches)}${sources}; rerun or pass --allow-mismatch`);
   }
   return null;
 }
