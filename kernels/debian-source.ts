@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { tempNameFor } from '../lib/atomic.ts';
 import { cachePath, sha256File } from '../lib/cache.ts';
@@ -82,6 +82,7 @@ export async function debianTarball(p: PackageVersion, log: string, signal?: Abo
   const label = packageLabel(p.package, p.version);
   const dest = cachedTarball(p);
   await mkdir(cachePath('sources'), { recursive: true });
+  await mkdir(dirname(log), { recursive: true });
   return (await present(p)) ?? withLock(`${dest}.lock`, `kernel source ${label}`, async () => {
     const again = await present(p);
     if (again) return again;

@@ -133,11 +133,13 @@ test('a pinned version apt offers beside a newer one: that version is downloaded
   await makeDeb('9.9.2-1');
   const calls = fakeApt(['9.9.2-1', '9.9.1-1'], 'present');
   const pin: PinnedSource = { package: 'linux-source-9.9', version: '9.9.1-1', sha256: sha };
-  const got = await debianTarball({ package: pin.package, version: pin.version, pin }, join(tmp, 'present.log'));
+  // The log's directory need not exist yet (a first run's cache has no logs/).
+  const got = await debianTarball({ package: pin.package, version: pin.version, pin }, join(tmp, 'present', 'logs', 'source.log'));
   assert.equal(got.path, cachedTarball(pin));
   assert.equal(got.sha256, sha);
   assert.equal(await sha256File(got.path), sha);
   assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['apt-get download linux-source-9.9=9.9.1-1']);
+  assert.match(readFileSync(join(tmp, 'present', 'logs', 'source.log'), 'utf8'), /^\$ apt-get download linux-source-9\.9=9\.9\.1-1$/m);
   // The second time it is in the cache: apt is not asked again, and nothing is left beside it.
   await debianTarball({ package: pin.package, version: pin.version, pin }, join(tmp, 'present.log'));
   assert.equal(readFileSync(calls, 'utf8').trim().split('\n').length, 1);
