@@ -5,7 +5,11 @@ interface Snapshot {
   windowNs: number;
   /** execbench's own CPU time, brought up to date by the clock read (attribution.c). */
   selfNs: number;
-  tasks: Map<number, { ppid: number; runNs: number; comm: string }>;
+  tasks: Map<number, { ppid: number; runNs: number; delayNs: number; comm: string }>;
+  /** /proc/schedstat over all CPUs: every task's run time and run delay, exited ones included; null when the line is missing. */
+  rq: { cpus: number; runNs: number; delayNs: number } | null;
+  /** cpu.pressure of the workload's cgroup, µs; null where the guest has none (a kernel without PSI). */
+  psi: { someUs: number; fullUs: number } | null;
   /** Run time of the children execbench had waited for, in ns (the kernel gives microseconds). */
   childrenNs: number;
   interrupts: number;
@@ -13,7 +17,7 @@ interface Snapshot {
   bpf: Map<number, { type: number; name: string; runTimeNs: number; runCount: number }>;
 }
 
-const emptySnapshot = (): Snapshot => ({ windowNs: NaN, selfNs: NaN, tasks: new Map(), childrenNs: 0, interrupts: 0, softirqs: 0, bpf: new Map() });
+const emptySnapshot = (): Snapshot => ({ windowNs: NaN, selfNs: NaN, tasks: new Map(), rq: null, psi: null, childrenNs: 0, interrupts: 0, softirqs: 0, bpf: new Map() });
 
 /** Both snapshots, or a message naming what is missing or malformed. */
 export function parseSnapshots(lines: string[]): { start: Snapshot; end: Snapshot } | string {
@@ -24,12 +28,15 @@ export function parseSnapshots(lines: string[]): { start: Snapshot; end: Snapsho
     const s = snaps[at];
     const n = f.map(Number);
     if (kind === 'window' && f.length === 3) [s.windowNs, s.selfNs, s.childrenNs] = [n[0]!, n[1]!, n[2]! * 1000];
-    else if (kind === 'task' && f.length >= 6) s.tasks.set(n[0]!, { ppid: n[1]!, runNs: n[2]!, comm: f.slice(5).join(' ') });
+    else if (kind === 'task' && f.length >= 6) s.tasks.set(n[0]!, { ppid: n[1]!, runNs: n[2]!, delayNs: n[3]!, comm: f.slice(5).join(' ') });
+    else if (kind === 'rq' && f.length === 3) s.rq = { cpus: n[0]!, runNs: n[1]!, delayNs: n[2]! };
+    else if (kind === 'psi' && f.length === 2) s.psi = { someUs: n[0]!, fullUs: n[1]! };
     else if (kind === 'irqs' && f.length === 2) [s.interrupts, s.softirqs] = [n[0]!, n[1]!];
     else if (kind === 'bpf' && f.length === 5) s.bpf.set(n[0]!, { type: n[1]!, runTimeNs: n[2]!, runCount: n[3]!, name: f[4]! });
     else return `bad attribution line "${line.slice(0, 80)}"`;
   }
   if (!Number.isFinite(snaps.start.windowNs) || !Number.isFinite(snaps.end.windowNs)) return 'the attribution snapshots are missing or cut short';
+  if (!snaps.start.rq || !snaps.end.rq) return 'the attribution snapshots lack /proc/schedstat\'s totals (a kernel without CONFIG_SCHEDSTATS?)';
   return snaps;
 }
 
@@ -40,12 +47,22 @@ export interface Attribution {
   interrupts: number;
   softirqs: number;
   windowNs: number;
+  /**
+   * The workload cgroup's cpu.pressure "full" time in the window: some
+   * exec'ing task runnable while none of them ran. Null where the guest
+   * reported none (a kernel without PSI).
+   */
+  stallNs: number | null;
 }
 
 /**
- * Where the window's instruction-time went, task by task, in groups; what no
- * task ran is idle (QEMU's clock jumping to the next timer while the vCPU
- * halts). `loggers` are the comms of the scenario's BPF loaders.
+ * Where the window's instruction-time went, task by task, in groups, with
+ * each task's run delay; what no task ran is idle (QEMU's clock jumping to
+ * the next timer while the vCPU halts), taken as the window times the CPUs
+ * less the tasks, so that a boot's rows add up to that (a negative idle says the
+ * accounting overran it, which the statistics stage refuses). The exited
+ * children's run delay is the kernel's total less every live task's.
+ * `loggers` are the comms of the scenario's BPF loaders.
  */
 export function attribute(
   snaps: { start: Snapshot; end: Snapshot },
@@ -62,16 +79,22 @@ export function attribute(
     if (comm.startsWith('ksoftirqd/')) return 'softirq threads';
     return 'other tasks';
   };
-  const row = (g: string, task: string, pid: number | null, ns: number): AttributionRow => ({ ...where, group: g, task, pid, ns });
+  const row = (g: string, task: string, pid: number | null, ns: number, delayNs: number): AttributionRow => ({ ...where, group: g, task, pid, ns, delayNs });
   const tasks: AttributionRow[] = [];
+  let liveDelay = 0;
   for (const [pid, t] of end.tasks) {
-    const ns = pid === execbench ? end.selfNs - start.selfNs : t.runNs - (start.tasks.get(pid)?.runNs ?? 0);
-    if (ns > 0) tasks.push(row(group(pid, t.comm, t.ppid), t.comm, pid, ns));
+    const before = start.tasks.get(pid);
+    const ns = pid === execbench ? end.selfNs - start.selfNs : t.runNs - (before?.runNs ?? 0);
+    const delay = t.delayNs - (before?.delayNs ?? 0);
+    liveDelay += delay;
+    if (ns > 0 || delay > 0) tasks.push(row(group(pid, t.comm, t.ppid), t.comm, pid, ns, delay));
   }
-  tasks.push(row('workload', 'exited children', null, end.childrenNs - start.childrenNs));
+  const exitedDelay = end.rq!.delayNs - start.rq!.delayNs - liveDelay;
+  tasks.push(row('workload', 'exited children', null, end.childrenNs - start.childrenNs, exitedDelay));
   const windowNs = end.windowNs - start.windowNs;
   const busy = tasks.reduce((sum, r) => sum + r.ns, 0);
-  tasks.push(row('idle', 'idle', null, Math.max(0, windowNs - busy)));
+  // Every CPU's share of the window: the rows of a boot add up to window x CPUs.
+  tasks.push(row('idle', 'idle', null, windowNs * end.rq!.cpus - busy, 0));
   tasks.sort((a, b) => b.ns - a.ns);
   const bpf: BpfRuntimeRow[] = [];
   for (const [id, p] of end.bpf) {
@@ -81,5 +104,6 @@ export function attribute(
       runCount: p.runCount - (before?.runCount ?? 0), runTimeNs: p.runTimeNs - (before?.runTimeNs ?? 0),
     });
   }
-  return { tasks, bpf, interrupts: end.interrupts - start.interrupts, softirqs: end.softirqs - start.softirqs, windowNs };
+  const stallNs = start.psi && end.psi ? (end.psi.fullUs - start.psi.fullUs) * 1000 : null;
+  return { tasks, bpf, interrupts: end.interrupts - start.interrupts, softirqs: end.softirqs - start.softirqs, windowNs, stallNs };
 }

@@ -16,6 +16,13 @@ import { guestCost, totalExecs, type GuestJob } from './plan.ts';
 import { bootGuest } from './qemu.ts';
 import { sampleRows, type RunDir } from './store.ts';
 
+/**
+ * Whether guests snapshot the kernel's accounting around their samples (the
+ * default): KRSI_BENCH_ACCOUNTING=off leaves it out, to measure what the
+ * snapshots do to the samples (docs/methodology.md, "Exec latency").
+ */
+export const accountingOn = () => process.env.KRSI_BENCH_ACCOUNTING !== 'off';
+
 /** Wall-clock budget of one boot when --timeout is not given: generous, it only catches hangs. */
 function bootBudgetMs(job: GuestJob, opts: BenchOptions): number {
   if (opts.timeout) return opts.timeout * 1000;
@@ -29,8 +36,8 @@ export interface JobResult {
   rows: SampleRow[];
   checks: EventCheck[];
   guest: RunMeta['guests'][number];
-  /** Profiling boots: attribution.csv's and bpf-runtime.csv's rows. */
-  attribution?: { tasks: AttributionRow[]; bpf: BpfRuntimeRow[] };
+  /** attribution.csv's rows; bpf-runtime.csv's, which only profiling boots fill. */
+  attribution: { tasks: AttributionRow[]; bpf: BpfRuntimeRow[] };
 }
 
 /** The profiler's plugin, for profiling runs. */
@@ -74,7 +81,7 @@ function asTwin(r: JobResult, job: GuestJob): JobResult {
     rows: r.rows.map(asMine),
     checks: r.checks.map((c) => ({ ...c, scenario })),
     guest: { ...r.guest, id: job.id, scenario, sameGuestAs: r.guest.id },
-    ...(r.attribution && { attribution: { tasks: r.attribution.tasks.map(asMine), bpf: r.attribution.bpf.map(asMine) } }),
+    attribution: { tasks: r.attribution.tasks.map(asMine), bpf: r.attribution.bpf.map(asMine) },
   };
 }
 
@@ -130,7 +137,7 @@ async function bootGuests(
     const initrd = join(tmp, `${job.id}.cpio`);
     const script = initScript({
       seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp,
-      attribution: profiler !== null,
+      profile: profiler !== null, accounting: accountingOn(),
     });
     const rawProfile = join(tmp, `${job.id}.tb`);
     await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
@@ -175,17 +182,21 @@ async function bootGuests(
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
     };
-    const done: JobResult = { rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples), checks: checkEvents(job, result), guest };
-    if (profiler) {
-      const snaps = parseSnapshots(result.attribution);
-      if (typeof snaps === 'string') throw new BenchError(`scenario ${job.scenario.name}: ${snaps}`, join(dir.logs, `${job.id}.result.txt`));
+    const execs = w.samples * w.execs;
+    const loggers = new Set(job.scenario.bpf.map((b) => (isBpfTool(b) ? b.tool : 'bpf_attach')));
+    const snaps = accountingOn() ? parseSnapshots(result.attribution) : null;
+    if (typeof snaps === 'string') throw new BenchError(`scenario ${job.scenario.name}: ${snaps}`, join(dir.logs, `${job.id}.result.txt`));
+    const a = snaps ? attribute(snaps, { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs }, loggers) : null;
+    if (a?.stallNs != null) guest.stallNs = a.stallNs;
+    const done: JobResult = {
+      rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples), checks: checkEvents(job, result), guest,
+      attribution: { tasks: a?.tasks ?? [], bpf: a?.bpf ?? [] },
+    };
+    if (profiler && a) {
       // The plugin writes its file at the end mark; without one it said why on QEMU's stderr.
       if (!existsSync(rawProfile)) throw new BenchError(`scenario ${job.scenario.name}: the profiler wrote no profile`, join(dir.logs, `${job.id}.qemu.log`));
       const kernelText = result.kernelSymbols.find(([, name]) => name === '_text')?.[0];
       if (!kernelText) throw new BenchError(`scenario ${job.scenario.name}: the guest did not report its kernel's _text (/proc/kallsyms)`, join(dir.logs, `${job.id}.result.txt`));
-      const execs = w.samples * w.execs;
-      const loggers = new Set(job.scenario.bpf.map((b) => (isBpfTool(b) ? b.tool : 'bpf_attach')));
-      const a = attribute(snaps, { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs }, loggers);
       const file = `${job.id}.tb`;
       await mkdir(join(dir.path, RESULT_FILES.profiles), { recursive: true });
       await rename(rawProfile, join(dir.path, RESULT_FILES.profiles, file));
@@ -193,7 +204,6 @@ async function bootGuests(
         file, kernelText, bpfSymbols: result.kernelSymbols.filter(([, name]) => name !== '_text'),
         windowNs: a.windowNs, execs, interrupts: a.interrupts, softirqs: a.softirqs,
       };
-      done.attribution = { tasks: a.tasks, bpf: a.bpf };
     }
     return done;
   };

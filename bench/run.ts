@@ -85,7 +85,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
         initramfs[s.name] = await buildBaseInitramfs({
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
-          ...(opts.profile && { attribution: workloads.attribution }),
+          attribution: workloads.attribution,
           bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
           bpfAttach: bpf.bpfAttach,
           bpfObjects: Object.fromEntries(Object.entries(bpf.objects).filter(([n]) => own.has(n))),
@@ -154,7 +154,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     await writeFile(join(dir.path, 'run.json'), `${JSON.stringify(meta, null, 2)}\n`);
     await writeFile(join(dir.path, 'events.csv'), eventsCsv(checks));
     await writeFile(join(dir.path, 'samples.csv'), samplesCsv(rows));
-    if (profiler) await writeAttribution(dir.path, results);
+    await writeAttribution(dir.path, results, profiler !== null);
     if (interrupt?.received()) throw new Error('interrupted');
     await summarizeRunDir(dir.path, { baseline: matrix.baseline, unfinishedOk: true });
     final = await completeRunDir(opts.out, dir);
@@ -187,10 +187,13 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
   }
 }
 
-async function writeAttribution(dir: string, results: JobResult[]): Promise<void> {
-  const a = results.map((r) => r.attribution!);
+/** attribution.csv in every run; bpf-runtime.csv in profiling runs, the only ones with BPF run-time statistics on. */
+async function writeAttribution(dir: string, results: JobResult[], profiled: boolean): Promise<void> {
+  const a = results.map((r) => r.attribution);
+  // None where the accounting was left out (KRSI_BENCH_ACCOUNTING=off): latency is then not measured.
+  if (a.every((x) => x.tasks.length === 0)) return;
   await writeFile(join(dir, RESULT_FILES.attribution), attributionCsv(a.flatMap((x) => x.tasks)));
-  await writeFile(join(dir, RESULT_FILES.bpfRuntime), bpfRuntimeCsv(a.flatMap((x) => x.bpf)));
+  if (profiled) await writeFile(join(dir, RESULT_FILES.bpfRuntime), bpfRuntimeCsv(a.flatMap((x) => x.bpf)));
 }
 
 /** What the summary stage symbolises a profiling run's profiles with, each file with its digest. */

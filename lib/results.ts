@@ -72,7 +72,9 @@ export interface EventRow {
 /**
  * One row of attribution.csv: the guest instruction-time one task (or the
  * children execbench waited for, or idle) took between the first measured
- * sample and the end of the last (workloads/attribution.c).
+ * sample and the end of the last (workloads/attribution.c), and the time it
+ * spent runnable but waiting for the CPU. The rows of a boot add up to its
+ * window: idle is what no task ran.
  */
 export interface AttributionRow {
   scenario: string;
@@ -85,11 +87,19 @@ export interface AttributionRow {
   /** Null for the rows that are no one task. */
   pid: number | null;
   ns: number;
+  /**
+   * Run delay (schedstat): runnable, waiting while another task held the
+   * CPU. For exited children, the kernel's total less every live task's; 0
+   * for idle; null in files from before the column (latency not measured).
+   */
+  delayNs: number | null;
   /** Execs of nop in that window: measured samples x execs per sample. */
   execs: number;
 }
 
 export const ATTRIBUTION_HEADER = ['scenario', 'kernel', 'boot', 'group', 'task', 'pid', 'ns', 'execs', 'ns_per_exec'] as const;
+/** Added when every run began to record the accounting: absent from profiling runs made before. */
+export const ATTRIBUTION_DELAY = 'delay_ns';
 
 /** One row of bpf-runtime.csv: a loaded program's run statistics over the same window (kernel.bpf_stats_enabled). */
 export interface BpfRuntimeRow {
@@ -111,8 +121,8 @@ const perExec = (v: number, execs: number) => Number((v / execs).toFixed(3));
 
 export function attributionCsv(rows: AttributionRow[]): string {
   return stringify(
-    rows.map((r) => [r.scenario, r.kernel, r.boot, r.group, r.task, r.pid ?? '', r.ns, r.execs, perExec(r.ns, r.execs)]),
-    { header: true, columns: [...ATTRIBUTION_HEADER] },
+    rows.map((r) => [r.scenario, r.kernel, r.boot, r.group, r.task, r.pid ?? '', r.ns, r.execs, perExec(r.ns, r.execs), r.delayNs ?? '']),
+    { header: true, columns: [...ATTRIBUTION_HEADER, ATTRIBUTION_DELAY] },
   );
 }
 
@@ -264,6 +274,12 @@ export interface RunMeta {
    */
   guests: {
     id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string;
+    /**
+     * ns in the accounting window during which the exec'ing tasks' cgroup had a task runnable and none
+     * running (cpu.pressure "full"): what exec latency leaves out. Absent in runs from before, or where
+     * the guest's kernel has no PSI.
+     */
+    stallNs?: number;
     profile?: GuestProfileRecord;
   }[];
   /** Set in profiling runs: what the summary stage symbolises the profiles with. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { usageError } from '../lib/errors.ts';
-import { checkSampleCounts, EVENTS_HEADER, FAILED_SUFFIX, PARTIAL_SUFFIX, EVENTS_TRUNCATED, RESULT_FILES, SAMPLES_HEADER, validateRunMeta, type EventRow, type RunMeta, type SampleRow } from '../lib/results.ts';
+import { ATTRIBUTION_DELAY, ATTRIBUTION_HEADER, checkSampleCounts, EVENTS_HEADER, FAILED_SUFFIX, PARTIAL_SUFFIX, EVENTS_TRUNCATED, RESULT_FILES, SAMPLES_HEADER, validateRunMeta, type AttributionRow, type EventRow, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 export type { EventRow };
 
@@ -12,6 +12,8 @@ export interface LoadedRun {
   meta: RunMeta | null;
   samples: SampleRow[];
   events: EventRow[];
+  /** attribution.csv's rows; null for a run from before every run recorded them. */
+  attribution: AttributionRow[] | null;
 }
 
 /** Splits CSV text into records with their line numbers: a plain split when nothing is quoted, csv-parse otherwise. */
@@ -93,6 +95,22 @@ export function readEvents(path: string): EventRow[] {
   });
 }
 
+export function readAttribution(path: string): AttributionRow[] {
+  return readCsv(path, ATTRIBUTION_HEADER, [ATTRIBUTION_DELAY]).map(({ line, cells }) => {
+    const [scenario, kernel, boot, group, task, pid, ns, execs, , delay] = cells as string[] as [string, string, string, string, string, string, string, string, string, string];
+    const n = (column: string, t: string, opts: { integer?: boolean; positive?: boolean } = {}) => num(path, line, column, t, opts);
+    return {
+      scenario, kernel, group, task,
+      boot: n('boot', boot, { integer: true }),
+      pid: pid === '' ? null : n('pid', pid, { integer: true }),
+      // Idle may come out below 0 when the accounting overran the window: the statistics stage judges that.
+      ns: group === 'idle' && ns.startsWith('-') ? -n('ns', ns.slice(1)) : n('ns', ns),
+      delayNs: delay === '' ? null : n(ATTRIBUTION_DELAY, delay),
+      execs: n('execs', execs, { integer: true, positive: true }),
+    };
+  });
+}
+
 /**
  * A directory the runner has not finished (<id>.partial: running, or its
  * process died) or gave up on (<id>.failed, with error.txt) is no result.
@@ -128,5 +146,7 @@ export function loadRun(dirOrSamples: string, opts: { unfinishedOk?: boolean } =
     meta = validateRunMeta(metaPath, meta);
   }
   if (meta) checkSampleCounts(samplesPath, meta, samples);
-  return { dir, meta, samples, events };
+  const attributionPath = join(dir, RESULT_FILES.attribution);
+  const attribution = existsSync(attributionPath) ? readAttribution(attributionPath) : null;
+  return { dir, meta, samples, events, attribution };
 }

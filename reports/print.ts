@@ -2,12 +2,19 @@ import type { Summary } from './summary.ts';
 
 /**
  * The summary as a plain-text table for the terminal, with its notes below:
- * each scenario's figure with its interval (over boots where they drew their
- * layouts, see summary.ts), the spread of its boots, and its overhead.
+ * each scenario's CPU cost with its interval (over boots where they drew
+ * their layouts, see summary.ts), the spread of its boots, and its overhead;
+ * then its exec latency and that overhead (reports/latency.ts).
  */
 export function printSummary(s: Summary): string {
-  const head = ['scenario', 'kernel', 'boots x n', 'µs', '95 % CI', 'between boots', `vs ${s.baseline}`, '95 % CI', 'verdict', 'events logged/expected', 'lost'];
+  const head = ['scenario', 'kernel', 'boots x n', 'cpu µs', '95 % CI', 'between boots', `vs ${s.baseline}`, '95 % CI', 'verdict', 'latency µs', `vs ${s.baseline}`, '95 % CI', 'verdict', 'events logged/expected', 'lost'];
   const signed = (p: number) => `${p >= 0 ? '+' : ''}${p.toFixed(2)}`;
+  const latency = (c: Summary['scenarios'][number]) => {
+    const l = c.latency;
+    if (!l) return ['not measured', '', '', ''];
+    if (!l.overhead) return [(l.centre.ns / 1000).toFixed(2), 'baseline', '', ''];
+    return [(l.centre.ns / 1000).toFixed(2), `${signed(l.overhead.pct)} %`, `[${signed(l.overhead.ci95_pct[0])}, ${signed(l.overhead.ci95_pct[1])}] %`, l.overhead.verdict];
+  };
   const rows = s.scenarios.map((c) => [
     c.name,
     c.kernel,
@@ -18,11 +25,12 @@ export function printSummary(s: Summary): string {
     c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %${c.overhead.against && c.overhead.against !== s.baseline ? ` vs ${c.overhead.against}` : ''}`,
     c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
     c.overhead === null ? '' : c.overhead.verdict,
+    ...latency(c),
     `${c.events.logged}/${c.events.expected}${c.events.ok ? '' : ' MISMATCH'}`,
     c.events.lost === null ? 'unknown' : String(c.events.lost),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const left = new Set([0, 1, 8]);
+  const left = new Set([0, 1, 8, 12]);
   const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const notes = s.notes.length ? `\nnotes:\n${s.notes.map((n) => `  - ${n}`).join('\n')}\n` : '';
   return `${s.mode} mode, unit: ${s.unit}\n${line(head)}\n${rows.map(line).join('\n')}\n${notes}`;

@@ -3,6 +3,7 @@ import { usageError } from '../lib/errors.ts';
 import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
 import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
+import { runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
@@ -84,8 +85,26 @@ export interface ScenarioSummary {
   outliers: { mild: number; severe: number; low: number; high: number };
   /** overhead.pct, repeated for readers of the first summary format; null for the baseline. */
   overhead_pct: number | null;
+  /** The figure above is the CPU cost: the loop's time per exec, every task's work on the guest's CPU included. */
   overhead: Overhead | null;
+  /** What the exec's caller waits for when spare cores run everything else (reports/latency.ts); null where the run did not record the kernel's accounting. */
+  latency?: LatencySummary | null;
   events: EventSummary;
+}
+
+/** Exec latency beside the CPU cost, at boot level like the CPU cost (reports/latency.ts). */
+export interface LatencySummary {
+  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout' };
+  overhead: Overhead | null;
+  /** Per exec, the mean over boots: the loop's time over the accounting window (the CPU cost it is taken from). */
+  cpu_ns: number;
+  /** Per exec, the mean over boots: the exec'ing tasks' stall for a CPU another task held (cpu.pressure full), which latency leaves out. */
+  stall_ns: number;
+  /** Per exec, the mean over boots: the exec'ing tasks' schedstat run delay, their waits for each other included. */
+  run_delay_ns: number;
+  /** Per exec, the mean over boots: each group's run time (workload, auditd, kauditd, bpf logger, ..., idle). */
+  by_group_ns: Record<string, number>;
+  per_boot: { run: string; boot: number; seed: number | null; latency_ns: number; cpu_ns: number; stall_ns: number }[];
 }
 
 /** summary.json */
@@ -212,6 +231,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
       verdict: verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha }),
     }];
   }));
+  const latencies = latencySummaries(runs, groups, { baseline, against, layout, alpha, bootstrap }, notes);
   if (layout === 'fixed') {
     notes.push('Layout fixed: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND), so the intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.');
   }
@@ -264,6 +284,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
       outliers: { mild: d.outliers.mild, severe: d.outliers.severe, low: d.outliers.low.mild + d.outliers.low.severe, high: d.outliers.high.mild + d.outliers.high.severe },
       overhead_pct: overhead?.pct ?? null,
       overhead,
+      latency: latencies?.get(name) ?? null,
       events: ev,
     };
   });
@@ -277,6 +298,69 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     notes,
     scenarios,
   };
+}
+
+/**
+ * Every scenario's latency, with its overhead against the same scenario the
+ * CPU cost is taken against, by the same boot-level method; Holm over the
+ * latency comparisons as their own family. Null, with a note, when a run
+ * did not record the kernel's accounting.
+ */
+function latencySummaries(
+  runs: LoadedRun[],
+  groups: Map<string, Group>,
+  how: { baseline: string; against: Map<string, string>; layout: 'random' | 'fixed'; alpha: number; bootstrap: { resamples: number; seed: number } },
+  notes: string[],
+): Map<string, LatencySummary> | null {
+  const perRun = runs.map(runAccounting);
+  if (perRun.some((r) => r === null)) {
+    notes.push('Exec latency not measured: a run of this summary predates the kernel accounting every run now records (attribution.csv with run delays, and each boot\'s cgroup stall in run.json), was made with KRSI_BENCH_ACCOUNTING=off, or its kernel has no PSI; only the CPU cost is shown.');
+    return null;
+  }
+  const boots = new Map<string, BootAccounting[]>();
+  for (const m of perRun) for (const [name, list] of m!) boots.set(name, [...(boots.get(name) ?? []), ...list]);
+  const missing = [...groups.keys()].filter((n) => !boots.has(n));
+  if (missing.length) {
+    notes.push(`Exec latency not measured: no accounting rows for ${missing.join(', ')}.`);
+    return null;
+  }
+  // The same boot-level machinery as the CPU cost, each boot's latency standing for its median.
+  const asBoots = (name: string): BootSummary[] => boots.get(name)!.map((b) => ({
+    run: b.run, boot: b.boot, seed: b.seed, n: 1, warmups: 0, median_ns: b.latencyNs, spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1 },
+  }));
+  const side = (name: string): Side => ({ name, kernel: groups.get(name)!.kernel, values: boots.get(name)!.map((b) => b.latencyNs), boots: asBoots(name) });
+  const bootLevel = (name: string) => how.layout === 'random' && boots.get(name)!.length >= 2;
+  const compared = [...groups.keys()].filter((n) => n !== how.baseline);
+  const raw = compared.map((name) => {
+    const b = how.against.get(name) ?? how.baseline;
+    return { name, against: b, ...compareToBaseline(side(name), side(b), bootLevel(name) && bootLevel(b), how.bootstrap) };
+  });
+  const adjusted = holmBonferroni(raw.map((r) => r.p));
+  const out = new Map<string, LatencySummary>();
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+  for (const name of groups.keys()) {
+    const list = boots.get(name)!;
+    const values = list.map((b) => b.latencyNs);
+    const geo = bootLevel(name) ? geometricMeanCI(values) : null;
+    const i = compared.indexOf(name);
+    const r = raw[i];
+    const overhead: Overhead | null = r ? {
+      against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: adjusted[i]!, test: r.test, method: r.method, units: r.units,
+      ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
+      verdict: verdict({ pAdjusted: adjusted[i]!, ciPct: r.ci, alpha: how.alpha }),
+    } : null;
+    const groupNames = [...new Set(list.flatMap((b) => Object.keys(b.groups)))];
+    out.set(name, {
+      centre: geo ? { ns: geo.centre, ci95_ns: geo.ci ?? [null, null], method: 'boots' } : { ns: mean(values), ci95_ns: [null, null], method: 'within-layout' },
+      overhead,
+      cpu_ns: mean(list.map((b) => b.cpuNs)),
+      stall_ns: mean(list.map((b) => b.stallNs / b.execs)),
+      run_delay_ns: mean(list.map((b) => b.runDelayNs / b.execs)),
+      by_group_ns: Object.fromEntries(groupNames.map((g) => [g, mean(list.map((b) => (b.groups[g] ?? 0) / b.execs))])),
+      per_boot: list.map((b) => ({ run: b.run, boot: b.boot, seed: b.seed, latency_ns: b.latencyNs, cpu_ns: b.cpuNs, stall_ns: b.stallNs / b.execs })),
+    });
+  }
+  return out;
 }
 
 interface Side {

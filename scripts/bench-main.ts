@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../lib/cache.ts';
-import { errorLine } from '../lib/errors.ts';
+import { errorLine, usageError } from '../lib/errors.ts';
+import { accountingOn } from '../bench/guests.ts';
 import { BENCH_HELP, PROFILE_HELP, parseBenchArgs } from '../bench/options.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
 import { runBench } from '../bench/run.ts';
@@ -19,6 +20,7 @@ export async function benchMain(argv: string[], profile: boolean): Promise<void>
     }
     // A profile boots each scenario once unless --boots says otherwise: it is exact, not a sample.
     const opts = profile ? { ...parsed, profile, boots: parsed.boots ?? 1 } : parsed;
+    if (profile && !accountingOn()) throw usageError('npm run profile needs the kernel\'s accounting: unset KRSI_BENCH_ACCOUNTING=off');
     const interrupt = handleInterrupts();
     await ensurePrerequisites(cachePath('logs'));
     const outcome = await runBench(opts, interrupt);

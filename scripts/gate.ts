@@ -14,7 +14,7 @@ import { parseGateArgs, type GateOptions } from '../reports/gate/options.ts';
 
 const BASELINES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'baselines');
 
-const HELP = `usage: npm run gate -- --current RUN_DIR [--baseline FILE|RUN_DIR] [--metric overhead|absolute]
+const HELP = `usage: npm run gate -- --current RUN_DIR [--baseline FILE|RUN_DIR] [--metric both|cpu|latency|absolute]
                       [--threshold 1%] [--alpha 0.01] [--allow-mismatch] [--out DIR]
                       [--profile auto|PROFILE_RUN] [--baseline-profile PROFILE_RUN]
        npm run gate -- --update --current RUN_DIR [--baseline FILE]
@@ -24,12 +24,16 @@ Compares a run with a baseline and fails when a scenario got slower.
   --current RUN_DIR    the run to judge (a results/<run-id> directory with run.json)
   --baseline PATH      a baseline file, or a run directory to compare with directly
                        (default: baselines/<matrix name>.json of this repository)
-  --metric M           overhead (default): each scenario's overhead over the matrix's
-                         baseline scenario, change in percentage points; the
-                         baseline scenario itself is not gated
-                       absolute: each scenario's median, change in percent
+  --metric M           both (default): cpu and latency, each at alpha / 2
+                       cpu (or overhead): each scenario's overhead over the matrix's
+                         baseline scenario in its CPU cost (the loop's time per
+                         exec), change in percentage points; the baseline
+                         scenario itself is not gated
+                       latency: the same in its exec latency (the loop's time
+                         less the exec'ing tasks' wait for the CPU)
+                       absolute: each scenario's CPU cost itself, change in percent
   --threshold T        smallest change that counts, "1%" or "1" (default 1%;
-                       percentage points under the overhead metric)
+                       percentage points under the overhead metrics)
   --alpha A            significance level of the Holm-adjusted p (default 0.01)
   --allow-mismatch     go on when kernels, QEMU, workload, BPF code or workload options
                        differ from the baseline's, and list them as warnings

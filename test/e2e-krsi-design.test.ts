@@ -53,6 +53,14 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
   assert.equal(against('audit-rules-10'), 'audit-compiled');
   // The whole environment is more work than none at all.
   assert.ok(summary.scenarios.find((s) => s.name === 'env-1-all-vars')!.overhead!.pct > 0);
+  // The seccomp supervisor runs while the exec it answers waits: its time is in the exec's latency, which
+  // therefore keeps nearly all of the scenario's cost, unlike a daemon's.
+  const of = (n: string) => summary.scenarios.find((s) => s.name === n)!;
+  const notify = of('seccomp-notify').latency!;
+  const supervisor = notify.by_group_ns['seccomp supervisor'] ?? 0;
+  assert.ok(supervisor > 1000, `seccomp-notify: the supervisor ran ${supervisor} ns per exec`);
+  assert.ok(notify.centre.ns - of('vanilla').latency!.centre.ns > 0.9 * supervisor, `seccomp-notify: latency ${notify.centre.ns} ns leaves out the supervisor's ${supervisor} ns`);
+  assert.ok(notify.stall_ns < 0.1 * supervisor, `seccomp-notify: ${notify.stall_ns} ns per exec counted as stalled for the CPU`);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   assert.match(html, /<section id="questions">/);
   assert.match(html, /<p class="answer">At 1 page of environment, all-vars [+-]\d+\.\d\d % \[/);

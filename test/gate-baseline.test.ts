@@ -198,7 +198,12 @@ test('options: threshold as "1%" or "1", alpha in (0, 1), --update takes no gate
   );
   const d = parseGateArgs(['--current', 'r'], '/b');
   assert.ok(d !== 'help');
-  assert.deepEqual([d.metric, d.thresholdPct, d.alpha], ['overhead', 1, 0.01]);
+  assert.deepEqual([d.metric, d.thresholdPct, d.alpha], ['both', 1, 0.01]);
+  const metric = (m: string) => {
+    const o = parseGateArgs(['--current', 'r', '--metric', m], '/b');
+    return o === 'help' ? o : o.metric;
+  };
+  assert.deepEqual(['overhead', 'cpu', 'latency', 'both', 'absolute'].map(metric), ['cpu', 'cpu', 'latency', 'both', 'absolute']);
   assert.equal(parseGateArgs(['-h'], '/b'), 'help');
   assertUsage(() => parseGateArgs(['--baseline', 'b'], '/b'), /--current RUN_DIR is required/);
   assertUsage(() => parseGateArgs(['--current', 'r', '--metric', 'mean'], '/b'), /--metric "mean"/);

@@ -28,7 +28,13 @@ test('initScript writes sh that busybox parses, for every kind of scenario', () 
 test('initScript sets up exactly what the scenario asks for', () => {
   const plain = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
   assert.doesNotMatch(plain, /\/sbin\/auditd >|auditctl -e 1|krsi_ld_preload -o/);
-  assert.match(plain, /\/bin\/execbench -k 100 -n 4 -w 2 --warmup-max 8 --warmup-tol 0.5 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' \/bin\/nop/);
+  assert.match(plain, /\/bin\/execbench -k 100 -n 4 -w 2 --warmup-max 8 --warmup-tol 0.5 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' --attribution \/tmp\/attribution \/bin\/nop/);
+  // Every boot reports the kernel's accounting; only a profiling boot turns BPF statistics on and reports its symbols.
+  assert.match(plain, /^sed 's\/\^\/attr \/' \/tmp\/attribution >> \$P$/m);
+  assert.doesNotMatch(plain, /--bpf-stats|\/proc\/kallsyms/);
+  const profiled = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [], profile: true });
+  assert.match(profiled, /--attribution \/tmp\/attribution --bpf-stats \/bin\/nop/);
+  assert.match(profiled, /\/proc\/kallsyms/);
 
   const a = initScript({ seed: 43, layout: 'random', workload: { ...DEFAULT_WORKLOAD, ldPreload: null }, audit, bpf: [] });
   assert.match(a, /^\/sbin\/auditd > /m);

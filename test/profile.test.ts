@@ -88,6 +88,7 @@ test('attribute: tasks grouped, execbench\'s own time from its clock, exited chi
     'task start 30 1 0 0 1 auditd', 'task end 30 1 100000 0 9 auditd',
     'task end 14 2 50000 0 3 kauditd',
     'task start 12 2 10 0 1 ksoftirqd/0', 'task end 12 2 30010 0 4 ksoftirqd/0',
+    'rq start 1 0 0', 'rq end 1 0 0',
     'irqs start 10 20', 'irqs end 14 29',
     'bpf start 6 29 1000 2 log_ld_preload', 'bpf end 6 29 5000 6 log_ld_preload',
   ];
@@ -103,6 +104,7 @@ test('attribute: tasks grouped, execbench\'s own time from its clock, exited chi
   assert.deepEqual([a.interrupts, a.softirqs], [4, 9]);
   assert.deepEqual(a.bpf.map((b) => [b.name, b.runCount, b.runTimeNs]), [['log_ld_preload', 4, 4000]]);
   assert.match(String(parseSnapshots(lines.slice(1))), /missing or cut short/);
+  assert.match(String(parseSnapshots(lines.filter((l) => !l.startsWith('rq end')))), /lack \/proc\/schedstat's totals/);
   assert.match(String(parseSnapshots(['task middle 1 0 1 1 1 sh'])), /bad attribution line/);
 });
 

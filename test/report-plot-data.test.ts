@@ -22,8 +22,8 @@ function normals(n: number, mean: number, sd: number, seed = 1): number[] {
 }
 
 test('collectSamples puts warm-up first within each boot, whatever the file order, and labels merged runs', () => {
-  const a: LoadedRun = { dir: 'a', meta: null, events: [], samples: [row('x', 0, 1, false, 30), row('x', 0, 0, true, 99), row('x', 0, 0, false, 10), row('y', 1, 0, false, 5)] };
-  const b: LoadedRun = { dir: 'b', meta: null, events: [], samples: [row('x', 0, 0, false, 20)] };
+  const a: LoadedRun = { dir: 'a', meta: null, events: [], attribution: null, samples: [row('x', 0, 1, false, 30), row('x', 0, 0, true, 99), row('x', 0, 0, false, 10), row('y', 1, 0, false, 5)] };
+  const b: LoadedRun = { dir: 'b', meta: null, events: [], attribution: null, samples: [row('x', 0, 0, false, 20)] };
   const [x, y] = collectSamples([a, b], ['x', 'y'], ['run-a', 'run-b']);
   assert.deepEqual(x!.boots.map((s) => s.label), ['run-a / boot 0', 'run-b / boot 0']);
   assert.deepEqual([...x!.boots[0]!.ns], [99, 10, 30]);

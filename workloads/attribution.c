@@ -1,19 +1,32 @@
 /*
- * attribution: the snapshot of a profiling boot (npm run profile). execbench
- * runs `attribution start FILE` just before its first measured sample and
- * `attribution end FILE` just after its last; each appends to FILE the
- * kernel's own accounting at that point, as lines:
+ * attribution: the kernel's own accounting around the measured samples, in
+ * every boot. execbench runs `attribution start FILE` just before its first
+ * measured sample and `attribution end FILE` just after its last; each
+ * appends to FILE the accounting at that point, as lines:
  *     task <at> <pid> <ppid> <sum_exec_runtime ns> <run_delay ns> <timeslices> <comm>
+ *     rq <at> <cpus> <rq_cpu_time ns> <run_delay ns>
+ *     psi <at> <some total us> <full total us>
  *     irqs <at> <interrupts> <softirqs>
- *     bpf <at> <prog id> <prog type> <run_time_ns> <run_cnt> <name>
+ *     bpf <at> <prog id> <prog type> <run_time_ns> <run_cnt> <name>   (--bpf-stats only)
  * where <at> is start or end. Tasks come from /proc/PID/schedstat
  * (CONFIG_SCHED_INFO), whose first field is the task's run time in ns as of
- * its last tick or switch; none of them runs while this does. Interrupts are
- * counted, not timed: without CONFIG_IRQ_TIME_ACCOUNTING the kernel charges
- * their time to the task they interrupted. `start` turns on the kernel's BPF
- * run-time statistics (kernel.bpf_stats_enabled), `end` turns them off.
- * A program on an exec hook counts one run more than the window's execs of
- * the target: the exec of `attribution end` itself, before it reads them.
+ * its last tick or switch, and second the time it spent runnable but waiting
+ * for a CPU; none of them runs while this does. The rq line adds up
+ * /proc/schedstat's per-CPU totals of both over every task, those that have
+ * exited included: the exec'd children's waits are known only from it.
+ * The psi line is this program's cgroup's cpu.pressure: execbench runs in
+ * a cgroup of its own, and "full" is the time in which some of its tasks were
+ * runnable while none of them ran, which is what exec latency leaves out
+ * (a task of the cgroup waiting while another of them runs is not in it).
+ * Interrupts are counted, not timed: without CONFIG_IRQ_TIME_ACCOUNTING the
+ * kernel charges their time to the task they interrupted.
+ *
+ * With --bpf-stats (profiling boots), `start` turns on the kernel's BPF
+ * run-time statistics (kernel.bpf_stats_enabled) and `end` turns them off
+ * and lists every program's: they add two clock reads to every program run,
+ * so measuring boots leave them off. A program on an exec hook counts one run
+ * more than the window's execs of the target: the exec of `attribution end`
+ * itself, before it reads them.
  *
  * It is a program of its own, not part of execbench, because execbench's
  * size is part of what is measured: linking this code into it (86 KB more
@@ -82,6 +95,54 @@ static void snapshot_tasks(const char *at)
 	closedir(d);
 }
 
+/* /proc/schedstat: "cpuN yld 0 sched_count goidle ttwu ttwu_local rq_cpu_time run_delay pcount", summed over CPUs. */
+static void snapshot_rq(const char *at)
+{
+	FILE *f = fopen("/proc/schedstat", "r");
+	if (!f)
+		return;
+	char line[1024];
+	unsigned long long cpu_time = 0, delay = 0;
+	int cpus = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long t, d;
+		if (strncmp(line, "cpu", 3) || sscanf(line, "cpu%*u %*u %*u %*u %*u %*u %*u %llu %llu", &t, &d) != 2)
+			continue;
+		cpu_time += t;
+		delay += d;
+		cpus++;
+	}
+	fclose(f);
+	if (cpus)
+		fprintf(mem, "rq %s %d %llu %llu\n", at, cpus, cpu_time, delay);
+}
+
+/* cpu.pressure of the cgroup this program runs in (/proc/self/cgroup "0::/PATH"), where it has one. */
+static void snapshot_psi(const char *at)
+{
+	char cgroup[256], path[512], line[256];
+	if (read_small("/proc/self/cgroup", cgroup, sizeof(cgroup)) || strncmp(cgroup, "0::/", 4) || !cgroup[4])
+		return;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpu.pressure", cgroup + 4);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	unsigned long long some = 0, full = 0;
+	int found = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *total = strstr(line, "total=");
+		if (!total)
+			continue;
+		if (!strncmp(line, "some ", 5))
+			some = strtoull(total + 6, NULL, 10), found |= 1;
+		else if (!strncmp(line, "full ", 5))
+			full = strtoull(total + 6, NULL, 10), found |= 2;
+	}
+	fclose(f);
+	if (found == 3)
+		fprintf(mem, "psi %s %llu %llu\n", at, some, full);
+}
+
 static void snapshot_irqs(const char *at)
 {
 	FILE *f = fopen("/proc/stat", "r");
@@ -140,8 +201,9 @@ static int set_bpf_stats(const char *value)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "start") && strcmp(argv[1], "end"))) {
-		fprintf(stderr, "usage: attribution start|end FILE\n");
+	int bpf_stats = argc == 4 && !strcmp(argv[3], "--bpf-stats");
+	if ((argc != 3 && !bpf_stats) || (strcmp(argv[1], "start") && strcmp(argv[1], "end"))) {
+		fprintf(stderr, "usage: attribution start|end FILE [--bpf-stats]\n");
 		return 2;
 	}
 	const char *at = argv[1];
@@ -150,12 +212,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attribution: cannot open %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
-	if (!strcmp(at, "start") && set_bpf_stats("1"))
+	if (bpf_stats && !strcmp(at, "start") && set_bpf_stats("1"))
 		return 1;
 	snapshot_tasks(at);
+	snapshot_rq(at);
+	snapshot_psi(at);
 	snapshot_irqs(at);
-	snapshot_bpf(at);
-	if (!strcmp(at, "end") && set_bpf_stats("0"))
+	if (bpf_stats)
+		snapshot_bpf(at);
+	if (bpf_stats && !strcmp(at, "end") && set_bpf_stats("0"))
 		return 1;
 	if (fclose(mem) != 0) {
 		fprintf(stderr, "attribution: writing %s: %s\n", argv[2], strerror(errno));

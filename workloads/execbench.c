@@ -28,7 +28,7 @@
 #include "seccomp.h"
 
 #define PAGE 4096
-/* The snapshot program of profiling boots (workloads/attribution.c), where the guest has it. */
+/* The snapshot program of the kernel's accounting (workloads/attribution.c). */
 #define ATTRIBUTION "/bin/attribution"
 #define MAX_ENV_PAGES 32
 /* Filler variables of one page each, "KRSI_PAD_nn=xxx...", NUL included. */
@@ -40,7 +40,7 @@ static void usage(FILE *out)
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
 		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P]\n"
 		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P]\n"
-		"                 [--attribution FILE] TARGET\n"
+		"                 [--attribution FILE [--bpf-stats]] TARGET\n"
 		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
@@ -53,7 +53,9 @@ static void usage(FILE *out)
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
 		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n"
 		"  --attribution F  run " ATTRIBUTION " before the first measured sample and after\n"
-		"                   the last, and append the window's times to F (a profiling boot)\n",
+		"                   the last, and append the window's times to F\n"
+		"  --bpf-stats      with it, turn the BPF programs' run-time statistics on for\n"
+		"                   the window (a profiling boot)\n",
 		MAX_ENV_PAGES);
 }
 
@@ -187,6 +189,7 @@ int main(int argc, char **argv)
 	const char *ld_preload = "/lib/libkrsi-demo.so";
 	const char *target = NULL;
 	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL;
+	int bpf_stats = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -196,6 +199,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(a, "--no-ld-preload")) {
 			ld_preload = NULL;
+		} else if (!strcmp(a, "--bpf-stats")) {
+			bpf_stats = 1;
 		} else if (a[0] == '-' && !next) {
 			fprintf(stderr, "execbench: %s needs a value\n", a);
 			return 2;
@@ -245,6 +250,10 @@ int main(int argc, char **argv)
 	}
 	if ((seccomp && !strcmp(seccomp, "notify")) != (seccomp_log != NULL)) {
 		fprintf(stderr, "execbench: --seccomp-log FILE goes with --seccomp notify, and only with it\n");
+		return 2;
+	}
+	if (bpf_stats && !attribution) {
+		fprintf(stderr, "execbench: --bpf-stats goes with --attribution FILE\n");
 		return 2;
 	}
 	if (warmup_max < 0)
@@ -298,7 +307,7 @@ int main(int argc, char **argv)
 	long taken = 0, warmups = 0;
 	int warming = warmup_max > 0;
 	int marked = 0;
-	char *snapshot_argv[] = { ATTRIBUTION, "start", (char *)attribution, NULL };
+	char *snapshot_argv[] = { ATTRIBUTION, "start", (char *)attribution, bpf_stats ? "--bpf-stats" : NULL, NULL };
 	struct window_end from = { 0 }, to = { 0 };
 	while (warming || taken < warmups + samples) {
 		if (!warming && !marked) {

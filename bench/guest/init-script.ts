@@ -8,7 +8,7 @@ export const GUEST = {
   nop: '/bin/nop',
   execbench: '/bin/execbench',
   seedrng: '/bin/seedrng',
-  /** Profiling boots only; execbench runs it by this path (workloads/execbench.c ATTRIBUTION). */
+  /** The kernel's accounting around the samples; execbench runs it by this path (workloads/execbench.c ATTRIBUTION). */
   attribution: '/bin/attribution',
   auditd: '/sbin/auditd',
   auditctl: '/sbin/auditctl',
@@ -33,11 +33,18 @@ export interface GuestSetup {
   bpf: BpfSetup[];
   seccomp?: SeccompSetup | null;
   /**
-   * A profiling boot (npm run profile): execbench snapshots the kernel's
-   * accounting around the measured samples, and the guest reports where its
-   * kernel and BPF programs were placed, for the profile's symbols.
+   * A profiling boot (npm run profile): the BPF programs' run-time statistics
+   * are on for the window, and the guest reports where its kernel and BPF
+   * programs were placed, for the profile's symbols. Every boot, profiled or
+   * not, snapshots the kernel's accounting around the measured samples.
    */
-  attribution?: boolean;
+  profile?: boolean;
+  /**
+   * false: execbench takes no snapshot of the kernel's accounting, and exec
+   * latency is not measured (KRSI_BENCH_ACCOUNTING=off, for measuring what the
+   * snapshots themselves do to the samples). Default true.
+   */
+  accounting?: boolean;
 }
 
 /** Where execbench's seccomp supervisor logs (workloads/seccomp.c), under the key its counts go by. */
@@ -60,28 +67,33 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Where execbench writes its snapshots in a profiling boot. */
+/** The cgroup execbench and everything it starts run in. */
+const WORKLOAD_CGROUP = '/sys/fs/cgroup/workload';
+
+/** Where execbench writes its snapshots of the kernel's accounting. */
 const ATTRIBUTION_FILE = '/tmp/attribution';
+
+/** execbench's snapshots, in every boot's payload. */
+const attributionReport = () => [`sed 's/^/attr /' ${ATTRIBUTION_FILE} >> $P`];
 
 /**
  * The lines a profiling boot adds to its payload, read while the BPF programs
- * are still loaded: execbench's snapshots, and the addresses of _text (KASLR's
- * offset) and of every JIT-compiled program and trampoline, from kallsyms.
+ * are still loaded: the addresses of _text (KASLR's offset) and of every
+ * JIT-compiled program and trampoline, from kallsyms.
  */
-function attributionReport(): string[] {
+function symbolReport(): string[] {
   return [
-    `sed 's/^/attr /' ${ATTRIBUTION_FILE} >> $P`,
     // kallsyms: "<address> <type> <name>", then a tab and "[bpf]" for programs and trampolines.
     `awk '$3 == "_text" { print "ksym", $1, $3; exit }' /proc/kallsyms >> $P`,
     `awk '$NF == "[bpf]" { print "ksym", $1, $3 }' /proc/kallsyms >> $P`,
   ];
 }
 
-function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, attribution = false): string {
+function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, profile: boolean, accounting: boolean): string {
   const env = w.ldPreload === null ? '--no-ld-preload' : `--ld-preload ${shq(w.ldPreload)}`;
   const filter = seccomp === null ? '' : seccomp === 'notify' ? ` --seccomp notify --seccomp-log ${SECCOMP_LOG}` : ' --seccomp filter';
   const procs = (w.procs ?? 1) > 1 ? ` --procs ${w.procs}` : '';
-  const attr = attribution ? ` --attribution ${ATTRIBUTION_FILE}` : '';
+  const attr = accounting ? ` --attribution ${ATTRIBUTION_FILE}${profile ? ' --bpf-stats' : ''}` : '';
   return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter}${procs}${attr} ${GUEST.nop}`;
 }
 
@@ -222,7 +234,8 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
 export function initScript(g: GuestSetup): string {
   const w = g.workload;
   const seccomp = g.seccomp ?? null;
-  const attribution = g.attribution ?? false;
+  const profile = g.profile ?? false;
+  const accounting = g.accounting ?? true;
   const lines = [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
@@ -249,6 +262,10 @@ export function initScript(g: GuestSetup): string {
     'mount -t tmpfs tmpfs /run',
     'mount -t tmpfs tmpfs /var/log/audit',
     'mount -t securityfs securityfs /sys/kernel/security',
+    // The exec'ing tasks get a cgroup of their own, as systemd gives a service: its cpu.pressure is
+    // how exec latency is measured (workloads/attribution.c).
+    'mount -t cgroup2 cgroup2 /sys/fs/cgroup',
+    `mkdir ${WORKLOAD_CGROUP}`,
     'stty -F $R raw -echo',
     `say "${MARK} BEGIN ${g.seed}"`,
     ': > $P',
@@ -259,11 +276,13 @@ export function initScript(g: GuestSetup): string {
     ...(g.audit ? auditSetup(g.audit) : []),
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
-    `status "running execbench ${execbenchArgs(w, seccomp, attribution).replace(/'/g, '')}"`,
+    `status "running execbench ${execbenchArgs(w, seccomp, profile, accounting).replace(/'/g, '')}"`,
     // To tmpfs, and only after the last sample: see workloads/execbench.c.
-    `${GUEST.execbench} ${execbenchArgs(w, seccomp, attribution)} > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
+    // A subshell moves itself into the cgroup ("0" is the writer) and becomes execbench.
+    `( echo 0 > ${WORKLOAD_CGROUP}/cgroup.procs && exec ${GUEST.execbench} ${execbenchArgs(w, seccomp, profile, accounting)} ) > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
     `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
-    ...(attribution ? attributionReport() : []),
+    ...(accounting ? attributionReport() : []),
+    ...(profile ? symbolReport() : []),
     ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
     ...(g.audit ? auditTeardown(g.audit) : []),

@@ -15,8 +15,8 @@ export interface GuestPrograms {
   nop: string;
   execbench: string;
   seedrng: string;
-  /** Profiling boots only: what their guest has beyond a measuring boot's is this one file. */
-  attribution?: string;
+  /** The snapshot of the kernel's accounting (workloads/attribution.c), run by execbench in every boot. */
+  attribution: string;
   auditd: AuditdRoot;
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
@@ -77,7 +77,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
   entries.push(await fileEntry(p.execbench, GUEST.execbench.slice(1)));
   entries.push(await fileEntry(p.seedrng, GUEST.seedrng.slice(1)));
-  if (p.attribution) entries.push(await fileEntry(p.attribution, GUEST.attribution.slice(1)));
+  entries.push(await fileEntry(p.attribution, GUEST.attribution.slice(1)));
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
   entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
   for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));

@@ -11,6 +11,7 @@ import { sourceLabel, type RunMeta, type WorkloadRecord } from '../../lib/result
 import { loadRun, type LoadedRun } from '../load.ts';
 import { bootSeries, runLayout } from '../boots.ts';
 import { groupSamples } from '../summary.ts';
+import { runAccounting } from '../latency.ts';
 import { fieldReader, type FieldReader } from './fields.ts';
 
 /**
@@ -56,6 +57,8 @@ export interface BaselineBoot {
   seed: number | null;
   /** Measured (non-warm-up) ns per exec, in run order, rounded to 0.001 ns. */
   samples_ns: number[];
+  /** The boot's exec latency per exec (reports/latency.ts), rounded to 0.001 ns; absent where the run did not record the accounting. */
+  latency_ns?: number;
 }
 
 /** One scenario of a baseline. */
@@ -167,9 +170,14 @@ export function baselineOfRun(run: LoadedRun): Baseline {
   const scenarios: Record<string, BaselineScenario> = {};
   const workloads: Record<string, WorkloadDeps> = {};
   const series = bootSeries([run]);
+  const accounting = runAccounting(run);
+  const latencyOf = (name: string, boot: number) => accounting?.get(name)?.find((a) => a.boot === boot)?.latencyNs;
   for (const [name] of groups) {
     const s = listed.get(name)!;
-    const boots = series.get(name)!.map((b) => ({ seed: b.seed, samples_ns: b.values.map(round3) }));
+    const boots = series.get(name)!.map((b) => {
+      const latency = latencyOf(name, b.boot);
+      return { seed: b.seed, samples_ns: b.values.map(round3), ...(latency !== undefined && { latency_ns: round3(latency) }) };
+    });
     const own = typeof s.baseline === 'string' && s.baseline !== meta.matrix.baseline && groups.has(s.baseline) ? { baseline: s.baseline } : {};
     scenarios[name] = { kernel: s.kernel, ...own, boots, samples_ns: boots.flatMap((b) => b.samples_ns) };
     const w = s.workload;
@@ -200,6 +208,20 @@ export function baselineOfRun(run: LoadedRun): Baseline {
     },
     scenarios,
   };
+}
+
+/**
+ * The same baseline with each boot's exec latency standing for its samples,
+ * for gating latency by the same machinery; null when any boot lacks it.
+ */
+export function latencyView(b: Baseline): Baseline | null {
+  const all = Object.values(b.scenarios).flatMap((s) => s.boots);
+  if (!all.length || all.some((x) => x.latency_ns === undefined)) return null;
+  const scenarios = Object.fromEntries(Object.entries(b.scenarios).map(([n, s]) => {
+    const boots = s.boots.map((x) => ({ seed: x.seed, samples_ns: [x.latency_ns!], latency_ns: x.latency_ns! }));
+    return [n, { ...s, boots, samples_ns: boots.map((x) => x.latency_ns) }];
+  }));
+  return { ...b, scenarios };
 }
 
 /** Loads a run directory (or its samples.csv) and converts it; usage errors name the file at fault. */
@@ -241,7 +263,9 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
     } else {
       boots = r.arr(o.boots, `scenarios.${name}.boots`).map((x, i) => {
         const bo = r.obj(x, `scenarios.${name}.boots[${i}]`);
-        return { seed: r.int(bo.seed, `scenarios.${name}.boots[${i}].seed`, 0), samples_ns: r.positives(bo.samples_ns, `scenarios.${name}.boots[${i}].samples_ns`) };
+        const field = `scenarios.${name}.boots[${i}]`;
+        const latency = bo.latency_ns === undefined ? undefined : r.positives([bo.latency_ns], `${field}.latency_ns`)[0]!;
+        return { seed: r.int(bo.seed, `${field}.seed`, 0), samples_ns: r.positives(bo.samples_ns, `${field}.samples_ns`), ...(latency !== undefined && { latency_ns: latency }) };
       });
       if (boots.length === 0) throw r.fail(`scenarios.${name}.boots`, 'is empty');
     }

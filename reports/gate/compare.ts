@@ -49,9 +49,14 @@ export interface Side {
   overhead_pct: number | null;
 }
 
+/** Which of a scenario's figures a result is about: its CPU cost or its exec latency (reports/latency.ts). */
+export type Figure = 'cpu' | 'latency';
+
 /** One scenario's result; the statistics are null for a scenario that is not gated. */
 export interface ScenarioResult {
   name: string;
+  /** Set by the gate when it compares more than the CPU cost. */
+  figure?: Figure;
   /** gated; the overhead metric's baseline scenario (not gated); or new in the current run (not gated). */
   role: 'gated' | 'baseline scenario' | 'new';
   kernel: string;

@@ -11,7 +11,10 @@ import type { ScenarioResult } from './compare.ts';
 import type { GateReport } from './gate.ts';
 
 const signed = (x: number, digits = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
-const unitOf = (r: Pick<GateReport, 'options'>) => (r.options.metric === 'overhead' ? 'pp' : '%');
+const overheads = (r: Pick<GateReport, 'options'>) => r.options.metric !== 'absolute';
+const unitOf = (r: Pick<GateReport, 'options'>) => (overheads(r) ? 'pp' : '%');
+/** A scenario's name, with the figure it is about where the gate compared latency. */
+const named = (s: ScenarioResult) => (s.figure === undefined ? s.name : `${s.name} (${s.figure === 'cpu' ? 'CPU cost' : 'latency'})`);
 
 /** p-values: three decimals; one significant digit in exponent form below 0.001; below 1e-16, where doubles stop resolving it, "<1e-16". */
 export const formatP = (p: number) => (p >= 0.001 ? p.toFixed(3) : p >= 1e-16 ? p.toExponential(0) : '<1e-16');
@@ -40,14 +43,15 @@ function verdictCell(s: ScenarioResult): string {
 /** What was compared, in words: "overhead over vanilla, threshold 1 pp, alpha 0.01". */
 function settings(r: Pick<GateReport, 'options'>): string {
   const o = r.options;
-  const what = o.metric === 'overhead' ? `overhead over ${o.baseline_scenario}` : 'absolute medians';
+  const figure = o.metric === 'both' ? 'CPU cost and exec latency' : o.metric === 'latency' ? 'exec latency' : 'CPU cost';
+  const what = overheads(r) ? `${figure} overhead over ${o.baseline_scenario}` : 'absolute medians';
   return `${what}, threshold ${o.threshold} ${unitOf(r)}, alpha ${o.alpha}`;
 }
 
 /** The one-line verdict of the whole gate. */
 export function headline(r: Omit<GateReport, 'headline'>): string {
   const unit = unitOf(r);
-  const list = (v: 'regressed' | 'improved') => r.scenarios.filter((s) => s.verdict === v).map((s) => `${s.name} ${formatDelta(s, unit)}`).join(', ');
+  const list = (v: 'regressed' | 'improved') => r.scenarios.filter((s) => s.verdict === v).map((s) => `${named(s)} ${formatDelta(s, unit)}`).join(', ');
   const n = r.counts.gated;
   const of = `${n} scenario${n === 1 ? '' : 's'}`;
   const improved = r.counts.improved ? `; improved: ${list('improved')}` : '';
@@ -62,7 +66,7 @@ export function headline(r: Omit<GateReport, 'headline'>): string {
 
 function row(s: ScenarioResult, r: GateReport): string[] {
   return [
-    s.name,
+    named(s),
     formatSide(s, 'old', r),
     formatSide(s, 'new', r),
     formatDelta(s, unitOf(r)),
@@ -73,7 +77,7 @@ function row(s: ScenarioResult, r: GateReport): string[] {
 }
 
 function header(r: GateReport): string[] {
-  const what = r.options.metric === 'overhead' ? 'overhead' : 'median';
+  const what = overheads(r) ? 'overhead' : 'median';
   return ['scenario', `old ${what}`, `new ${what}`, `delta (${Math.round(r.options.confidence * 100)} % CI)`, 'p (Holm)', 'verdict', 'over'];
 }
 
@@ -118,8 +122,8 @@ export function gateMarkdown(r: GateReport): string {
     '',
     `Baseline: ${md(describeInput(r.inputs.baseline))}. Current: ${md(describeInput(r.inputs.current))}. `
       + `${r.mode} mode, unit: ${md(r.unit)}. `
-      + (o.metric === 'overhead'
-        ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\`, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
+      + (overheads(r)
+        ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\` in its ${o.metric === 'both' ? 'CPU cost and in its exec latency (the loop\'s time less the exec\'ing tasks\' wait for the CPU), each family at alpha / 2' : o.metric === 'latency' ? 'exec latency' : 'CPU cost'}, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
         : 'Metric: each scenario\'s median, change in percent. ')
       + `A scenario regresses (improves) when its Holm-adjusted p < ${o.alpha} and the whole `
       + `${Math.round(o.confidence * 100)} % CI lies above +${o.threshold} (below -${o.threshold}) ${unitOf(r)}. `

@@ -10,11 +10,11 @@ import { basename, dirname, join } from 'node:path';
 import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
 import { writeFiles } from '../write.ts';
-import { formatBaseline, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
-import { CONFIDENCE, compareRuns, type Metric, type ScenarioResult } from './compare.ts';
+import { formatBaseline, latencyView, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
+import { CONFIDENCE, compareRuns, type Figure, type ScenarioResult } from './compare.ts';
 import { checkDependencies, describeMismatch, refusal, type Mismatch } from './depends.ts';
 import { gateMarkdown, gateTable, headline, updateText } from './format.ts';
-import type { GateOptions } from './options.ts';
+import type { GateMetric, GateOptions } from './options.ts';
 import { explainRegressions, readProfileSummary, type Explanation } from './explain.ts';
 
 export const GATE_FORMAT = 'krsi-bench-gate/1';
@@ -41,7 +41,7 @@ export interface GateReport {
   mode: string;
   unit: string;
   options: {
-    metric: Metric;
+    metric: GateMetric;
     /** The overhead metric's baseline scenario (from the baseline). */
     baseline_scenario: string;
     /** Percent (absolute) or percentage points (overhead). */
@@ -120,6 +120,38 @@ function eventWarnings(run: LoadedRun | null, label: string): string[] {
   return bad.map((s) => `${label} ${s}: the event check failed (see ${join(run.dir, 'events.csv')}); its times may not measure the instrumentation`);
 }
 
+/**
+ * The comparisons the metric asks for: the CPU cost's overheads (cpu), the
+ * exec latency's (latency, each boot's latency standing for its samples), both,
+ * or the CPU cost itself (absolute). With both, each family runs at alpha / 2
+ * (Bonferroni over the two, Holm within each), so that the gate's error rate
+ * stays alpha. Latency that a side lacks (a baseline from before it was
+ * recorded) stops an explicit --metric latency and leaves both with the CPU
+ * cost alone, said in a note.
+ */
+function compareFigures(old: Baseline, cur: Baseline, opts: GateOptions): { scenarios: ScenarioResult[]; notes: string[] } {
+  if (opts.metric === 'absolute' || opts.metric === 'cpu') return compareRuns(old, cur, { ...opts, metric: opts.metric === 'absolute' ? 'absolute' : 'overhead' });
+  const views = { old: latencyView(old), cur: latencyView(cur) };
+  if (!views.old || !views.cur) {
+    const which = [!views.old && 'the baseline', !views.cur && 'the current run'].filter(Boolean).join(' and ');
+    const why = `${which} ha${which.includes(' and ') ? 've' : 's'} no exec latency (made before every run recorded the kernel's accounting)`;
+    if (opts.metric === 'latency') throw usageError(`--metric latency: ${why}; gate with --metric cpu, or make the baseline again`);
+    const cpu = compareRuns(old, cur, { ...opts, metric: 'overhead' });
+    return { scenarios: cpu.scenarios, notes: [`Exec latency not gated: ${why}; only the CPU cost was compared.`, ...cpu.notes] };
+  }
+  const tag = (figure: Figure, r: { scenarios: ScenarioResult[]; notes: string[] }) => ({
+    scenarios: r.scenarios.map((s) => ({ ...s, figure })),
+    notes: r.notes.map((n) => `${figure === 'cpu' ? 'CPU cost' : 'Exec latency'}: ${n}`),
+  });
+  const latency = tag('latency', compareRuns(views.old, views.cur, { ...opts, metric: 'overhead', alpha: opts.metric === 'both' ? opts.alpha / 2 : opts.alpha }));
+  if (opts.metric === 'latency') return latency;
+  const cpu = tag('cpu', compareRuns(old, cur, { ...opts, metric: 'overhead', alpha: opts.alpha / 2 }));
+  return {
+    scenarios: cpu.scenarios.flatMap((c) => [c, ...latency.scenarios.filter((l) => l.name === c.name)]),
+    notes: [`Both figures gated, each at alpha ${opts.alpha / 2} (Bonferroni over the two), Holm within each.`, ...cpu.notes, ...latency.notes],
+  };
+}
+
 /** Computes the gate without writing anything; throws a usage error on input it cannot judge. */
 export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: string } {
   const current = readRunAsBaseline(opts.current);
@@ -132,7 +164,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
   const stop = refusal(check, opts.allowMismatch, { baseline: baselinePath, current: opts.current });
   if (stop) throw stop;
 
-  const { scenarios, notes } = compareRuns(base.baseline, current.baseline, opts);
+  const { scenarios, notes } = compareFigures(base.baseline, current.baseline, opts);
   const gated = scenarios.filter((s) => s.role === 'gated');
   const count = (v: ScenarioResult['verdict']) => scenarios.filter((s) => s.verdict === v).length;
   const warnings = [
@@ -149,7 +181,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
     if (given !== null && p === null) throw usageError(`${what} ${given}: not a profiling run (no ${join('profiles', 'profile.json')}; make one with npm run profile)`);
     return p;
   };
-  const regressed = scenarios.filter((s) => s.verdict === 'regressed').map((s) => s.name);
+  const regressed = [...new Set(scenarios.filter((s) => s.verdict === 'regressed').map((s) => s.name))];
   const explanations = explainRegressions(
     regressed,
     profileDir(opts.profile, current.run.dir, '--profile'),

@@ -5,7 +5,13 @@
 
 import { parseCommandLine } from '../../lib/cli.ts';
 import { usageError } from '../../lib/errors.ts';
-import type { Metric } from './compare.ts';
+/**
+ * What the gate compares: each scenario's overhead over the baseline scenario
+ * in its CPU cost (cpu; "overhead" is its older name), in its exec latency
+ * (latency), both (the default), or each scenario's CPU cost itself (absolute).
+ */
+export type GateMetric = 'cpu' | 'latency' | 'both' | 'absolute';
+export const GATE_METRICS: readonly GateMetric[] = ['cpu', 'latency', 'both', 'absolute'];
 
 /** Everything the gate and --update act on. */
 export interface GateOptions {
@@ -15,7 +21,7 @@ export interface GateOptions {
   baseline: string | null;
   /** The current run directory (or its samples.csv). */
   current: string;
-  metric: Metric;
+  metric: GateMetric;
   /** Smallest change that counts: percent (absolute), percentage points (overhead). */
   thresholdPct: number;
   /** Significance level of the Holm-adjusted p-values. */
@@ -39,7 +45,7 @@ export interface GateOptions {
 }
 
 /** Defaults of the statistical options. */
-export const GATE_DEFAULTS = { metric: 'overhead', thresholdPct: 1, alpha: 0.01, resamples: 10_000, seed: 42 } as const;
+export const GATE_DEFAULTS = { metric: 'both', thresholdPct: 1, alpha: 0.01, resamples: 10_000, seed: 42 } as const;
 
 /** "1%", "1" or "0.5 %" -> 1, 1, 0.5 (percent, or percentage points under the overhead metric). */
 export function parseThreshold(text: string): number {
@@ -55,9 +61,10 @@ export function parseAlpha(text: string): number {
   return v;
 }
 
-function parseMetric(text: string): Metric {
-  if (text !== 'overhead' && text !== 'absolute') throw usageError(`--metric "${text}" must be overhead or absolute`);
-  return text;
+function parseMetric(text: string): GateMetric {
+  if (text === 'overhead') return 'cpu';
+  if (!(GATE_METRICS as readonly string[]).includes(text)) throw usageError(`--metric "${text}" must be ${GATE_METRICS.join(', ')} (or overhead, the older name of cpu)`);
+  return text as GateMetric;
 }
 
 /** Options from the command line, or 'help' for --help. */

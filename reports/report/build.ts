@@ -20,6 +20,7 @@ import { answerQuestions } from './questions.ts';
 import { injectFault } from '../../lib/faults.ts';
 import type { ProfileSummary } from '../profile/summarize.ts';
 import { profileStacks } from './profile-section.ts';
+import { latencyStacks } from './latency-section.ts';
 import { stackedDeltaSpec } from './profile-specs.ts';
 import type { OutputFile } from '../write.ts';
 
@@ -58,6 +59,8 @@ interface PlotSource {
   sentence?: string;
   /** Shown in the profile section rather than among the plots. */
   profile?: boolean;
+  /** Shown in the latency section. */
+  latency?: boolean;
 }
 
 /** The profile section's two plots, where a scenario's baseline was profiled beside it. */
@@ -77,6 +80,17 @@ function profileSources(profile: ProfileSummary | null | undefined): PlotSource[
       spec: stackedDeltaSpec(kinds, order, 'code'),
     },
   ];
+}
+
+/** The latency section's plot, where any scenario has a latency against its baseline. */
+function latencySources(summary: Summary): PlotSource[] {
+  const { parts, latency, order } = latencyStacks(summary);
+  if (!order.length) return [];
+  return [{
+    id: 'latency-tasks', latency: true, title: 'Where each CPU overhead goes, and the exec latency overhead',
+    caption: 'Each bar is a scenario\'s CPU overhead per exec against its baseline, split by the tasks that ran it (the kernel\'s per-task accounting); the black tick is its exec latency overhead on the same axis: what is left when the daemons run on other cores.',
+    spec: stackedDeltaSpec(parts, order, 'task', { rows: latency, title: 'exec latency overhead' }),
+  }];
 }
 
 /** One plot per question of the matrix (from the first run that has them), before the others. */
@@ -182,7 +196,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, profi
   injectFault('render');
   const order = summary.scenarios.map((s) => s.name);
   const samples = collectSamples(inputs.map((x) => x.run), order, inputs.map((x) => x.info.label));
-  const sources = [...questionSources(inputs, summary), ...plotSources(summary, samples), ...profileSources(profile)];
+  const sources = [...latencySources(summary), ...questionSources(inputs, summary), ...plotSources(summary, samples), ...profileSources(profile)];
   onPhase?.('render svg+png');
   const plots: PlotView[] = [];
   const svgs: string[] = [];
@@ -193,7 +207,7 @@ export async function buildReport({ inputs, summary, reference, dataFiles, profi
     const png = svgToPng(svg);
     png.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     pngJobs.push(png);
-    plots.push({ id: p.id, title: p.title, caption: p.caption, svg, ...(p.sentence !== undefined && { sentence: p.sentence }), ...(p.profile && { profile: true }) });
+    plots.push({ id: p.id, title: p.title, caption: p.caption, svg, ...(p.sentence !== undefined && { sentence: p.sentence }), ...(p.profile && { profile: true }), ...(p.latency && { latency: true }) });
   }
   const pngs = await Promise.all(pngJobs);
   onPhase?.('html');

@@ -12,6 +12,7 @@ import { methodText, pctInterval, pValue, signedPct, us, usInterval } from './fo
 import type { KernelInfo, RunInfo } from './run-info.ts';
 import type { ProfileSummary } from '../profile/summarize.ts';
 import { profileSection } from './profile-section.ts';
+import { latencySection } from './latency-section.ts';
 
 /** A rendered plot as the page shows it. */
 export interface PlotView {
@@ -26,6 +27,8 @@ export interface PlotView {
   sentence?: string;
   /** One of the profile section's plots. */
   profile?: boolean;
+  /** The latency section's plot. */
+  latency?: boolean;
 }
 
 /** A scenario's setup: K, N and where its samples came from. */
@@ -202,12 +205,13 @@ function questionsSection(v: ReportView): string {
 }
 
 function plotsSection(v: ReportView): string {
-  const figures = v.plots.filter((p) => p.sentence === undefined && !p.profile).map(figure);
+  const figures = v.plots.filter((p) => p.sentence === undefined && !p.profile && !p.latency).map(figure);
   return `<section id="plots"><h2>Plots</h2>\n${figures.join('\n')}\n</section>`;
 }
 
 function talkSection(v: ReportView): string {
-  const head = ['setup', 'in the talk', 'talk µs (mean)', 'talk overhead', 'this run µs (median)', 'this run overhead', '95 % CI', 'verdict'];
+  const metric = v.talk.rows.some((r) => r.metric === 'latency') ? 'exec latency' : 'CPU cost';
+  const head = ['setup', 'in the talk', 'talk µs (mean)', 'talk overhead', `this run µs (${metric})`, `this run overhead (${metric})`, '95 % CI', 'verdict'];
   const rows = v.talk.rows.map((r) => [
     esc(r.setup.scenario),
     esc(r.setup.description),
@@ -289,6 +293,7 @@ export function reportHtml(v: ReportView): string {
 <style>${STYLE}</style></head>
 <body>
 ${header(v)}
+${latencySection(v.summary, v.plots.filter((p) => p.latency).map(figure), table)}
 ${questionsSection(v)}
 ${verdictTable(v)}
 ${notesSection(v.summary)}

@@ -24,6 +24,8 @@ export interface AnswerRow {
   /** Events the instrumentation lost (null: unknown), of those it had to log. */
   lost: number | null;
   expected: number;
+  /** The exec latency's overhead against the same scenario, where the run measured it. */
+  latency: { pct: number; lo: number; hi: number } | null;
 }
 
 export interface Answer {
@@ -35,9 +37,12 @@ export interface Answer {
   missing: string[];
 }
 
-/** The overhead with its interval, and the events lost where any were (drops beside cost). */
-const overheadText = (r: AnswerRow) =>
-  `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}${r.lost === null ? ' (events lost: unknown)' : r.lost > 0 ? ` (${r.lost} of ${r.expected} events lost)` : ''}`;
+/** The CPU overhead with its interval, the latency's, and the events lost where any were (drops beside cost). */
+const overheadText = (r: AnswerRow) => {
+  const latency = r.latency ? ` (latency ${signedPct(r.latency.pct)} ${pctInterval([r.latency.lo, r.latency.hi])})` : '';
+  const lost = r.lost === null ? ' (events lost: unknown)' : r.lost > 0 ? ` (${r.lost} of ${r.expected} events lost)` : '';
+  return `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}${latency}${lost}`;
+};
 
 function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Question['plot']): AnswerRow | null {
   const o = s.overhead;
@@ -47,6 +52,7 @@ function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Questio
   return {
     scenario: s.name, against: o.against, pct: o.pct, lo: o.ci95_pct[0], hi: o.ci95_pct[1], series, x, label: `${signedPct(o.pct)}`,
     lost: s.events.lost, expected: s.events.expected,
+    latency: s.latency?.overhead ? { pct: s.latency.overhead.pct, lo: s.latency.overhead.ci95_pct[0], hi: s.latency.overhead.ci95_pct[1] } : null,
   };
 }
 
