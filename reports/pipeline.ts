@@ -60,7 +60,7 @@ const hrefOf = (path: string) => path.split('/').map(encodeURIComponent).join('/
 /**
  * The data files the page links to: an input file already in the output directory
  * is linked where it is; any other is copied beside the report (one run: as
- * samples.csv, events.csv, run.json; merged runs: under runs/<run>/), so the output
+ * samples.csv, events.csv, run.json, attribution.csv; merged runs: under runs/<run>/), so the output
  * directory is whole on its own, on disk or on a static host.
  */
 function planDataFiles(inputs: ReportInput[], out: string, merged: boolean): DataFiles {
@@ -76,7 +76,7 @@ function planDataFiles(inputs: ReportInput[], out: string, merged: boolean): Dat
   const copies: DataFiles['copies'] = [];
   for (const x of inputs) {
     const sources: [string, string][] = [[x.samplesPath, 'samples.csv']];
-    for (const name of ['events.csv', 'run.json']) if (existsSync(join(x.run.dir, name))) sources.push([join(x.run.dir, name), name]);
+    for (const name of ['events.csv', 'run.json', 'attribution.csv']) if (existsSync(join(x.run.dir, name))) sources.push([join(x.run.dir, name), name]);
     const sub = merged ? `runs/${folder(x.info.label)}/` : '';
     links.push({
       run: x.info.label,

@@ -2,7 +2,7 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRow, LoadedRun } from './load.ts';
 import { usageError } from '../lib/errors.ts';
-import { eventsCsv, samplesCsv, type RunMeta, type SampleRow } from '../lib/results.ts';
+import { attributionCsv, eventsCsv, RESULT_FILES, samplesCsv, type AttributionRow, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 /** True when every run is a slice of one sharded run (--shard I/N), each slice once. */
 export function areShards(runs: LoadedRun[]): boolean {
@@ -26,7 +26,7 @@ function shardIdentity(m: RunMeta): string {
  * order an unsharded run would have: shard s ran the guests s-1, s-1+N, ...
  * of the plan, so guest p of shard s was guest p*N + s-1.
  */
-export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleRow[]; events: EventRow[] } {
+export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleRow[]; events: EventRow[]; attribution: AttributionRow[] | null } {
   if (!areShards(runs)) throw usageError('these runs are not the shards of one run (each needs run.json with shard I/N, every I once)');
   const metas = runs.map((r) => r.meta!);
   const first = metas[0]!;
@@ -56,7 +56,9 @@ export function joinShards(runs: LoadedRun[]): { meta: RunMeta; samples: SampleR
     scenarios: order.map((name) => metas.flatMap((m) => m.scenarios).find((s) => s.name === name)!),
     guests,
   };
-  return { meta, samples: byScenario(runs.flatMap((r) => r.samples)), events: byScenario(runs.flatMap((r) => r.events)) };
+  // The accounting joins only where every shard has it: a partial one would give latency for some scenarios.
+  const attribution = runs.every((r) => r.attribution) ? byScenario(runs.flatMap((r) => r.attribution!)) : null;
+  return { meta, samples: byScenario(runs.flatMap((r) => r.samples)), events: byScenario(runs.flatMap((r) => r.events)), attribution };
 }
 
 /** Writes a joined run's files (the shards' logs copied in) into dir. */
@@ -70,4 +72,5 @@ export async function writeJoinedRun(dir: string, runs: LoadedRun[], joined: Ret
   await writeFile(join(dir, 'run.json'), `${JSON.stringify(joined.meta, null, 2)}\n`);
   await writeFile(join(dir, 'samples.csv'), samplesCsv(joined.samples));
   await writeFile(join(dir, 'events.csv'), eventsCsv(joined.events));
+  if (joined.attribution) await writeFile(join(dir, RESULT_FILES.attribution), attributionCsv(joined.attribution));
 }

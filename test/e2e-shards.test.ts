@@ -31,12 +31,19 @@ test('two shards joined with report --merge give the summary of one unsharded ru
   const whole = realpathSync(join(tmp, 'whole', 'latest'));
   const joined = join(tmp, 'joined');
   // The run ids differ (they name the runs); everything measured must not.
-  const strip = (s: Summary) => ({ ...s, runs: [], scenarios: s.scenarios.map((x) => ({ ...x, per_boot: x.per_boot.map((b) => ({ ...b, run: '' })) })) });
+  const strip = (s: Summary) => ({
+    ...s, runs: [], scenarios: s.scenarios.map((x) => ({
+      ...x, per_boot: x.per_boot.map((b) => ({ ...b, run: '' })),
+      latency: x.latency && { ...x.latency, per_boot: x.latency.per_boot.map((b) => ({ ...b, run: '' })) },
+    })),
+  });
   const a = JSON.parse(readFileSync(join(whole, 'summary.json'), 'utf8')) as Summary;
   const b = JSON.parse(readFileSync(join(joined, 'summary.json'), 'utf8')) as Summary;
   assert.deepEqual(strip(b), strip(a));
   assert.equal(readFileSync(join(joined, 'samples.csv'), 'utf8'), readFileSync(join(whole, 'samples.csv'), 'utf8'));
   assert.equal(readFileSync(join(joined, 'events.csv'), 'utf8'), readFileSync(join(whole, 'events.csv'), 'utf8'));
+  assert.equal(readFileSync(join(joined, 'attribution.csv'), 'utf8'), readFileSync(join(whole, 'attribution.csv'), 'utf8'));
+  assert.ok(b.scenarios.every((x) => x.latency), 'the joined run lost its exec latency');
   type Meta = { mergedFrom: string[]; guests: { scenario: string; boot: number; seed: number }[] };
   const meta = JSON.parse(readFileSync(join(joined, 'run.json'), 'utf8')) as Meta;
   const wholeMeta = JSON.parse(readFileSync(join(whole, 'run.json'), 'utf8')) as Meta;
