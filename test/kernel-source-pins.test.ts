@@ -14,7 +14,7 @@ import { BenchError } from '../lib/errors.ts';
 import { sha256File } from '../lib/cache.ts';
 import { cachedTarball, debianTarball, parseMadison, unavailableMessage } from '../kernels/debian-source.ts';
 import { DEFAULT_KERNEL_SOURCE, isPackageSpec, parseSourceSpec, PINNED_SOURCES, pinOf, pinOfDigest, type PinnedSource } from '../kernels/pins.ts';
-import { pinnedSource, resolveKernelSource } from '../kernels/source.ts';
+import { pinnedSource, resolveKernelSource, sourceTree } from '../kernels/source.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'krsi-pins-'));
 const savedPath = process.env.PATH;
@@ -208,4 +208,16 @@ test('a pinned package whose tree the cache holds unpacked is resolved without f
   const again = await resolveKernelSource('linux-source-6.1', { log: join(tmp, 'unpacked.log') });
   assert.equal(again.id, src.id);
   assert.equal(readFileSync(calls, 'utf8'), asked);
+});
+
+test('a tarball that holds no kernel (allowed as unpinned): refused with exit 2 after unpacking, and nothing is left in the cache', async () => {
+  const cache = join(tmp, 'notkernel');
+  process.env.KRSI_BENCH_CACHE = cache;
+  mkdirSync(join(tmp, 'notkernel-src', 'stuff'), { recursive: true });
+  writeFileSync(join(tmp, 'notkernel-src', 'stuff', 'README'), 'not a kernel\n');
+  const tarball = join(tmp, 'notkernel.tar.xz');
+  execFileSync('tar', ['-cJf', tarball, '-C', join(tmp, 'notkernel-src'), 'stuff']);
+  const src = await resolveKernelSource(tarball, { allowUnpinned: true, log: join(tmp, 'notkernel.log') });
+  await rejectsWith(sourceTree(src, join(tmp, 'notkernel.log')), 2, /^tarball .*notkernel\.tar\.xz does not hold a kernel source tree \(no Makefile and Kconfig at its top\)$/);
+  assert.deepEqual(execFileSync('ls', ['-A', join(cache, 'src')], { encoding: 'utf8' }).trim(), '');
 });

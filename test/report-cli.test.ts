@@ -49,6 +49,26 @@ function editSamples(dir: string, f: (lines: string[]) => string[]): void {
   writeFileSync(path, `${f(readFileSync(path, 'utf8').trimEnd().split('\n')).join('\n')}\n`);
 }
 
+/**
+ * Accounting rows whose tasks ran 10 % longer than each boot's window (the time its samples took): idle
+ * comes out negative, which no kernel's accounting gives.
+ */
+function overrunAccounting(dir: string): void {
+  const samples = readFileSync(join(dir, 'samples.csv'), 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split(','));
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { guests: { scenario: string; boot: number; stallNs?: number }[] };
+  const rows = ['scenario,kernel,boot,group,task,pid,ns,execs,ns_per_exec,delay_ns'];
+  for (const g of meta.guests) {
+    const mine = samples.filter((f) => f[0] === g.scenario && Number(f[2]) === g.boot && f[4] === '0');
+    const window = Math.round(mine.reduce((sum, f) => sum + Number(f[5]) * Number(f[6]), 0));
+    const execs = mine.reduce((sum, f) => sum + Number(f[5]), 0);
+    rows.push(`${g.scenario},${mine[0]![1]},${g.boot},workload,execbench,30,${Math.round(window * 1.1)},${execs},0,0`);
+    rows.push(`${g.scenario},${mine[0]![1]},${g.boot},idle,idle,,${-Math.round(window * 0.1)},${execs},0,0`);
+    g.stallNs = 0;
+  }
+  writeFileSync(join(dir, 'attribution.csv'), `${rows.join('\n')}\n`);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+}
+
 const BAD: { name: string; fixture?: string; edit?: (dir: string) => void; args?: (dir: string) => string[]; error: RegExp }[] = [
   { name: 'malformed CSV', edit: (d) => editSamples(d, (l) => [...l, 'vanilla,"noaudit,0,3,0,20,208000']), error: /samples\.csv line 10: malformed CSV/ },
   { name: 'truncated CSV', edit: (d) => editSamples(d, (l) => [...l.slice(0, -1), l.at(-1)!.slice(0, -10)]), error: /samples\.csv line 9: 6 fields, header has 7 \(truncated file\?\)/ },
@@ -68,6 +88,7 @@ const BAD: { name: string; fixture?: string; edit?: (dir: string) => void; args?
   { name: '--merge with one run', args: (d) => ['--merge', d], error: /--merge .* at least two run directories/ },
   { name: '--merge of a run with itself', args: (d) => ['--merge', d, d], error: /the same run as .*merging a run with itself would count its samples twice/ },
   { name: 'no such run', args: (d) => [join(d, 'nope')], error: /nope: no such run directory or samples\.csv/ },
+  { name: 'accounting rows that overrun their window', edit: overrunAccounting, error: /attribution\.csv: vanilla boot 0: its tasks ran \d+ ns in a window of \d+ ns of CPU \(the accounting rows do not add up; tolerance 0\.5 %\)/ },
 ];
 
 for (const c of BAD) {
@@ -161,4 +182,15 @@ test('--merge pools shared scenarios, says so in the notes, and defaults to merg
   for (const run of ['synthetic-seed-a', 'synthetic-seed-b']) {
     for (const f of ['samples.csv', 'events.csv', 'run.json']) assert.ok(existsSync(join(out, 'runs', run, f)), `${run}/${f}`);
   }
+});
+
+test('the gate refuses the same run with one line naming the boot (exit 2)', async () => {
+  const dir = runCopy('real-small', overrunAccounting);
+  const r = await new Promise<Outcome>((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/gate.ts', '--baseline', dir, '--current', dir, '--out', join(tmp, `gate-${counter++}`)], { cwd: ROOT }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: .*attribution\.csv: vanilla boot 0: its tasks ran \d+ ns in a window of \d+ ns of CPU \(the accounting rows do not add up; tolerance 0\.5 %\)\n$/);
 });
