@@ -53,6 +53,8 @@ export interface Attribution {
    * reported none (a kernel without PSI).
    */
   stallNs: number | null;
+  /** CPUs the guest's kernel had online (its /proc/schedstat), which the rows add up over. */
+  cpus: number;
 }
 
 /**
@@ -105,5 +107,5 @@ export function attribute(
     });
   }
   const stallNs = start.psi && end.psi ? (end.psi.fullUs - start.psi.fullUs) * 1000 : null;
-  return { tasks, bpf, interrupts: end.interrupts - start.interrupts, softirqs: end.softirqs - start.softirqs, windowNs, stallNs };
+  return { tasks, bpf, interrupts: end.interrupts - start.interrupts, softirqs: end.softirqs - start.softirqs, windowNs, stallNs, cpus: end.rq!.cpus };
 }

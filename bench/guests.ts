@@ -188,6 +188,7 @@ async function bootGuests(
     if (typeof snaps === 'string') throw new BenchError(`scenario ${job.scenario.name}: ${snaps}`, join(dir.logs, `${job.id}.result.txt`));
     const a = snaps ? attribute(snaps, { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs }, loggers) : null;
     if (a?.stallNs != null) guest.stallNs = a.stallNs;
+    if (a) guest.onlineCpus = a.cpus;
     const done: JobResult = {
       rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples), checks: checkEvents(job, result), guest,
       attribution: { tasks: a?.tasks ?? [], bpf: a?.bpf ?? [] },

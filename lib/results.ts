@@ -280,6 +280,8 @@ export interface RunMeta {
      * the guest's kernel has no PSI.
      */
     stallNs?: number;
+    /** CPUs online in the guest (its /proc/schedstat), which attribution.csv's rows add up over; absent in runs from before. */
+    onlineCpus?: number;
     profile?: GuestProfileRecord;
   }[];
   /** Set in profiling runs: what the summary stage symbolises the profiles with. */

@@ -94,7 +94,8 @@ export function runAccounting(run: LoadedRun): Map<string, BootAccounting[]> | n
     const [scenario, boot] = [mine[0]!.scenario, mine[0]!.boot];
     const where = `${file}: ${scenario} boot ${boot}`;
     const w = workloads.get(scenario);
-    const b = bootAccounting(mine, guests.get(key)!.stallNs!, where, { cpus: w?.cpus ?? 1, procs: w?.procs ?? 1 });
+    const g = guests.get(key)!;
+    const b = bootAccounting(mine, g.stallNs!, where, { cpus: g.onlineCpus ?? w?.cpus ?? 1, procs: w?.procs ?? 1 });
     const loop = sampleNs.get(key);
     if (loop === undefined) throw usageError(`${where} has accounting rows but no measured samples`);
     const off = ((b.windowNs - loop) / loop) * 100;

@@ -232,6 +232,13 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     }];
   }));
   const latencies = latencySummaries(runs, groups, { baseline, against, layout, alpha, bootstrap }, notes);
+  for (const s of runs.flatMap((r) => r.meta?.scenarios ?? [])) {
+    const online = runs.flatMap((r) => r.meta?.guests ?? []).filter((g) => g.scenario === s.name && g.onlineCpus !== undefined).map((g) => g.onlineCpus!);
+    const asked = s.workload?.cpus ?? 1;
+    if (online.length && Math.max(...online) < asked && !notes.some((n) => n.startsWith(`${s.name}: asked`))) {
+      notes.push(`${s.name}: asked for ${asked} vCPUs, its guests brought up ${Math.max(...online)} (the kernel found no other CPU); its figures are of ${Math.max(...online)}.`);
+    }
+  }
   if (layout === 'fixed') {
     notes.push('Layout fixed: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND), so the intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.');
   }

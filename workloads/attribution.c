@@ -96,25 +96,66 @@ static void snapshot_tasks(const char *at)
 }
 
 /* /proc/schedstat: "cpuN yld 0 sched_count goidle ttwu ttwu_local rq_cpu_time run_delay pcount", summed over CPUs. */
-static void snapshot_rq(const char *at)
+struct rq_totals {
+	int cpus;
+	unsigned long long cpu_time, delay;
+};
+
+static struct rq_totals read_rq(void)
 {
+	struct rq_totals r = { 0 };
 	FILE *f = fopen("/proc/schedstat", "r");
 	if (!f)
-		return;
+		return r;
 	char line[1024];
-	unsigned long long cpu_time = 0, delay = 0;
-	int cpus = 0;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long t, d;
 		if (strncmp(line, "cpu", 3) || sscanf(line, "cpu%*u %*u %*u %*u %*u %*u %*u %llu %llu", &t, &d) != 2)
 			continue;
-		cpu_time += t;
-		delay += d;
-		cpus++;
+		r.cpu_time += t;
+		r.delay += d;
+		r.cpus++;
 	}
 	fclose(f);
-	if (cpus)
-		fprintf(mem, "rq %s %d %llu %llu\n", at, cpus, cpu_time, delay);
+	return r;
+}
+
+/*
+ * The tasks and the run queue's totals as of one moment. A task that takes
+ * the CPU from this program while it reads (the BPF logger, woken by this
+ * program's own exec) adds its wait to the totals after its own line was
+ * read, and the exited children's share, the totals less the live tasks',
+ * would come out short. The run queue's totals change only when a task
+ * switches in or out, so the scan is taken again until they are the same
+ * before and after it.
+ */
+static void snapshot_tasks_and_rq(const char *at)
+{
+	FILE *out = mem;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		char *buf = NULL;
+		size_t len = 0;
+		struct rq_totals before = read_rq();
+		mem = open_memstream(&buf, &len);
+		if (!mem) {
+			mem = out;
+			snapshot_tasks(at);
+			return;
+		}
+		snapshot_tasks(at);
+		fclose(mem);
+		mem = out;
+		struct rq_totals after = read_rq();
+		int steady = before.cpu_time == after.cpu_time && before.delay == after.delay;
+		if (steady || attempt == 19) {
+			fwrite(buf, 1, len, out);
+			if (after.cpus)
+				fprintf(out, "rq %s %d %llu %llu\n", at, after.cpus, after.cpu_time, after.delay);
+			free(buf);
+			return;
+		}
+		free(buf);
+	}
 }
 
 /* cpu.pressure of the cgroup this program runs in (/proc/self/cgroup "0::/PATH"), where it has one. */
@@ -214,8 +255,7 @@ int main(int argc, char **argv)
 	}
 	if (bpf_stats && !strcmp(at, "start") && set_bpf_stats("1"))
 		return 1;
-	snapshot_tasks(at);
-	snapshot_rq(at);
+	snapshot_tasks_and_rq(at);
 	snapshot_psi(at);
 	snapshot_irqs(at);
 	if (bpf_stats)
