@@ -13,8 +13,7 @@ import { shell, type ShellStep } from '../lib/shell.ts';
 export interface KernelSource {
   /** The tarball or source directory; for a package, where its tarball is or will be fetched to. */
   path: string;
-  kind: 'package' | 'tarball' | 'dir';
-  /** What run.json records of it. */
+  /** What run.json records of it; origin.kind says whether path is a package's tarball, a tarball or a tree. */
   origin: KernelSourceRecord;
   /** Identifies the source's content, with the suite's patches applied, for cache keys. */
   id: string;
@@ -37,8 +36,7 @@ async function suitePatches(): Promise<Array<{ name: string; path: string; text:
 async function withPatches(path: string, origin: KernelSourceRecord, contentId: string): Promise<KernelSource> {
   const patches = await suitePatches();
   const id = sha256(contentId, ...patches.map((p) => `${p.name}\0${p.text}`)).slice(0, 16);
-  const kind = origin.kind === 'tree' ? 'dir' : origin.kind;
-  return { path, kind, origin, id, patches: patches.map((p) => p.name) };
+  return { path, origin, id, patches: patches.map((p) => p.name) };
 }
 
 /** Whether the cache already holds this source unpacked and patched: then its tarball is not needed. */
@@ -130,7 +128,7 @@ export async function sourceTree(src: KernelSource, log: string, signal?: AbortS
     await rm(tmp, { recursive: true, force: true });
     await mkdir(tmp, { recursive: true });
     const sh = shell({ log, signal });
-    if (src.kind === 'dir') {
+    if (src.origin.kind === 'tree') {
       process.stderr.write(`kernel source: linking ${src.path} into the cache\n`);
       await sh(`copying ${src.path} as hard links (is the cache on another file system? then pass a tarball)`)`cp -al ${src.path} ${join(tmp, 'linux')}`;
     } else {
@@ -141,7 +139,7 @@ export async function sourceTree(src: KernelSource, log: string, signal?: AbortS
     const unpackedTree = topDir(tmp, await readdir(tmp, { withFileTypes: true }));
     if (!existsSync(join(unpackedTree, 'Makefile')) || !existsSync(join(unpackedTree, 'Kconfig'))) {
       await rm(tmp, { recursive: true, force: true });
-      throw usageError(`${src.kind === 'dir' ? 'directory' : 'tarball'} ${src.path} does not hold a kernel source tree (no Makefile and Kconfig at its top)`, log);
+      throw usageError(`${src.origin.kind === 'tree' ? 'directory' : 'tarball'} ${src.path} does not hold a kernel source tree (no Makefile and Kconfig at its top)`, log);
     }
     await applyPatches(unpackedTree, src, log, sh);
     await rm(dest, { recursive: true, force: true });
@@ -153,7 +151,7 @@ export async function sourceTree(src: KernelSource, log: string, signal?: AbortS
 
 /** The tarball to unpack: a pinned package's is fetched here when the cache was cleaned since it was resolved. */
 async function tarballOf(src: KernelSource, log: string, signal?: AbortSignal): Promise<string> {
-  if (src.kind !== 'package' || existsSync(src.path)) return src.path;
+  if (src.origin.kind !== 'package' || existsSync(src.path)) return src.path;
   const spec = parseSourceSpec(src.origin.spec);
   if (spec.kind !== 'package') return src.path;
   return (await debianTarball({ package: spec.package, version: spec.version, pin: spec.pin }, log, signal)).path;
