@@ -1,8 +1,11 @@
 /*
  * attribution: the kernel's own accounting around the measured samples, in
- * every boot. execbench runs `attribution start FILE` just before its first
- * measured sample and `attribution end FILE` just after its last; each
- * appends to FILE the accounting at that point, as lines:
+ * every boot. execbench starts `attribution FILE` before its first measured
+ * sample, with its stdin and stdout on two pipes. It takes the start
+ * snapshot, says so on stdout, and sleeps on stdin until execbench's last
+ * sample is done, then takes the end snapshot: the window ends without an
+ * exec, whose work for the daemons would land in the tasks' times after
+ * execbench's clock stopped. Each snapshot appends to FILE, as lines:
  *     task <at> <pid> <ppid> <sum_exec_runtime ns> <run_delay ns> <timeslices> <comm>
  *     rq <at> <cpus> <rq_cpu_time ns> <run_delay ns>
  *     psi <at> <some total us> <full total us>
@@ -21,12 +24,12 @@
  * Interrupts are counted, not timed: without CONFIG_IRQ_TIME_ACCOUNTING the
  * kernel charges their time to the task they interrupted.
  *
- * With --bpf-stats (profiling boots), `start` turns on the kernel's BPF
- * run-time statistics (kernel.bpf_stats_enabled) and `end` turns them off
- * and lists every program's: they add two clock reads to every program run,
- * so measuring boots leave them off. A program on an exec hook counts one run
- * more than the window's execs of the target: the exec of `attribution end`
- * itself, before it reads them.
+ * With --bpf-stats (profiling boots), the start snapshot turns on the
+ * kernel's BPF run-time statistics (kernel.bpf_stats_enabled) and the end
+ * snapshot turns them off and lists every program's: they add two clock
+ * reads to every program run, so measuring boots leave them off. They are
+ * turned on after this program's own exec, so a program on an exec hook
+ * counts the window's execs of the target and no more.
  *
  * It is a program of its own, not part of execbench, because execbench's
  * size is part of what is measured: linking this code into it (86 KB more
@@ -240,17 +243,12 @@ static int set_bpf_stats(const char *value)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* One snapshot, appended to FILE. */
+static int snapshot(const char *file, const char *at, int bpf_stats)
 {
-	int bpf_stats = argc == 4 && !strcmp(argv[3], "--bpf-stats");
-	if ((argc != 3 && !bpf_stats) || (strcmp(argv[1], "start") && strcmp(argv[1], "end"))) {
-		fprintf(stderr, "usage: attribution start|end FILE [--bpf-stats]\n");
-		return 2;
-	}
-	const char *at = argv[1];
-	mem = fopen(argv[2], "a");
+	mem = fopen(file, "a");
 	if (!mem) {
-		fprintf(stderr, "attribution: cannot open %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "attribution: cannot open %s: %s\n", file, strerror(errno));
 		return 1;
 	}
 	if (bpf_stats && !strcmp(at, "start") && set_bpf_stats("1"))
@@ -263,8 +261,39 @@ int main(int argc, char **argv)
 	if (bpf_stats && !strcmp(at, "end") && set_bpf_stats("0"))
 		return 1;
 	if (fclose(mem) != 0) {
-		fprintf(stderr, "attribution: writing %s: %s\n", argv[2], strerror(errno));
+		fprintf(stderr, "attribution: writing %s: %s\n", file, strerror(errno));
 		return 1;
 	}
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int bpf_stats = argc == 3 && !strcmp(argv[2], "--bpf-stats");
+	if (argc != 2 && !bpf_stats) {
+		fprintf(stderr, "usage: attribution FILE [--bpf-stats] (started by execbench: stdin and stdout are its pipes)\n");
+		return 2;
+	}
+	/*
+	 * Its own exec makes work for the daemons (an audit record, a logger's
+	 * event, a seccomp notification): let that finish before the first
+	 * snapshot, or it would count in the window's tasks but not its time.
+	 * Under icount the pause is idle and costs no wall time.
+	 */
+	struct timespec settle = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	nanosleep(&settle, NULL);
+	if (snapshot(argv[1], "start", bpf_stats))
+		return 1;
+	/* "taken", then wait for execbench's "go" after its last sample: no exec at the window's end. */
+	char byte = 's';
+	if (write(STDOUT_FILENO, &byte, 1) != 1)
+		return 1;
+	ssize_t n;
+	while ((n = read(STDIN_FILENO, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1) {
+		fprintf(stderr, "attribution: execbench went away before the end snapshot\n");
+		return 1;
+	}
+	return snapshot(argv[1], "end", bpf_stats);
 }

@@ -52,8 +52,8 @@ static void usage(FILE *out)
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
 		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n"
-		"  --attribution F  run " ATTRIBUTION " before the first measured sample and after\n"
-		"                   the last, and append the window's times to F\n"
+		"  --attribution F  start " ATTRIBUTION " before the first measured sample, have it\n"
+		"                   snapshot there and after the last, and append the window's times to F\n"
 		"  --bpf-stats      with it, turn the BPF programs' run-time statistics on for\n"
 		"                   the window (a profiling boot)\n",
 		MAX_ENV_PAGES);
@@ -121,6 +121,71 @@ static struct window_end window_now(void)
 	};
 	w.mono_ns = now_ns();
 	return w;
+}
+
+/*
+ * The snapshot program, started before the window: it takes the start
+ * snapshot, says so on its stdout, and takes the end snapshot when told on
+ * its stdin, so that no exec happens at the window's end
+ * (workloads/attribution.c).
+ */
+struct snapshots {
+	pid_t pid;
+	int go;
+};
+
+static struct snapshots start_snapshots(char *const argv[], char *const envp[])
+{
+	int go[2], ready[2];
+	if (pipe(go) || pipe(ready)) {
+		perror("execbench: pipe");
+		exit(1);
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("execbench: fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		if (dup2(go[0], STDIN_FILENO) < 0 || dup2(ready[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		close(go[0]), close(go[1]), close(ready[0]), close(ready[1]);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ready[1]);
+	char byte;
+	ssize_t n;
+	while ((n = read(ready[0], &byte, 1)) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+	if (n != 1) {
+		fprintf(stderr, "execbench: %s failed before its start snapshot\n", argv[0]);
+		exit(1);
+	}
+	return (struct snapshots){ .pid = pid, .go = go[1] };
+}
+
+static void end_snapshots(struct snapshots s)
+{
+	int status;
+	if (write(s.go, "g", 1) != 1) {
+		perror("execbench: telling the snapshot program to end");
+		exit(1);
+	}
+	close(s.go);
+	while (waitpid(s.pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			perror("execbench: waitpid");
+			exit(1);
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "execbench: " ATTRIBUTION " failed (status 0x%x)\n", status);
+		exit(1);
+	}
 }
 
 /* One fork+execve+waitpid of the target; exits the benchmark on any failure. */
@@ -307,12 +372,13 @@ int main(int argc, char **argv)
 	long taken = 0, warmups = 0;
 	int warming = warmup_max > 0;
 	int marked = 0;
-	char *snapshot_argv[] = { ATTRIBUTION, "start", (char *)attribution, bpf_stats ? "--bpf-stats" : NULL, NULL };
+	char *snapshot_argv[] = { ATTRIBUTION, (char *)attribution, bpf_stats ? "--bpf-stats" : NULL, NULL };
+	struct snapshots snapshots = { .pid = -1, .go = -1 };
 	struct window_end from = { 0 }, to = { 0 };
 	while (warming || taken < warmups + samples) {
 		if (!warming && !marked) {
 			if (attribution) {
-				run_once(ATTRIBUTION, snapshot_argv, envp);
+				snapshots = start_snapshots(snapshot_argv, envp);
 				from = window_now();
 			}
 			profile_mark_start();
@@ -336,8 +402,7 @@ int main(int argc, char **argv)
 	profile_mark_end();
 	if (attribution) {
 		to = window_now();
-		snapshot_argv[1] = "end";
-		run_once(ATTRIBUTION, snapshot_argv, envp);
+		end_snapshots(snapshots);
 	}
 	if (seccomp_stop())
 		return 1;
