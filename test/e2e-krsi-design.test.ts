@@ -60,7 +60,10 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
   const supervisor = notify.by_group_ns['seccomp supervisor'] ?? 0;
   assert.ok(supervisor > 1000, `seccomp-notify: the supervisor ran ${supervisor} ns per exec`);
   assert.ok(notify.centre.ns - of('vanilla').latency!.centre.ns > 0.9 * supervisor, `seccomp-notify: latency ${notify.centre.ns} ns leaves out the supervisor's ${supervisor} ns`);
-  assert.ok(notify.stall_ns < 0.1 * supervisor, `seccomp-notify: ${notify.stall_ns} ns per exec counted as stalled for the CPU`);
+  // The supervisor is in the exec'ing tasks' cgroup: none of its time is a stall, which only the kernel threads
+  // outside the cgroup cause here (there is no daemon).
+  const threads = (notify.by_group_ns['softirq threads'] ?? 0) + (notify.by_group_ns['other tasks'] ?? 0);
+  assert.ok(notify.stall_ns <= threads, `seccomp-notify: stalled ${notify.stall_ns} ns per exec, more than the kernel threads' ${threads}`);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   assert.match(html, /<section id="questions">/);
   assert.match(html, /<p class="answer">At 1 page of environment, all-vars [+-]\d+\.\d\d % \[/);
