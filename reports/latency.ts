@@ -61,9 +61,6 @@ export const WORKLOAD_GROUP = 'workload';
 /** Groups that never hold the CPU while the exec'ing tasks' cgroup stalls: its own tasks, and idle. */
 const STALL_FREE = new Set([WORKLOAD_GROUP, 'seccomp supervisor', 'idle']);
 
-/** "scenario/boot" of every boot the rows hold. */
-const byBootKeys = (rows: AttributionRow[]) => new Set(rows.map((r) => `${r.scenario}/${r.boot}`));
-
 /**
  * Each scenario's boots, from a run's attribution rows; null when the run
  * has none (made before every run recorded them) or the rows lack run
@@ -76,13 +73,13 @@ export function runAccounting(run: LoadedRun): Map<string, BootAccounting[]> | n
   const label = run.meta?.runId ?? run.dir;
   const file = `${run.dir}/${RESULT_FILES.attribution}`;
   const guests = new Map((run.meta?.guests ?? []).map((g) => [`${g.scenario}/${g.boot}`, g]));
-  if ([...byBootKeys(rows)].some((key) => guests.get(key)?.stallNs === undefined)) return null;
-  const workloads = new Map((run.meta?.scenarios ?? []).map((s) => [s.name, s.workload]));
   const byBoot = new Map<string, AttributionRow[]>();
   for (const r of rows) {
     const key = `${r.scenario}/${r.boot}`;
     byBoot.set(key, [...(byBoot.get(key) ?? []), r]);
   }
+  if ([...byBoot.keys()].some((key) => guests.get(key)?.stallNs === undefined)) return null;
+  const workloads = new Map((run.meta?.scenarios ?? []).map((s) => [s.name, s.workload]));
   const sampleNs = new Map<string, number>();
   for (const s of run.samples) {
     if (s.warmup) continue;
@@ -102,7 +99,7 @@ export function runAccounting(run: LoadedRun): Map<string, BootAccounting[]> | n
     if (Math.abs(off) > ACCOUNTING_TOLERANCE_PCT) {
       throw usageError(`${where}: its accounting window (${b.windowNs} ns) is not the time its samples took (${Math.round(loop)} ns, ${off.toFixed(2)} % off; tolerance ${ACCOUNTING_TOLERANCE_PCT} %)`);
     }
-    out.set(scenario, [...(out.get(scenario) ?? []), { run: label, boot, seed: guests.get(key)?.seed ?? null, ...b }]);
+    out.set(scenario, [...(out.get(scenario) ?? []), { run: label, boot, seed: g.seed ?? null, ...b }]);
   }
   return out;
 }

@@ -99,13 +99,15 @@ export function readAttribution(path: string): AttributionRow[] {
   return readCsv(path, ATTRIBUTION_HEADER, [ATTRIBUTION_DELAY]).map(({ line, cells }) => {
     const [scenario, kernel, boot, group, task, pid, ns, execs, , delay] = cells as string[] as [string, string, string, string, string, string, string, string, string, string];
     const n = (column: string, t: string, opts: { integer?: boolean; positive?: boolean } = {}) => num(path, line, column, t, opts);
+    // Idle, and the exited children's run delay, are remainders: a little below 0 is rounding between
+    // the kernel's counters, more is accounting that does not add up, which reports/latency.ts judges.
+    const signed = (column: string, t: string) => (t.startsWith('-') ? -n(column, t.slice(1)) : n(column, t));
     return {
       scenario, kernel, group, task,
       boot: n('boot', boot, { integer: true }),
       pid: pid === '' ? null : n('pid', pid, { integer: true }),
-      // Idle may come out below 0 when the accounting overran the window: the statistics stage judges that.
-      ns: group === 'idle' && ns.startsWith('-') ? -n('ns', ns.slice(1)) : n('ns', ns),
-      delayNs: delay === '' ? null : n(ATTRIBUTION_DELAY, delay),
+      ns: group === 'idle' ? signed('ns', ns) : n('ns', ns),
+      delayNs: delay === '' ? null : task === 'exited children' ? signed(ATTRIBUTION_DELAY, delay) : n(ATTRIBUTION_DELAY, delay),
       execs: n('execs', execs, { integer: true, positive: true }),
     };
   });

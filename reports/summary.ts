@@ -223,14 +223,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     return { name, against: b, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: b, kernel: bg.kernel, values: bg.values, boots: perBoot.get(b)! }, bootLevel(name) && bootLevel(b), bootstrap) };
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
-  const overheads = new Map(raw.map((r, i): [string, Overhead] => {
-    const pAdj = adjusted[i]!;
-    return [r.name, {
-      against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units,
-      ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
-      verdict: verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha }),
-    }];
-  }));
+  const overheads = new Map(raw.map((r, i): [string, Overhead] => [r.name, overheadOf(r, adjusted[i]!, alpha)]));
   const latencies = latencySummaries(runs, groups, { baseline, against, layout, alpha, bootstrap }, notes);
   for (const s of runs.flatMap((r) => r.meta?.scenarios ?? [])) {
     const online = runs.flatMap((r) => r.meta?.guests ?? []).filter((g) => g.scenario === s.name && g.onlineCpus !== undefined).map((g) => g.onlineCpus!);
@@ -350,12 +343,7 @@ function latencySummaries(
     const values = list.map((b) => b.latencyNs);
     const geo = bootLevel(name) ? geometricMeanCI(values) : null;
     const i = compared.indexOf(name);
-    const r = raw[i];
-    const overhead: Overhead | null = r ? {
-      against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: adjusted[i]!, test: r.test, method: r.method, units: r.units,
-      ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
-      verdict: verdict({ pAdjusted: adjusted[i]!, ciPct: r.ci, alpha: how.alpha }),
-    } : null;
+    const overhead = i < 0 ? null : overheadOf(raw[i]!, adjusted[i]!, how.alpha);
     const groupNames = [...new Set(list.flatMap((b) => Object.keys(b.groups)))];
     out.set(name, {
       centre: geo ? { ns: geo.centre, ci95_ns: geo.ci ?? [null, null], method: 'boots' } : { ns: mean(values), ci95_ns: [null, null], method: 'within-layout' },
@@ -368,6 +356,15 @@ function latencySummaries(
     });
   }
   return out;
+}
+
+/** A comparison to its baseline as summary.json states it, with its Holm-adjusted p and verdict. */
+function overheadOf(r: RawComparison & { against: string }, pAdjusted: number, alpha: number): Overhead {
+  return {
+    against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdjusted, test: r.test, method: r.method, units: r.units,
+    ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
+    verdict: verdict({ pAdjusted, ciPct: r.ci, alpha }),
+  };
 }
 
 interface Side {

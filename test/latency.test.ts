@@ -137,6 +137,13 @@ test('a run directory: latency per boot with its seed; a window that is not the 
   const acc = runAccounting(loadRun(dir))!;
   assert.deepEqual(acc.get(where.scenario)!.map((b) => [b.seed, b.latencyNs]), [[77, 410_000]]);
 
+  // The exited children's run delay is a remainder: a hair below 0 loads and is judged by the tolerance, more is refused naming the boot.
+  writeFileSync(join(dir, 'attribution.csv'), attributionCsv(rows.map((r) => (r.task === 'exited children' ? { ...r, delayNs: -1000 } : r))));
+  assert.deepEqual(runAccounting(loadRun(dir))!.get(where.scenario)!.map((b) => b.latencyNs), [410_000]);
+  writeFileSync(join(dir, 'attribution.csv'), attributionCsv(rows.map((r) => (r.task === 'exited children' ? { ...r, delayNs: -100_000 } : r))));
+  assert.throws(() => runAccounting(loadRun(dir)), /attribution\.csv: seccomp-notify boot 0: exited children has a run delay of -100000 ns/);
+  writeFileSync(join(dir, 'attribution.csv'), attributionCsv(rows));
+
   writeFileSync(join(dir, 'samples.csv'), samplesCsv(samples.map((s) => ({ ...s, nsPerExec: 490_000 }))));
   assert.throws(() => runAccounting(loadRun(dir)), /attribution\.csv: seccomp-notify boot 0: its accounting window \(1000000 ns\) is not the time its samples took \(980000 ns, 2\.04 % off; tolerance 0\.5 %\)/);
 

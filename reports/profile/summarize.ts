@@ -112,10 +112,10 @@ export async function summarizeProfiles(run: LoadedRun, summary: Summary): Promi
     if (!kernels.has(variant)) kernels.set(variant, await checkedElf(profiling.vmlinux[variant], `the vmlinux of kernel ${variant}`));
     return kernels.get(variant)!;
   };
-  const attrPath = join(run.dir, RESULT_FILES.attribution);
   const bpfPath = join(run.dir, RESULT_FILES.bpfRuntime);
-  if (!existsSync(attrPath) || !existsSync(bpfPath)) throw usageError(`${run.dir}: a profiling run without ${RESULT_FILES.attribution} or ${RESULT_FILES.bpfRuntime}`);
-  const attribution = csvRows(attrPath, await readFile(attrPath, 'utf8'));
+  // attribution.csv was read and checked with the run (reports/load.ts).
+  const attribution = run.attribution;
+  if (!attribution || !existsSync(bpfPath)) throw usageError(`${run.dir}: a profiling run without ${RESULT_FILES.attribution} or ${RESULT_FILES.bpfRuntime}`);
   const bpfRuntime = csvRows(bpfPath, await readFile(bpfPath, 'utf8'));
 
   const byScenario = new Map<string, RunMeta['guests']>();
@@ -161,7 +161,7 @@ export async function summarizeProfiles(run: LoadedRun, summary: Summary): Promi
     counted.set(scenario, { functions, execs });
     const mine = attribution.filter((r) => r.scenario === scenario);
     const tasks = new Map<string, number>();
-    for (const r of mine) tasks.set(r.group!, (tasks.get(r.group!) ?? 0) + Number(r.ns));
+    for (const r of mine) tasks.set(r.group, (tasks.get(r.group) ?? 0) + r.ns);
     const idle = tasks.get('idle') ?? 0;
     const bpf = new Map<string, { name: string; progType: number; runs: number; ns: number }>();
     for (const r of bpfRuntime.filter((x) => x.scenario === scenario)) {
