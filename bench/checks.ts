@@ -1,4 +1,4 @@
-import { bpfLoader, GUEST, SECCOMP_KEY } from './guest/init-script.ts';
+import { ACCOUNTED_TOOLS, bpfLoader, GUEST, PRELOAD_FILE_WATCHER, SECCOMP_KEY } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
 import type { EventRow } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
@@ -12,6 +12,8 @@ import type { GuestJob } from './plan.ts';
 export interface EventCheck extends EventRow {
   /** What is off, in one line, or null. */
   problem: string | null;
+  /** What else is off, beyond the counts of the row: a probe that was not logged, a total the loader did not print. */
+  extra?: string[];
 }
 
 function count(r: GuestResult, name: string): number {
@@ -52,10 +54,10 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const logged = count(r, 'audit_exec_records');
     const lost = count(r, 'audit_lost');
     if (audit.rules.length === 0 || logsEveryExec(audit.rules)) {
-      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost, truncated: 0 }));
+      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost, truncated: 0, unaccounted: null }));
     } else {
       // Rules that filter, suppress or watch something else log what they define: counted, not checked.
-      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0 }));
+      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0, unaccounted: null }));
     }
   }
   for (const b of job.scenario.bpf) {
@@ -63,21 +65,38 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     if (isBpfTool(b)) {
       const logged = count(r, `${key}_exec_events`);
       const truncated = count(r, `${key}_truncated`) + count(r, `${key}_value_truncated`) + count(r, `${key}_filename_truncated`);
-      checks.push(finish({ ...base, source: key, expected: execs, logged, matched: count(r, `${key}_value_match`), lost: count(r, `${key}_dropped`), truncated }));
+      const lost = count(r, `${key}_dropped`);
+      const extra: string[] = [];
+      let unaccounted: number | null = null;
+      if (ACCOUNTED_TOOLS.includes(b.tool)) {
+        const missing = ['emitted', 'incomplete', 'filtered'].filter((t) => r.counts[`${key}_${t}`] === undefined);
+        if (missing.length) extra.push(`the loader's totals have no ${missing.join(', ')}`);
+        // Every event the program emitted is a line of the log or a lost one, once (bpf/ld_preload_log.h).
+        else unaccounted = count(r, `${key}_emitted`) - count(r, `${key}_events`) - lost;
+        if (count(r, `${key}_incomplete`) > 0) extra.push(`${count(r, `${key}_incomplete`)} environments not read to their end`);
+      }
+      if (b.tool === PRELOAD_FILE_WATCHER) {
+        for (const access of ['write', 'read']) {
+          if (count(r, `${key}_preload_${access}s`) < 1) extra.push(`the probe's ${access} of /etc/ld.so.preload was not logged`);
+        }
+      }
+      // Filtering in the kernel: execs without LD_PRELOAD are not sent at all.
+      const expected = b.onlySet && job.workload.ldPreload === null ? 0 : execs;
+      checks.push(finish({ ...base, source: key, expected, logged, matched: count(r, `${key}_value_match`), lost, truncated, unaccounted, extra }));
     } else {
       // A user's program sends what it likes: its records are counted, and there is nothing to check them against.
       const logged = count(r, `${key}_events`);
       // bpf_attach cannot know what the program failed to send: its drops are unknown, not 0.
-      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0 }));
+      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0, unaccounted: null }));
     }
   }
   if (job.scenario.seccomp === 'notify') {
     // The supervisor answers each execve before it goes on: nothing can be dropped, only missed.
     const k = SECCOMP_KEY;
     const truncated = count(r, `${k}_truncated`) + count(r, `${k}_value_truncated`) + count(r, `${k}_filename_truncated`);
-    checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated }));
+    checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated, unaccounted: null }));
   }
-  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0 }));
+  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null }));
   return checks;
 }
 
@@ -87,5 +106,9 @@ function finish(c: Omit<EventCheck, 'ok' | 'problem'>): EventCheck {
   if (c.matched !== c.logged) problems.push(`${c.logged - c.matched} with the wrong value`);
   if (c.lost !== null && c.lost > 0) problems.push(`${c.lost} lost`);
   if (c.truncated > 0) problems.push(`${c.truncated} truncated`);
-  return { ...c, ok: problems.length === 0, problem: problems.length ? `${c.source}: ${problems.join(', ')}` : null };
+  if (c.unaccounted !== null && c.unaccounted > 0) problems.push(`${c.unaccounted} emitted but neither logged nor counted lost`);
+  if (c.unaccounted !== null && c.unaccounted < 0) problems.push(`${-c.unaccounted} more logged or counted lost than emitted (counted twice)`);
+  problems.push(...(c.extra ?? []));
+  const { extra: _, ...row } = c;
+  return { ...row, ok: problems.length === 0, problem: problems.length ? `${c.source}: ${problems.join(', ')}` : null };
 }

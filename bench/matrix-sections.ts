@@ -11,6 +11,11 @@ export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'] as c
 
 /** The tools whose loader takes -b BYTES, the size of their event channel. */
 const SIZED_TOOLS = ['krsi_ld_preload', 'krsi_hooks'];
+/** The tools whose loader takes -s, send only execs that set LD_PRELOAD, and -l STEPS. */
+const FILTERING_TOOLS = ['krsi_ld_preload'];
+const STEP_TOOLS = ['krsi_ld_preload'];
+/** bpf_loop()'s bound (bpf/env_walk.bpf.h MAX_STEPS). */
+const MAX_WALK_STEPS = 1 << 23;
 
 /** The programs of the tools that have several, one loaded per scenario (bpf/krsi_hooks.bpf.c). */
 export const TOOL_PROGRAMS: Record<string, readonly string[]> = {
@@ -91,13 +96,17 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
 function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
   if (!isObj(b)) throw f.fail(field, 'must be an object { tool } or { source | object, programs }');
   if (b.tool !== undefined) {
-    f.known(b, field, ['tool', 'program', 'bufferBytes']);
+    f.known(b, field, ['tool', 'program', 'bufferBytes', 'onlySet', 'maxSteps']);
     const tool = f.str(b, 'tool', field);
     if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw f.fail(`${field}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
     const bytes = f.count(b, 'bufferBytes', field, 4096, 1 << 30);
     if (bytes !== undefined && (bytes & (bytes - 1)) !== 0) throw f.fail(`${field}.bufferBytes`, 'must be a power of two');
     if (bytes !== undefined && !SIZED_TOOLS.includes(tool)) throw f.fail(`${field}.bufferBytes`, `is for ${SIZED_TOOLS.join(', ')}`);
-    const sized = bytes === undefined ? {} : { bufferBytes: bytes };
+    if (b.onlySet !== undefined && typeof b.onlySet !== 'boolean') throw f.fail(`${field}.onlySet`, 'must be true or false');
+    if (b.onlySet !== undefined && !FILTERING_TOOLS.includes(tool)) throw f.fail(`${field}.onlySet`, `is for ${FILTERING_TOOLS.join(', ')}`);
+    const steps = f.count(b, 'maxSteps', field, 1, MAX_WALK_STEPS);
+    if (steps !== undefined && !STEP_TOOLS.includes(tool)) throw f.fail(`${field}.maxSteps`, `is for ${STEP_TOOLS.join(', ')}`);
+    const sized = { ...(bytes !== undefined && { bufferBytes: bytes }), ...(b.onlySet === true && { onlySet: true }), ...(steps !== undefined && { maxSteps: steps }) };
     const programs = TOOL_PROGRAMS[tool];
     if (!programs) {
       if (b.program !== undefined) throw f.fail(`${field}.program`, `tool ${tool} has one program; "program" is for ${Object.keys(TOOL_PROGRAMS).join(', ')}`);
@@ -164,7 +173,7 @@ export function validateQuestions(raw: unknown, names: Set<string>, f: Fields): 
   });
 }
 
-type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages' | 'procs' | 'cpus';
+type CountKey = 'execs' | 'samples' | 'warmup' | 'warmupMax' | 'envPages' | 'procs' | 'cpus' | 'tinyVars';
 const COUNT_RANGES: Record<CountKey, [number, number]> = {
   execs: [1, 1_000_000],
   samples: [1, 10_000_000],
@@ -173,6 +182,7 @@ const COUNT_RANGES: Record<CountKey, [number, number]> = {
   envPages: [0, 32],
   procs: [1, 64],
   cpus: [1, 4],
+  tinyVars: [0, 100_000],
 };
 
 /** A scenario's `workload`: the options it sets; the rest come from the command line or the defaults. */
@@ -180,18 +190,28 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
   const workload: Partial<WorkloadOptions> = {};
   if (raw === undefined) return workload;
   if (!isObj(raw)) throw f.fail(field, 'must be an object');
-  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus']);
+  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus', 'tinyVars', 'ldPreloadDecoy', 'execCall']);
   for (const [key, [min, max]] of Object.entries(COUNT_RANGES) as Array<[CountKey, [number, number]]>) {
     const v = f.count(raw, key, field, min, max);
     if (v !== undefined) workload[key] = v;
   }
   if (raw.ldPreload !== undefined) workload.ldPreload = ldPreload(raw, field, f);
+  if (raw.ldPreloadDecoy !== undefined) {
+    const decoy = ldPreload(raw, field, f, 'ldPreloadDecoy');
+    if (decoy === null) throw f.fail(`${field}.ldPreloadDecoy`, 'must be a path (leave it out for none)');
+    workload.ldPreloadDecoy = decoy;
+  }
+  if (raw.execCall !== undefined) {
+    if (raw.execCall !== 'execve' && raw.execCall !== 'execveat') throw f.fail(`${field}.execCall`, `must be "execve" or "execveat", not ${JSON.stringify(raw.execCall)}`);
+    workload.execCall = raw.execCall;
+  }
   return workload;
 }
 
-function ldPreload(w: Obj, field: string, f: Fields): string | null {
-  if (w.ldPreload !== null && (typeof w.ldPreload !== 'string' || !/^[A-Za-z0-9/._+:-]{1,200}$/.test(w.ldPreload))) {
-    throw f.fail(`${field}.ldPreload`, 'must be null or a path of letters, digits and /._+:- (at most 200)');
+function ldPreload(w: Obj, field: string, f: Fields, key = 'ldPreload'): string | null {
+  const v = w[key];
+  if (v !== null && (typeof v !== 'string' || !/^[A-Za-z0-9/._+:-]{1,200}$/.test(v))) {
+    throw f.fail(`${field}.${key}`, 'must be null or a path of letters, digits and /._+:- (at most 200)');
   }
-  return w.ldPreload as string | null;
+  return v as string | null;
 }

@@ -46,6 +46,10 @@ export interface BpfTool {
   program?: string;
   /** Its event channel's size in bytes (loader -b): a power of two, at least 4096. */
   bufferBytes?: number;
+  /** Send only execs whose environment sets LD_PRELOAD (loader -s): filtering in the kernel. */
+  onlySet?: boolean;
+  /** At most this many chunks of an exec's strings read (loader -l); absent: all that the kernel allows. */
+  maxSteps?: number;
 }
 
 /**

@@ -39,6 +39,7 @@ export function resolveWorkload(scenario: Scenario, opts: Pick<BenchOptions, 'sa
   }
   // execbench splits a sample's execs evenly over its processes.
   if (w.procs !== undefined && w.execs % w.procs !== 0) throw usageError(`scenario ${scenario.name}: ${w.execs} execs per sample do not split evenly over its ${w.procs} processes (workload.procs)`);
+  if (w.ldPreloadDecoy !== undefined && w.ldPreload === null) throw usageError(`scenario ${scenario.name}: workload.ldPreloadDecoy comes before an LD_PRELOAD, and ldPreload is null`);
   return w;
 }
 

@@ -8,6 +8,11 @@
  * it checks krsi_ld_preload. The variables file is emptied when it passes
  * 16 MiB, as a log rotation would: the guest's tmpfs holds a few hundred
  * execs of 32 pages each otherwise.
+ *
+ * Execs on different CPUs write their records into the one ring buffer at
+ * once, so the records of two execs interleave: the logger keeps the state of
+ * each exec under way by pid, and writes its variables to the variables file
+ * once they have all come.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,9 +30,13 @@
 #define PREFIX "LD_PRELOAD="
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define VALUE_LEN 256
+/* Execs under way at once: one per CPU at most, but for an exec whose records were dropped. */
+#define OPEN_EXECS 64
 
 struct exec_state {
 	int open;
+	/* When it was opened, in headers received: the oldest is closed first when the table is full. */
+	unsigned long long opened;
 	unsigned int pid, envc, vars, filename_truncated;
 	unsigned long long bytes;
 	int failed, found, value_truncated;
@@ -36,19 +45,52 @@ struct exec_state {
 	char head[PREFIX_LEN + VALUE_LEN + 1];
 	size_t head_len;
 	char value[VALUE_LEN + 1];
+	/* Its variables, one per line, written out when the exec is finished. */
+	char *text;
+	size_t text_len, text_cap;
 };
 
 struct logger {
 	FILE *log, *vars;
-	struct exec_state e;
-	unsigned long long execs;
+	struct exec_state open[OPEN_EXECS];
+	unsigned long long execs, headers, orphans;
 };
 
-static void finish_exec(struct logger *l)
+static void rotate_vars(struct logger *l)
 {
-	struct exec_state *e = &l->e;
+	if (ftell(l->vars) > ROTATE_BYTES) {
+		fflush(l->vars);
+		if (ftruncate(fileno(l->vars), 0) == 0)
+			rewind(l->vars);
+	}
+}
+
+/* Appends to the exec's variables; 0, or -1 when out of memory (the exec is marked failed). */
+static int keep_vars(struct exec_state *e, const char *data, size_t len)
+{
+	if (e->text_len + len > e->text_cap) {
+		size_t cap = e->text_cap ? e->text_cap : 4096;
+		while (cap < e->text_len + len)
+			cap *= 2;
+		char *grown = realloc(e->text, cap);
+		if (!grown) {
+			e->failed = 1;
+			return -1;
+		}
+		e->text = grown;
+		e->text_cap = cap;
+	}
+	memcpy(e->text + e->text_len, data, len);
+	e->text_len += len;
+	return 0;
+}
+
+static void finish_exec(struct logger *l, struct exec_state *e)
+{
 	if (!e->open)
 		return;
+	fwrite(e->text, 1, e->text_len, l->vars);
+	rotate_vars(l);
 	fprintf(l->log, "{\"pid\":%u,\"filename\":", e->pid);
 	json_string(l->log, e->filename, sizeof(e->filename));
 	fputs(",\"ld_preload\":", l->log);
@@ -63,10 +105,31 @@ static void finish_exec(struct logger *l)
 	l->execs++;
 }
 
-static void end_variable(struct logger *l)
+static struct exec_state *find_exec(struct logger *l, unsigned int pid)
 {
-	struct exec_state *e = &l->e;
-	fputc('\n', l->vars);
+	for (int i = 0; i < OPEN_EXECS; i++)
+		if (l->open[i].open && l->open[i].pid == pid)
+			return &l->open[i];
+	return NULL;
+}
+
+/* A slot for a new exec: a free one, or the oldest, which is finished as it is (its records were dropped). */
+static struct exec_state *new_exec(struct logger *l)
+{
+	struct exec_state *oldest = &l->open[0];
+	for (int i = 0; i < OPEN_EXECS; i++) {
+		if (!l->open[i].open)
+			return &l->open[i];
+		if (l->open[i].opened < oldest->opened)
+			oldest = &l->open[i];
+	}
+	finish_exec(l, oldest);
+	return oldest;
+}
+
+static void end_variable(struct logger *l, struct exec_state *e)
+{
+	keep_vars(e, "\n", 1);
 	e->vars++;
 	if (e->head_len >= PREFIX_LEN && !memcmp(e->head, PREFIX, PREFIX_LEN)) {
 		size_t n = e->head_len - PREFIX_LEN;
@@ -79,37 +142,51 @@ static void end_variable(struct logger *l)
 	}
 	e->head_len = 0;
 	if (e->vars == e->envc)
-		finish_exec(l);
+		finish_exec(l, e);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct logger *l = ctx;
-	struct exec_state *e = &l->e;
 	unsigned int kind = size >= sizeof(unsigned int) ? *(unsigned int *)data : 0;
 
 	if (kind == KRSI_ENV_HEADER && size >= sizeof(struct krsi_env_header)) {
 		const struct krsi_env_header *h = data;
-		/* An exec whose variables did not all arrive (records dropped) is logged as it is. */
-		finish_exec(l);
+		/* The same pid exec'ing again before its last exec's variables all came: that one is logged as it is. */
+		struct exec_state *e = find_exec(l, h->pid);
+		if (e)
+			finish_exec(l, e);
+		else
+			e = new_exec(l);
+		char *text = e->text;
+		size_t cap = e->text_cap;
 		memset(e, 0, sizeof(*e));
+		e->text = text;
+		e->text_cap = cap;
 		e->open = 1;
+		e->opened = ++l->headers;
 		e->pid = h->pid;
 		e->envc = h->envc;
 		e->filename_truncated = h->filename_truncated;
 		memcpy(e->filename, h->filename, sizeof(e->filename));
 		if (e->envc == 0)
-			finish_exec(l);
+			finish_exec(l, e);
 		return 0;
 	}
-	if (kind != KRSI_ENV_DATA || size < sizeof(struct krsi_env_data) || !e->open)
+	if (kind != KRSI_ENV_DATA || size < sizeof(struct krsi_env_data))
 		return 0;
 	const struct krsi_env_data *d = data;
-	if (d->pid != e->pid || d->index != e->vars) {
+	struct exec_state *e = find_exec(l, d->pid);
+	if (!e) {
+		/* Its header was dropped, or its exec was closed to make room. */
+		l->orphans++;
+		return 0;
+	}
+	if (d->index != e->vars) {
 		e->failed = 1;
 		return 0;
 	}
-	fwrite(d->data, 1, d->len, l->vars);
+	keep_vars(e, d->data, d->len);
 	e->bytes += d->len;
 	size_t room = sizeof(e->head) - 1 - e->head_len, take = d->len < room ? d->len : room;
 	memcpy(e->head + e->head_len, d->data, take);
@@ -118,12 +195,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		e->failed = 1;
 	if (!d->more || d->failed) {
 		e->bytes += 1;
-		end_variable(l);
-	}
-	if (ftell(l->vars) > ROTATE_BYTES) {
-		fflush(l->vars);
-		if (ftruncate(fileno(l->vars), 0) == 0)
-			rewind(l->vars);
+		end_variable(l, e);
 	}
 	return 0;
 }
@@ -142,7 +214,7 @@ int main(int argc, char **argv)
 	int opt, err = 0;
 	struct krsi_env_vars_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	struct logger l = { 0 };
+	static struct logger l;
 
 	while ((opt = getopt(argc, argv, "vo:V:h")) != -1) {
 		switch (opt) {
@@ -188,12 +260,15 @@ int main(int argc, char **argv)
 	err = poll_until_stopped("krsi_env_vars", rb);
 	if (err)
 		goto cleanup;
-	finish_exec(&l);
-	printf("{\"events\":%llu,\"dropped\":%llu}\n", l.execs, (unsigned long long)skel->bss->dropped);
+	for (int i = 0; i < OPEN_EXECS; i++)
+		finish_exec(&l, &l.open[i]);
+	printf("{\"events\":%llu,\"dropped\":%llu,\"orphans\":%llu}\n", l.execs, (unsigned long long)skel->bss->dropped, l.orphans);
 
 cleanup:
 	ring_buffer__free(rb);
 	krsi_env_vars_bpf__destroy(skel);
+	for (int i = 0; i < OPEN_EXECS; i++)
+		free(l.open[i].text);
 	if (l.vars && fclose(l.vars) != 0 && !err)
 		err = -EIO;
 	if (l.log && fclose(l.log) != 0 && !err) {

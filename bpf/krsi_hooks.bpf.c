@@ -33,16 +33,17 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } perf_events SEC(".maps");
 
-/* The perf buffer's event is built here: it is too large for the stack. */
+/*
+ * The perf buffer's event is built here: it is too large for the stack. Only
+ * the non-sleepable perfbuf program uses it, and the guests' kernels do not
+ * preempt in kernel mode, so nothing else runs on this CPU until it is sent.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct krsi_event);
 } perf_scratch SEC(".maps");
-
-/* Events that did not fit in the ring buffer, or that the perf buffer refused. */
-__u64 dropped = 0;
 
 extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz, const void *unsafe_ptr__ign, __u64 flags) __ksym;
 
@@ -51,14 +52,9 @@ extern int bpf_copy_from_user_str(void *dst, __u32 dst__sz, const void *unsafe_p
 ENV_WALK_STEP(walk_step, bpf_probe_read_user_str)
 ENV_WALK_STEP(walk_step_sleepable, copy_str)
 
-static __always_inline char *scratch_buf(void)
-{
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&scratch, &zero);
-}
-
 static __always_inline int send_ringbuf(const struct walk *w, const char *filename)
 {
+	__sync_fetch_and_add(&emitted, 1);
 	struct krsi_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__sync_fetch_and_add(&dropped, 1);
@@ -71,15 +67,15 @@ static __always_inline int send_ringbuf(const struct walk *w, const char *filena
 
 static __always_inline int scan_bprm(struct linux_binprm *bprm)
 {
-	struct walk w = walk_of_bprm(bprm, scratch_buf());
-	bpf_loop(MAX_STEPS, walk_step, &w, 0);
+	struct walk w = walk_of_bprm(bprm);
+	RUN_WALK(w, walk_step);
 	return send_ringbuf(&w, BPF_CORE_READ(bprm, filename));
 }
 
 static __always_inline int scan_mm(struct task_struct *task, const char *filename)
 {
-	struct walk w = walk_of_mm(BPF_CORE_READ(task, mm), scratch_buf());
-	bpf_loop(MAX_STEPS, walk_step, &w, 0);
+	struct walk w = walk_of_mm(BPF_CORE_READ(task, mm));
+	RUN_WALK(w, walk_step);
 	return send_ringbuf(&w, filename);
 }
 
@@ -87,13 +83,15 @@ SEC("lsm/bprm_committed_creds")
 int BPF_PROG(perfbuf, struct linux_binprm *bprm)
 {
 	__u32 zero = 0;
-	struct walk w = walk_of_bprm(bprm, scratch_buf());
+	struct walk w = walk_of_bprm(bprm);
 	struct krsi_event *e = bpf_map_lookup_elem(&perf_scratch, &zero);
 
-	bpf_loop(MAX_STEPS, walk_step, &w, 0);
+	RUN_WALK(w, walk_step);
 	if (!e)
 		return 0;
 	fill_event(e, &w, BPF_CORE_READ(bprm, filename));
+	__sync_fetch_and_add(&emitted, 1);
+	/* Fails with ENOSPC when this CPU's ring is full, and the kernel also reports that as PERF_RECORD_LOST. */
 	if (bpf_perf_event_output(ctx, &perf_events, BPF_F_CURRENT_CPU, e, sizeof(*e)))
 		__sync_fetch_and_add(&dropped, 1);
 	return 0;
@@ -102,8 +100,8 @@ int BPF_PROG(perfbuf, struct linux_binprm *bprm)
 SEC("lsm.s/bprm_committed_creds")
 int BPF_PROG(sleepable, struct linux_binprm *bprm)
 {
-	struct walk w = walk_of_bprm(bprm, scratch_buf());
-	bpf_loop(MAX_STEPS, walk_step_sleepable, &w, 0);
+	struct walk w = walk_of_bprm(bprm);
+	RUN_WALK(w, walk_step_sleepable);
 	return send_ringbuf(&w, BPF_CORE_READ(bprm, filename));
 }
 

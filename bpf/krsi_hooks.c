@@ -3,9 +3,13 @@
  * Loader and logger for krsi_hooks.bpf.c: keeps the one program that -p
  * names (see krsi_hooks.bpf.c), loads and attaches it, prints "attached",
  * then logs one JSON line per exec event, as krsi_ld_preload does, until
- * SIGINT or SIGTERM. On exit it drains its channel and prints
- * {"events":N,"dropped":M}: M counts the ring buffer's refusals, or the perf
- * buffer's failed outputs plus the samples its lost callback reports.
+ * SIGINT or SIGTERM. On exit it drains its channel and prints its totals
+ * (ld_preload_log.h): dropped counts the ring buffer's refusals, or the perf
+ * buffer's failed outputs. A full perf ring both fails the output and is
+ * reported to the lost callback, so those are the same events: printed apart
+ * as perf_lost, never added. The channel is opened before the program is
+ * attached: a perf event array without its per-CPU perf events fails every
+ * output, and the guest's own execs at attach time were lost that way.
  */
 #include <errno.h>
 #include <signal.h>
@@ -103,11 +107,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "krsi_hooks: BPF program %s failed to load (verifier log above): %s\n", chosen, strerror(-err));
 		goto cleanup;
 	}
-	err = krsi_hooks_bpf__attach(skel);
-	if (err) {
-		fprintf(stderr, "krsi_hooks: cannot attach %s: %s\n", chosen, strerror(-err));
-		goto cleanup;
-	}
 	if (perf)
 		pb = perf_buffer__new(bpf_map__fd(skel->maps.perf_events), bytes ? bytes / 4096 : 64, on_perf_event, on_perf_lost, log, NULL);
 	else
@@ -115,6 +114,11 @@ int main(int argc, char **argv)
 	if (!pb && !rb) {
 		err = -errno;
 		fprintf(stderr, "krsi_hooks: cannot open the %s: %s\n", perf ? "perf buffer" : "ring buffer", strerror(errno));
+		goto cleanup;
+	}
+	err = krsi_hooks_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "krsi_hooks: cannot attach %s: %s\n", chosen, strerror(-err));
 		goto cleanup;
 	}
 	printf("attached\n");
@@ -138,7 +142,7 @@ int main(int argc, char **argv)
 	/* Events sent before the signal are still in the buffer. */
 	if (perf)
 		perf_buffer__consume(pb);
-	printf("{\"events\":%llu,\"dropped\":%llu}\n", events_logged, (unsigned long long)skel->bss->dropped + perf_lost);
+	print_totals(skel->bss->emitted, skel->bss->dropped, skel->bss->incomplete, 0, perf ? (long long)perf_lost : -1);
 
 cleanup:
 	perf_buffer__free(pb);

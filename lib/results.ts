@@ -39,8 +39,9 @@ export const FAILED_SUFFIX = '.failed';
 
 export const SAMPLES_HEADER = ['scenario', 'kernel', 'boot', 'sample', 'warmup', 'execs', 'ns_per_exec'] as const;
 export const EVENTS_HEADER = ['scenario', 'kernel', 'boot', 'source', 'execs', 'expected', 'logged', 'matched', 'lost', 'ok'] as const;
-/** Written after the others; files of older runs lack it. */
+/** Written after the others; files of older runs lack them. */
 export const EVENTS_TRUNCATED = 'truncated';
+export const EVENTS_UNACCOUNTED = 'unaccounted';
 
 export interface SampleRow {
   scenario: string;
@@ -66,6 +67,12 @@ export interface EventRow {
   lost: number | null;
   /** Events whose content was cut; 0 in files from before the column. */
   truncated: number;
+  /**
+   * Events the program emitted that the logger neither logged nor counted as
+   * lost (below 0: counted twice). Null where nothing can tell: audit, a user's
+   * program, the seccomp supervisor, files from before the column.
+   */
+  unaccounted: number | null;
   ok: boolean;
 }
 
@@ -143,8 +150,8 @@ export function samplesCsv(rows: SampleRow[]): string {
 export function eventsCsv(checks: EventRow[]): string {
   return stringify(
     // An unknown loss is an empty cell, never 0.
-    checks.map((c) => [c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost ?? '', c.ok ? 1 : 0, c.truncated]),
-    { header: true, columns: [...EVENTS_HEADER, EVENTS_TRUNCATED] },
+    checks.map((c) => [c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost ?? '', c.ok ? 1 : 0, c.truncated, c.unaccounted ?? '']),
+    { header: true, columns: [...EVENTS_HEADER, EVENTS_TRUNCATED, EVENTS_UNACCOUNTED] },
   );
 }
 
@@ -170,6 +177,12 @@ export interface WorkloadRecord {
   procs?: number;
   /** The guest's vCPUs (QEMU -smp): more than 1 needs a kernel with CONFIG_SMP; absent in older runs (1). */
   cpus?: number;
+  /** How the children exec nop (execbench --exec-call); absent: execve. */
+  execCall?: 'execve' | 'execveat';
+  /** An earlier LD_PRELOAD, first in the environment, that the loader does not use (it takes the last); absent: none. */
+  ldPreloadDecoy?: string;
+  /** Short variables (`T000042=1`) between the filler pages and LD_PRELOAD; absent: 0. */
+  tinyVars?: number;
 }
 
 export interface AuditRecord {
@@ -178,7 +191,7 @@ export interface AuditRecord {
   rules: string[];
 }
 
-export type BpfRecord = { tool: string; program?: string; bufferBytes?: number } | { name: string; path: string; compile: boolean; programs: string[] };
+export type BpfRecord = { tool: string; program?: string; bufferBytes?: number; onlySet?: boolean; maxSteps?: number } | { name: string; path: string; compile: boolean; programs: string[] };
 
 /** How a report answers a question of the matrix (reports/report/questions.ts). */
 export const QUESTION_PLOTS = ['env-pages', 'forest', 'rule-count'] as const;

@@ -7,7 +7,7 @@ import { runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
-export type EventSummary = Pick<EventRow, 'source' | 'expected' | 'logged' | 'matched' | 'lost' | 'truncated' | 'ok'>;
+export type EventSummary = Pick<EventRow, 'source' | 'expected' | 'logged' | 'matched' | 'lost' | 'truncated' | 'unaccounted' | 'ok'>;
 
 /**
  * How an overhead was estimated (README, "Statistics"):
@@ -151,7 +151,7 @@ export function groupSamples(runs: { label: string; samples: SampleRow[] }[]): M
 }
 
 function sumEvents(rows: EventRow[]): EventSummary {
-  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, ok: true };
+  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, ok: true };
   const add = (k: 'expected' | 'logged' | 'matched' | 'truncated') => rows.reduce((n, r) => n + r[k], 0);
   return {
     source: [...new Set(rows.map((r) => r.source))].join('+'),
@@ -160,6 +160,7 @@ function sumEvents(rows: EventRow[]): EventSummary {
     matched: add('matched'),
     lost: rows.some((r) => r.lost === null) ? null : rows.reduce((n, r) => n + r.lost!, 0),
     truncated: add('truncated'),
+    unaccounted: rows.some((r) => r.unaccounted === null) ? null : rows.reduce((n, r) => n + r.unaccounted!, 0),
     ok: rows.every((r) => r.ok),
   };
 }
@@ -239,7 +240,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const scenarios = [...groups].map(([name, g]): ScenarioSummary => {
     const d = describe(g.values);
     const ev = sumEvents(events.filter((e) => e.scenario === name));
-    if (!ev.ok) notes.push(`${name}: the instrumentation did not log what it should (${ev.logged} of ${ev.expected} events, ${ev.logged - ev.matched} with the wrong value, ${ev.lost ?? 'unknown'} lost, ${ev.truncated} truncated).`);
+    if (!ev.ok) notes.push(`${name}: the instrumentation did not log what it should (${ev.logged} of ${ev.expected} events, ${ev.logged - ev.matched} with the wrong value, ${ev.lost ?? 'unknown'} lost, ${ev.truncated} truncated${ev.unaccounted ? `, ${ev.unaccounted} emitted and unaccounted for` : ''}).`);
     if (!d.medianCI.finite) notes.push(`${name}: with n=${d.n} the 95 % interval of the median is unbounded; take more samples.`);
     if (d.outliers.severe > 0) notes.push(`${name}: ${d.outliers.severe} severe outlier${d.outliers.severe > 1 ? 's' : ''} (beyond 3 IQR), kept in every statistic.`);
     const overhead = overheads.get(name) ?? null;

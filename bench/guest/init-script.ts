@@ -94,7 +94,12 @@ function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, profile
   const filter = seccomp === null ? '' : seccomp === 'notify' ? ` --seccomp notify --seccomp-log ${SECCOMP_LOG}` : ' --seccomp filter';
   const procs = (w.procs ?? 1) > 1 ? ` --procs ${w.procs}` : '';
   const attr = accounting ? ` --attribution ${ATTRIBUTION_FILE}${profile ? ' --bpf-stats' : ''}` : '';
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${filter}${procs}${attr} ${GUEST.nop}`;
+  const more = [
+    w.execCall === 'execveat' ? ' --exec-call execveat' : '',
+    w.ldPreloadDecoy !== undefined ? ` --ld-preload-decoy ${shq(w.ldPreloadDecoy)}` : '',
+    w.tinyVars ? ` --tiny-vars ${w.tinyVars}` : '',
+  ].join('');
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${more}${filter}${procs}${attr} ${GUEST.nop}`;
 }
 
 /**
@@ -162,6 +167,31 @@ function auditTeardown(a: AuditSetup): string[] {
   ];
 }
 
+/**
+ * The tools whose totals say what their programs emitted, left incomplete
+ * and filtered out (bpf/ld_preload_log.h print_totals), so that every event
+ * is either logged or counted lost, once.
+ */
+export const ACCOUNTED_TOOLS = ['krsi_ld_preload', 'krsi_hooks'];
+
+/** The tool that also watches the loader's preload file, and the probe that exercises it after the samples. */
+export const PRELOAD_FILE_WATCHER = 'krsi_ld_preload';
+const PRELOAD_FILE = '/etc/ld.so.preload';
+
+/**
+ * Writes the preload file, runs a dynamically linked program (the watcher's
+ * own loader, for its usage line), which makes glibc's ld.so read the file,
+ * and removes it: the watcher must log one write and one read. The library it
+ * names does not exist; ld.so says so on stderr and goes on.
+ */
+function preloadFileProbe(): string[] {
+  return [
+    `echo /lib/krsi-bench-absent.so > ${PRELOAD_FILE}`,
+    `${GUEST.bpfTool(PRELOAD_FILE_WATCHER)} -h > /dev/null 2>&1 || fail "the preload file probe: ${GUEST.bpfTool(PRELOAD_FILE_WATCHER)} -h failed"`,
+    `rm ${PRELOAD_FILE}`,
+  ];
+}
+
 /** The tools that log krsi_ld_preload.h's events with ld_preload_log.h, and so are checked alike. */
 const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'];
 
@@ -169,20 +199,24 @@ const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'];
 const TOOL_ARGS: Record<string, string> = { krsi_env_vars: ' -V /tmp/krsi_env_vars.vars' };
 
 /**
- * The environment execbench passes (workloads/execbench.c): PATH, the filler
- * pages of one 4096-byte variable each, LD_PRELOAD. What krsi_env_vars must
- * log for each exec: that many variables and bytes, NULs counted.
+ * The environment execbench passes (workloads/execbench.c): a decoy
+ * LD_PRELOAD, PATH, the filler pages of one 4096-byte variable each, the tiny
+ * variables (`T000042=1`), LD_PRELOAD. What krsi_env_vars must log for each
+ * exec: that many variables and bytes, NULs counted.
  */
 export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: number } {
   const path = 'PATH=/bin:/sbin'.length + 1;
   const preload = w.ldPreload === null ? 0 : `LD_PRELOAD=${w.ldPreload}`.length + 1;
-  return { vars: 1 + w.envPages + (w.ldPreload === null ? 0 : 1), bytes: path + w.envPages * 4096 + preload };
+  const decoy = w.ldPreloadDecoy === undefined ? 0 : `LD_PRELOAD=${w.ldPreloadDecoy}`.length + 1;
+  const tiny = w.tinyVars ?? 0;
+  const vars = (decoy ? 1 : 0) + 1 + w.envPages + tiny + (w.ldPreload === null ? 0 : 1);
+  return { vars, bytes: decoy + path + w.envPages * 4096 + tiny * ('T000000=1'.length + 1) + preload };
 }
 
 /** How the guest starts one BPF program's loader, and under which name its files go. */
 export function bpfLoader(b: BpfSetup): { key: string; command: string } {
   if (isBpfTool(b)) {
-    const args = `${b.program ? ` -p ${b.program}` : ''}${b.bufferBytes ? ` -b ${b.bufferBytes}` : ''}${TOOL_ARGS[b.tool] ?? ''}`;
+    const args = `${b.program ? ` -p ${b.program}` : ''}${b.bufferBytes ? ` -b ${b.bufferBytes}` : ''}${b.onlySet ? ' -s' : ''}${b.maxSteps ? ` -l ${b.maxSteps}` : ''}${TOOL_ARGS[b.tool] ?? ''}`;
     return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${args} -o /tmp/${b.tool}.log` };
   }
   const progs = b.programs.map((p) => `-p ${p} `).join('');
@@ -217,6 +251,15 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
     );
     // Only the suite's own tools know their drops; a user's program's are unknown (checks.ts).
     if (isBpfTool(b)) out.push(`count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`);
+    if (isBpfTool(b) && ACCOUNTED_TOOLS.includes(b.tool)) {
+      // A total the loader did not print is left out, never 0: checks.ts names it.
+      for (const total of ['emitted', 'incomplete', 'filtered']) out.push(`loader_total ${key} ${total}`);
+    }
+    if (isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) {
+      for (const access of ['read', 'write']) {
+        out.push(`count ${key}_preload_${access}s "$(grep -cF '"preload_file":"${PRELOAD_FILE}","access":"${access}"' /tmp/${key}.log)"`);
+      }
+    }
     if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) {
       // krsi_env_vars matches only where it also logged every variable and byte execbench passed.
       const env = passedEnvironment(w);
@@ -246,6 +289,8 @@ export function initScript(g: GuestSetup): string {
     `status() { say "${MARK} STATUS $*"; echo "krsi-bench: $*" > /dev/console; }`,
     `fail() { say "${MARK} FAIL $*"; echo "krsi-bench: FAIL $*" > /dev/console; sync; reboot -f; sleep 60; }`,
     'count() { echo "count $1 ${2:-0}" >> $P; }',
+    // loader_total KEY NAME: the number NAME in the loader's totals line, as count KEY_NAME, if it is there.
+    `loader_total() { v=$(sed -n "s/.*\\"$2\\":\\([0-9]*\\).*/\\1/p" /tmp/$1.out); if [ -n "$v" ]; then echo "count $1_$2 $v" >> $P; fi; }`,
     // wait_for WHAT TRIES CHECK [ARGS]: polls every 50 ms of guest time.
     'wait_for() { what=$1; tries=$2; shift 2; i=0; until "$@"; do i=$((i+1)); [ $i -ge $tries ] && fail "timed out waiting for $what"; sleep 0.05; done; }',
     `audit_field() { ${GUEST.auditctl} -s | sed -n "s/^$1 //p"; }`,
@@ -283,6 +328,7 @@ export function initScript(g: GuestSetup): string {
     `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
     ...(accounting ? attributionReport() : []),
     ...(profile ? symbolReport() : []),
+    ...(g.bpf.some((b) => isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) ? preloadFileProbe() : []),
     ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
     ...(g.audit ? auditTeardown(g.audit) : []),
