@@ -15,13 +15,18 @@
  * used is the number of warm-up lines. The target runs with an environment built here:
  * PATH, LD_PRELOAD (unless --no-ld-preload) and --env-pages pages of filler
  * variables, LD_PRELOAD last so that a scan of the environment walks all of it.
+ * --tiny-vars adds many short variables before LD_PRELOAD (many strings
+ * rather than many bytes), and --ld-preload-decoy a first LD_PRELOAD that
+ * glibc's loader ignores: it takes the last one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,30 +38,42 @@
 #define MAX_ENV_PAGES 32
 /* Filler variables of one page each, "KRSI_PAD_nn=xxx...", NUL included. */
 #define PAD_NAME "KRSI_PAD_%02d="
+/* Short variables "T000042=1", NUL included: six digits hold any index below the maximum. */
+#define MAX_TINY_VARS 100000
+#define TINY_ZERO "T000000=1"
+#define TINY_LEN sizeof(TINY_ZERO)
+
+/* How each child execs the target: --exec-call execveat instead of execve. */
+static int use_execveat;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
-		"                 [--ld-preload VALUE | --no-ld-preload] [--env-pages P]\n"
+		"                 [--ld-preload VALUE [--ld-preload-decoy VALUE] | --no-ld-preload]\n"
+		"                 [--env-pages P] [--tiny-vars N] [--exec-call execve|execveat]\n"
 		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P]\n"
 		"                 [--attribution FILE [--bpf-stats]] TARGET\n"
-		"  -k EXECS         fork+execve+waitpid per sample (default 100)\n"
+		"  -k EXECS         fork+exec+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
 		"  --warmup-max M   at most this many; more than W while the last two differ (default W)\n"
 		"  --warmup-tol PCT how close, in percent, the last two warm-ups must be (default 0.5)\n"
 		"  --ld-preload V   LD_PRELOAD value in the target's environment (default /lib/libkrsi-demo.so)\n"
 		"  --no-ld-preload  leave LD_PRELOAD out of the environment\n"
+		"  --ld-preload-decoy V  put LD_PRELOAD=V first in the environment as well; the\n"
+		"                   loader takes the last LD_PRELOAD, the one of --ld-preload\n"
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
+		"  --tiny-vars N    add N variables T000000=1... (0..%d) after the pages, before LD_PRELOAD\n"
+		"  --exec-call C    exec the target with execve (default) or execveat(AT_FDCWD, ...)\n"
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
-		"                   (execve goes to a supervisor, which logs it to --seccomp-log)\n"
+		"                   (each exec goes to a supervisor, which logs it to --seccomp-log)\n"
 		"  --attribution F  start " ATTRIBUTION " before the first measured sample, have it\n"
 		"                   snapshot there and after the last, and append the window's times to F\n"
 		"  --bpf-stats      with it, turn the BPF programs' run-time statistics on for\n"
 		"                   the window (a profiling boot)\n",
-		MAX_ENV_PAGES);
+		MAX_ENV_PAGES, MAX_TINY_VARS);
 }
 
 static long parse_count(const char *opt, const char *s, long min, long max)
@@ -188,7 +205,7 @@ static void end_snapshots(struct snapshots s)
 	}
 }
 
-/* One fork+execve+waitpid of the target; exits the benchmark on any failure. */
+/* One fork+exec+waitpid of the target; exits the benchmark on any failure. */
 static void run_once(const char *target, char *const argv[], char *const envp[])
 {
 	pid_t pid = fork();
@@ -197,7 +214,10 @@ static void run_once(const char *target, char *const argv[], char *const envp[])
 		exit(1);
 	}
 	if (pid == 0) {
-		execve(target, argv, envp);
+		if (use_execveat)
+			syscall(SYS_execveat, AT_FDCWD, target, argv, envp, 0);
+		else
+			execve(target, argv, envp);
 		_exit(127);
 	}
 	int status;
@@ -247,11 +267,67 @@ static void run_burst(long procs, long execs, const char *target, char *const ar
 	}
 }
 
+static char *alloc_var(size_t size)
+{
+	char *var = malloc(size);
+	if (!var)
+		perror("execbench: malloc");
+	return var;
+}
+
+static char *preload_var(const char *value)
+{
+	size_t len = strlen("LD_PRELOAD=") + strlen(value) + 1;
+	char *var = alloc_var(len);
+	if (var)
+		snprintf(var, len, "LD_PRELOAD=%s", value);
+	return var;
+}
+
+/*
+ * The target's environment, in this order: the decoy LD_PRELOAD if any,
+ * PATH, the filler pages, the tiny variables, LD_PRELOAD if any, NULL.
+ * Returns NULL once it has said why.
+ */
+static char **build_env(const char *decoy, long pages, long tiny, const char *ld_preload)
+{
+	char **envp = malloc(sizeof(char *) * (size_t)(pages + tiny + 4));
+	char *tiny_block = tiny ? malloc(TINY_LEN * (size_t)tiny) : NULL;
+	long n = 0;
+	if (!envp || (tiny && !tiny_block)) {
+		perror("execbench: malloc");
+		return NULL;
+	}
+	if (decoy && !(envp[n++] = preload_var(decoy)))
+		return NULL;
+	envp[n++] = "PATH=/bin:/sbin";
+	for (long p = 0; p < pages; p++) {
+		char *var = alloc_var(PAGE);
+		if (!var)
+			return NULL;
+		int len = snprintf(var, PAGE, PAD_NAME, (int)p);
+		memset(var + len, 'x', PAGE - len - 1);
+		var[PAGE - 1] = '\0';
+		envp[n++] = var;
+	}
+	for (long t = 0; t < tiny; t++) {
+		char *var = tiny_block + t * TINY_LEN;
+		memcpy(var, TINY_ZERO, TINY_LEN);
+		for (long d = t, i = 6; d; d /= 10, i--)
+			var[i] = (char)('0' + d % 10);
+		envp[n++] = var;
+	}
+	if (ld_preload && !(envp[n++] = preload_var(ld_preload)))
+		return NULL;
+	envp[n] = NULL;
+	return envp;
+}
+
 int main(int argc, char **argv)
 {
-	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0, procs = 1;
+	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0, procs = 1, tiny_vars = 0;
 	double warmup_tol = 0.5;
-	const char *ld_preload = "/lib/libkrsi-demo.so";
+	const char *ld_preload = "/lib/libkrsi-demo.so", *decoy = NULL, *exec_call = "execve";
 	const char *target = NULL;
 	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL;
 	int bpf_stats = 0;
@@ -283,8 +359,14 @@ int main(int argc, char **argv)
 			procs = parse_count(a, argv[++i], 1, 64);
 		} else if (!strcmp(a, "--env-pages")) {
 			env_pages = parse_count(a, argv[++i], 0, MAX_ENV_PAGES);
+		} else if (!strcmp(a, "--tiny-vars")) {
+			tiny_vars = parse_count(a, argv[++i], 0, MAX_TINY_VARS);
 		} else if (!strcmp(a, "--ld-preload")) {
 			ld_preload = argv[++i];
+		} else if (!strcmp(a, "--ld-preload-decoy")) {
+			decoy = argv[++i];
+		} else if (!strcmp(a, "--exec-call")) {
+			exec_call = argv[++i];
 		} else if (!strcmp(a, "--seccomp")) {
 			seccomp = argv[++i];
 		} else if (!strcmp(a, "--seccomp-log")) {
@@ -317,6 +399,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "execbench: --seccomp-log FILE goes with --seccomp notify, and only with it\n");
 		return 2;
 	}
+	if (strcmp(exec_call, "execve") && strcmp(exec_call, "execveat")) {
+		fprintf(stderr, "execbench: --exec-call takes execve or execveat, not '%s'\n", exec_call);
+		return 2;
+	}
+	use_execveat = !strcmp(exec_call, "execveat");
+	if (decoy && !ld_preload) {
+		fprintf(stderr, "execbench: --ld-preload-decoy needs an LD_PRELOAD to come after it, not --no-ld-preload\n");
+		return 2;
+	}
 	if (bpf_stats && !attribution) {
 		fprintf(stderr, "execbench: --bpf-stats goes with --attribution FILE\n");
 		return 2;
@@ -332,33 +423,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* PATH, the filler pages, LD_PRELOAD, NULL */
-	char *envp[MAX_ENV_PAGES + 3];
-	int n = 0;
-	envp[n++] = "PATH=/bin:/sbin";
-	for (long p = 0; p < env_pages; p++) {
-		char *var = malloc(PAGE);
-		if (!var) {
-			perror("execbench: malloc");
-			return 1;
-		}
-		int len = snprintf(var, PAGE, PAD_NAME, (int)p);
-		memset(var + len, 'x', PAGE - len - 1);
-		var[PAGE - 1] = '\0';
-		envp[n++] = var;
-	}
-	char *preload_var = NULL;
-	if (ld_preload) {
-		size_t len = strlen("LD_PRELOAD=") + strlen(ld_preload) + 1;
-		preload_var = malloc(len);
-		if (!preload_var) {
-			perror("execbench: malloc");
-			return 1;
-		}
-		snprintf(preload_var, len, "LD_PRELOAD=%s", ld_preload);
-		envp[n++] = preload_var;
-	}
-	envp[n] = NULL;
+	char **envp = build_env(decoy, env_pages, tiny_vars, ld_preload);
+	if (!envp)
+		return 1;
 	char *targv[] = { (char *)target, NULL };
 
 	double *ns = malloc(sizeof(double) * (size_t)(warmup_max + samples));

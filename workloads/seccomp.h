@@ -8,10 +8,12 @@
 
 /*
  * "filter": a classic filter that checks the architecture and compares the
- * syscall number with execve, and allows everything.
- * "notify": the same filter answering execve with SECCOMP_RET_USER_NOTIF; a
- * supervisor process reads the exec's filename and LD_PRELOAD from the
- * stopped child, writes one JSON line to log_path, and lets the exec go on.
+ * syscall number with the exec entry points (execve and execveat of x86-64,
+ * x32 and i386), and allows everything.
+ * "notify": the same filter answering those with SECCOMP_RET_USER_NOTIF (and
+ * killing a process of any other architecture); a supervisor process reads
+ * the exec's path and last LD_PRELOAD from the stopped child, writes one JSON
+ * line to log_path, and lets the exec go on.
  * Returns 0, or prints why and returns -1.
  */
 int seccomp_start(const char *mode, const char *log_path);
