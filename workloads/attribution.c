@@ -38,6 +38,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,18 @@ int main(int argc, char **argv)
 	 */
 	struct timespec settle = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
 	nanosleep(&settle, NULL);
+	/*
+	 * Real-time from here: woken by execbench's "go", this preempts it at
+	 * once, before any task that the last sample left runnable (a logger
+	 * behind on its events) can run between execbench's clock stopping and
+	 * the end snapshot, where its time would count in the tasks but not in
+	 * the window. It is asleep for the whole window.
+	 */
+	struct sched_param rt = { .sched_priority = 1 };
+	if (sched_setscheduler(0, SCHED_FIFO, &rt)) {
+		fprintf(stderr, "attribution: sched_setscheduler(SCHED_FIFO): %s\n", strerror(errno));
+		return 1;
+	}
 	if (snapshot(argv[1], "start", bpf_stats))
 		return 1;
 	/* "taken", then wait for execbench's "go" after its last sample: no exec at the window's end. */
