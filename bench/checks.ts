@@ -74,6 +74,8 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
         // Every event the program emitted is a line of the log or a lost one, once (bpf/ld_preload_log.h).
         else unaccounted = count(r, `${key}_emitted`) - count(r, `${key}_events`) - lost;
         if (count(r, `${key}_incomplete`) > 0) extra.push(`${count(r, `${key}_incomplete`)} environments not read to their end`);
+        // Every record a full perf ring lost was a failed output first: more would be losses the program never saw.
+        if (count(r, `${key}_perf_lost`) > lost) extra.push(`the perf buffer lost ${count(r, `${key}_perf_lost`)} records, more than the ${lost} outputs that failed`);
       }
       if (b.tool === PRELOAD_FILE_WATCHER) {
         for (const access of ['write', 'read']) {

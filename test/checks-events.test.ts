@@ -33,16 +33,39 @@ test('checkEvents expects one audit record and one KRSI event per exec, and name
   const [quiet] = checkEvents(job('audit-no-rules'), result({ audit_exec_records: 0 }));
   assert.deepEqual([quiet!.expected, quiet!.ok], [0, true]);
 
-  const [krsi] = checkEvents(job('krsi-ld-preload'), result({ krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 49, krsi_ld_preload_dropped: 0 }));
+  // The loader's totals: 50 execs of nop and 2 other lines (the preload probe's), all emitted, none lost.
+  const totals = { krsi_ld_preload_events: 52, krsi_ld_preload_emitted: 52, krsi_ld_preload_incomplete: 0, krsi_ld_preload_filtered: 0 };
+  const probe = { krsi_ld_preload_preload_writes: 1, krsi_ld_preload_preload_reads: 1 };
+  const ok = { ...totals, ...probe, krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 50, krsi_ld_preload_dropped: 0 };
+  const [krsi] = checkEvents(job('krsi-ld-preload'), result({ ...ok, krsi_ld_preload_value_match: 49 }));
   assert.equal(krsi!.problem, 'krsi_ld_preload: 1 with the wrong value');
   // A value or filename cut to fit the event, or an environment not read to its end, fails the check.
-  const ok = { krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 50, krsi_ld_preload_dropped: 0 };
   for (const flag of ['truncated', 'value_truncated', 'filename_truncated']) {
     const [cut] = checkEvents(job('krsi-ld-preload'), result({ ...ok, [`krsi_ld_preload_${flag}`]: 2 }));
     assert.deepEqual([cut!.ok, cut!.truncated, cut!.problem], [false, 2, 'krsi_ld_preload: 2 truncated'], flag);
   }
   const [whole] = checkEvents(job('krsi-ld-preload'), result(ok));
-  assert.deepEqual([whole!.ok, whole!.truncated, whole!.lost], [true, 0, 0]);
+  assert.deepEqual([whole!.ok, whole!.truncated, whole!.lost, whole!.unaccounted], [true, 0, 0, 0]);
+  // Every event emitted is logged or lost, once: a loss counted twice, or an event gone, is named.
+  const [twice] = checkEvents(job('krsi-ld-preload'), result({ ...ok, krsi_ld_preload_events: 49, krsi_ld_preload_exec_events: 47, krsi_ld_preload_value_match: 47, krsi_ld_preload_dropped: 6 }));
+  assert.deepEqual([twice!.unaccounted, twice!.problem], [-3, 'krsi_ld_preload: 47 logged, 50 expected, 6 lost, 3 more logged or counted lost than emitted (counted twice)']);
+  const [gone] = checkEvents(job('krsi-ld-preload'), result({ ...ok, krsi_ld_preload_emitted: 55 }));
+  assert.deepEqual([gone!.unaccounted, gone!.problem], [3, 'krsi_ld_preload: 3 emitted but neither logged nor counted lost']);
+  // A loader that printed no totals is named, never taken for none lost.
+  const [silent] = checkEvents(job('krsi-ld-preload'), result({ ...probe, krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 50, krsi_ld_preload_dropped: 0 }));
+  assert.deepEqual([silent!.unaccounted, silent!.problem], [null, "krsi_ld_preload: the loader's totals have no emitted, incomplete, filtered"]);
+  const [walk] = checkEvents(job('krsi-ld-preload'), result({ ...ok, krsi_ld_preload_incomplete: 4, krsi_ld_preload_truncated: 4 }));
+  assert.equal(walk!.problem, 'krsi_ld_preload: 4 truncated, 4 environments not read to their end');
+  // The preload file probe must be logged: both the write and the read.
+  const [blind] = checkEvents(job('krsi-ld-preload'), result({ ...ok, krsi_ld_preload_events: 50, krsi_ld_preload_emitted: 50, krsi_ld_preload_preload_writes: 0, krsi_ld_preload_preload_reads: 0 }));
+  assert.equal(blind!.problem, "krsi_ld_preload: the probe's write of /etc/ld.so.preload was not logged, the probe's read of /etc/ld.so.preload was not logged");
+  // Filtered in the kernel, with no LD_PRELOAD in the workload: no exec of nop is to be sent.
+  const filtering = { ...job('krsi-ld-preload'), workload: { ...job('krsi-ld-preload').workload, ldPreload: null } };
+  filtering.scenario = { ...filtering.scenario, bpf: [{ tool: 'krsi_ld_preload', onlySet: true }] };
+  const [filtered] = checkEvents(filtering, result({ ...ok, krsi_ld_preload_events: 2, krsi_ld_preload_emitted: 2, krsi_ld_preload_filtered: 50, krsi_ld_preload_exec_events: 0, krsi_ld_preload_value_match: 0 }));
+  assert.deepEqual([filtered!.expected, filtered!.ok], [0, true]);
+  const [leaky] = checkEvents(filtering, result({ ...ok, krsi_ld_preload_exec_events: 50, krsi_ld_preload_value_match: 0 }));
+  assert.equal(leaky!.problem, 'krsi_ld_preload: 50 logged, 0 expected, 50 with the wrong value');
   const [none] = checkEvents(job('vanilla'), result({}));
   assert.deepEqual([none!.source, none!.expected, none!.ok], ['none', 0, true]);
 });
@@ -88,6 +111,7 @@ test('a user program\'s drops are unknown, not 0: null in the check, an empty ce
   assert.deepEqual([user!.source, user!.logged, user!.lost, user!.ok], ['bpf:mine (unchecked)', 7, null, true]);
   const dir = mkdtempSync(join(tmpdir(), 'krsi-events-'));
   writeFileSync(join(dir, 'events.csv'), eventsCsv([user!]));
-  assert.match(readFileSync(join(dir, 'events.csv'), 'utf8'), /^vanilla,noaudit,0,bpf:mine \(unchecked\),50,7,7,7,,1,0$/m);
+  assert.match(readFileSync(join(dir, 'events.csv'), 'utf8'), /^vanilla,noaudit,0,bpf:mine \(unchecked\),50,7,7,7,,1,0,$/m);
   assert.equal(readEvents(join(dir, 'events.csv'))[0]!.lost, null);
+  assert.equal(readEvents(join(dir, 'events.csv'))[0]!.unaccounted, null);
 });

@@ -254,6 +254,8 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
     if (isBpfTool(b) && ACCOUNTED_TOOLS.includes(b.tool)) {
       // A total the loader did not print is left out, never 0: checks.ts names it.
       for (const total of ['emitted', 'incomplete', 'filtered']) out.push(`loader_total ${key} ${total}`);
+      // The kernel's own count of what a full perf ring lost: the same events as the failed outputs in dropped.
+      if (b.program === 'perfbuf') out.push(`loader_total ${key} perf_lost`);
     }
     if (isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) {
       for (const access of ['read', 'write']) {
