@@ -7,12 +7,13 @@ import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
 
-export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'] as const;
+export const BPF_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars', 'krsi_exec_record'] as const;
 
 /** The tools whose loader takes -b BYTES, the size of their event channel. */
-const SIZED_TOOLS = ['krsi_ld_preload', 'krsi_hooks'];
-/** The tools whose loader takes -s, send only execs that set LD_PRELOAD, and -l STEPS. */
-const FILTERING_TOOLS = ['krsi_ld_preload'];
+const SIZED_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_exec_record'];
+/** The tools whose loader takes -s, send only execs that set LD_PRELOAD; -l STEPS; -B, a batched consumer. */
+const FILTERING_TOOLS = ['krsi_ld_preload', 'krsi_exec_record'];
+const BATCHING_TOOLS = ['krsi_exec_record'];
 const STEP_TOOLS = ['krsi_ld_preload'];
 /** bpf_loop()'s bound (bpf/env_walk.bpf.h MAX_STEPS). */
 const MAX_WALK_STEPS = 1 << 23;
@@ -96,7 +97,7 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
 function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
   if (!isObj(b)) throw f.fail(field, 'must be an object { tool } or { source | object, programs }');
   if (b.tool !== undefined) {
-    f.known(b, field, ['tool', 'program', 'bufferBytes', 'onlySet', 'maxSteps']);
+    f.known(b, field, ['tool', 'program', 'bufferBytes', 'onlySet', 'maxSteps', 'batch']);
     const tool = f.str(b, 'tool', field);
     if (!(BPF_TOOLS as readonly string[]).includes(tool)) throw f.fail(`${field}.tool`, `unknown BPF tool "${tool}" (known: ${BPF_TOOLS.join(', ')})`);
     const bytes = f.count(b, 'bufferBytes', field, 4096, 1 << 30);
@@ -106,7 +107,11 @@ function validateBpfEntry(b: unknown, field: string, f: Fields): BpfSetup {
     if (b.onlySet !== undefined && !FILTERING_TOOLS.includes(tool)) throw f.fail(`${field}.onlySet`, `is for ${FILTERING_TOOLS.join(', ')}`);
     const steps = f.count(b, 'maxSteps', field, 1, MAX_WALK_STEPS);
     if (steps !== undefined && !STEP_TOOLS.includes(tool)) throw f.fail(`${field}.maxSteps`, `is for ${STEP_TOOLS.join(', ')}`);
-    const sized = { ...(bytes !== undefined && { bufferBytes: bytes }), ...(b.onlySet === true && { onlySet: true }), ...(steps !== undefined && { maxSteps: steps }) };
+    if (b.batch !== undefined && typeof b.batch !== 'boolean') throw f.fail(`${field}.batch`, 'must be true or false');
+    if (b.batch !== undefined && !BATCHING_TOOLS.includes(tool)) throw f.fail(`${field}.batch`, `is for ${BATCHING_TOOLS.join(', ')}`);
+    const sized = {
+      ...(bytes !== undefined && { bufferBytes: bytes }), ...(b.onlySet === true && { onlySet: true }), ...(steps !== undefined && { maxSteps: steps }), ...(b.batch === true && { batch: true }),
+    };
     const programs = TOOL_PROGRAMS[tool];
     if (!programs) {
       if (b.program !== undefined) throw f.fail(`${field}.program`, `tool ${tool} has one program; "program" is for ${Object.keys(TOOL_PROGRAMS).join(', ')}`);

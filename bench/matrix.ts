@@ -50,6 +50,8 @@ export interface BpfTool {
   onlySet?: boolean;
   /** At most this many chunks of an exec's strings read (loader -l); absent: all that the kernel allows. */
   maxSteps?: number;
+  /** A batched consumer (loader -B): the program wakes it only past a threshold, or it polls on a timer. */
+  batch?: boolean;
 }
 
 /**

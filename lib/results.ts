@@ -191,7 +191,7 @@ export interface AuditRecord {
   rules: string[];
 }
 
-export type BpfRecord = { tool: string; program?: string; bufferBytes?: number; onlySet?: boolean; maxSteps?: number } | { name: string; path: string; compile: boolean; programs: string[] };
+export type BpfRecord = { tool: string; program?: string; bufferBytes?: number; onlySet?: boolean; maxSteps?: number; batch?: boolean } | { name: string; path: string; compile: boolean; programs: string[] };
 
 /** How a report answers a question of the matrix (reports/report/questions.ts). */
 export const QUESTION_PLOTS = ['env-pages', 'forest', 'rule-count'] as const;

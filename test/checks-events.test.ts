@@ -13,7 +13,7 @@ import { join } from 'node:path';
 /** A guest's result: `warmups` warm-up samples and 4 measured, 10 execs each. */
 const result = (counts: Record<string, number>, warmups = 1): GuestResult => ({
   samples: Array.from({ length: warmups + 4 }, (_, i) => ({ sample: i < warmups ? i : i - warmups, warmup: i < warmups, execs: 10, nsPerExec: 1 })),
-  counts, info: {}, exampleEvents: [], attribution: [], kernelSymbols: [],
+  counts, info: {}, exampleEvents: [], records: [], attribution: [], kernelSymbols: [],
 });
 
 test('checkEvents expects one audit record and one KRSI event per exec, and names what is off', async () => {

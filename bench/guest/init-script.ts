@@ -152,7 +152,19 @@ function auditSetup(a: AuditSetup): string[] {
   return out;
 }
 
-function auditTeardown(a: AuditSetup): string[] {
+/**
+ * Every line of the first RECORDS_COMPARED execs of nop in audit's log: the
+ * SYSCALL record names the exec's serial (msg=audit(time:serial)), which its
+ * EXECVE, CWD, PATH and PROCTITLE records share.
+ */
+function auditRecords(): string[] {
+  return [
+    `grep '^type=SYSCALL' ${GUEST.auditLog} | grep -F ' exe="${GUEST.nop}"' | head -n ${RECORDS_COMPARED} | sed -n 's/.*msg=audit(\\([0-9.:]*\\)).*/\\1/p' > /tmp/audit.serials`,
+    `while read s; do grep -F "msg=audit($s)" ${GUEST.auditLog} | sed 's/^/record audit /' >> $P; done < /tmp/audit.serials`,
+  ];
+}
+
+function auditTeardown(a: AuditSetup, compared: boolean): string[] {
   if (!a.daemon) return [`count audit_lost "$(audit_field lost)"`];
   return [
     // Records still queued in the kernel are not lost: let auditd drain them before it stops.
@@ -164,6 +176,7 @@ function auditTeardown(a: AuditSetup): string[] {
     `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -c ' a0="${GUEST.nop}"')"`,
     `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${GUEST.nop}"')"`,
     `count audit_records_total "$(wc -l < ${GUEST.auditLog})"`,
+    ...(compared ? auditRecords() : []),
   ];
 }
 
@@ -172,7 +185,14 @@ function auditTeardown(a: AuditSetup): string[] {
  * and filtered out (bpf/ld_preload_log.h print_totals), so that every event
  * is either logged or counted lost, once.
  */
-export const ACCOUNTED_TOOLS = ['krsi_ld_preload', 'krsi_hooks'];
+export const ACCOUNTED_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_exec_record'];
+
+/** The BPF logger that records what audit's execve rule records (bpf/krsi_exec_record.c), and how long its records took to reach the file. */
+export const EXEC_RECORDER = 'krsi_exec_record';
+const DELAY_TOTALS = ['writes', 'delay_p50_ns', 'delay_p99_ns', 'delay_max_ns'];
+
+/** Where both loggers run, the first this many execs of nop of each are sent to the host to be compared. */
+export const RECORDS_COMPARED = 20;
 
 /** The tool that also watches the loader's preload file, and the probe that exercises it after the samples. */
 export const PRELOAD_FILE_WATCHER = 'krsi_ld_preload';
@@ -193,7 +213,7 @@ function preloadFileProbe(): string[] {
 }
 
 /** The tools that log krsi_ld_preload.h's events with ld_preload_log.h, and so are checked alike. */
-const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars'];
+const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars', 'krsi_exec_record'];
 
 /** Loader arguments beyond -o LOG: krsi_env_vars writes the variables themselves to a file of their own. */
 const TOOL_ARGS: Record<string, string> = { krsi_env_vars: ' -V /tmp/krsi_env_vars.vars' };
@@ -216,7 +236,7 @@ export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: nu
 /** How the guest starts one BPF program's loader, and under which name its files go. */
 export function bpfLoader(b: BpfSetup): { key: string; command: string } {
   if (isBpfTool(b)) {
-    const args = `${b.program ? ` -p ${b.program}` : ''}${b.bufferBytes ? ` -b ${b.bufferBytes}` : ''}${b.onlySet ? ' -s' : ''}${b.maxSteps ? ` -l ${b.maxSteps}` : ''}${TOOL_ARGS[b.tool] ?? ''}`;
+    const args = `${b.program ? ` -p ${b.program}` : ''}${b.bufferBytes ? ` -b ${b.bufferBytes}` : ''}${b.onlySet ? ' -s' : ''}${b.maxSteps ? ` -l ${b.maxSteps}` : ''}${b.batch ? ' -B' : ''}${TOOL_ARGS[b.tool] ?? ''}`;
     return { key: b.tool, command: `${GUEST.bpfTool(b.tool)}${args} -o /tmp/${b.tool}.log` };
   }
   const progs = b.programs.map((p) => `-p ${p} `).join('');
@@ -240,7 +260,7 @@ function bpfSetup(loaders: BpfSetup[]): string[] {
   return out;
 }
 
-function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
+function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions, compared: boolean): string[] {
   const out: string[] = [];
   for (const b of loaders) {
     const { key } = bpfLoader(b);
@@ -256,6 +276,10 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions): string[] {
       for (const total of ['emitted', 'incomplete', 'filtered']) out.push(`loader_total ${key} ${total}`);
       // The kernel's own count of what a full perf ring lost: the same events as the failed outputs in dropped.
       if (b.program === 'perfbuf') out.push(`loader_total ${key} perf_lost`);
+    }
+    if (isBpfTool(b) && b.tool === EXEC_RECORDER) {
+      for (const total of DELAY_TOTALS) out.push(`loader_total ${key} ${total}`);
+      if (compared) out.push(`grep -F '"filename":"${GUEST.nop}"' /tmp/${key}.log | head -n ${RECORDS_COMPARED} | sed 's/^/record ${key} /' >> $P`);
     }
     if (isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) {
       for (const access of ['read', 'write']) {
@@ -281,6 +305,8 @@ export function initScript(g: GuestSetup): string {
   const seccomp = g.seccomp ?? null;
   const profile = g.profile ?? false;
   const accounting = g.accounting ?? true;
+  // Audit and the BPF exec logger in one boot: their records of the same execs go to the host.
+  const compared = g.audit !== null && g.audit.daemon && g.bpf.some((b) => isBpfTool(b) && b.tool === EXEC_RECORDER);
   const lines = [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
@@ -331,9 +357,9 @@ export function initScript(g: GuestSetup): string {
     ...(accounting ? attributionReport() : []),
     ...(profile ? symbolReport() : []),
     ...(g.bpf.some((b) => isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) ? preloadFileProbe() : []),
-    ...(g.bpf.length ? bpfTeardown(g.bpf, w) : []),
+    ...(g.bpf.length ? bpfTeardown(g.bpf, w, compared) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
-    ...(g.audit ? auditTeardown(g.audit) : []),
+    ...(g.audit ? auditTeardown(g.audit, compared) : []),
     'cat /tmp/samples >> $P',
     `{ echo "${MARK} PAYLOAD"; cat $P; echo "${MARK} END $(wc -l < $P) $(sha256sum $P | cut -d' ' -f1)"; } > $R`,
     'sync',

@@ -30,6 +30,12 @@ export interface GuestResult {
   info: Record<string, string>;
   /** `event <json>`: a few logged events kept as examples. */
   exampleEvents: string[];
+  /**
+   * `record <source> <line>`: the first execs' records as each logger wrote
+   * them (audit's log lines, the BPF exec logger's JSON), where a boot runs
+   * both, so that the host compares them field by field (bench/exec-records.ts).
+   */
+  records: { source: string; line: string }[];
   /** Profiling boots: `attr <line>`, execbench's snapshots (workloads/attribution.c), as written. */
   attribution: string[];
   /** Profiling boots: `ksym <address> <name>`, the guest's _text and its BPF programs' symbols. */
@@ -71,7 +77,7 @@ export function parseGuestOutput(text: string): GuestOutput {
 }
 
 function parsePayload(payload: string[]): GuestOutput {
-  const result: GuestResult = { samples: [], counts: {}, info: {}, exampleEvents: [], attribution: [], kernelSymbols: [] };
+  const result: GuestResult = { samples: [], counts: {}, info: {}, exampleEvents: [], records: [], attribution: [], kernelSymbols: [] };
   for (const line of payload) {
     const [kind, ...rest] = line.split(' ');
     if (kind === 'sample' && rest.length === 4) {
@@ -86,6 +92,8 @@ function parsePayload(payload: string[]): GuestOutput {
       result.info[rest[0]!] = rest.slice(1).join(' ');
     } else if (kind === 'event') {
       result.exampleEvents.push(rest.join(' '));
+    } else if (kind === 'record' && rest.length >= 2) {
+      result.records.push({ source: rest[0]!, line: rest.slice(1).join(' ') });
     } else if (kind === 'attr' && rest.length >= 1) {
       result.attribution.push(rest.join(' '));
     } else if (kind === 'ksym' && rest.length === 2 && /^[0-9a-f]{16}$/.test(rest[0]!)) {
