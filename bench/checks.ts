@@ -1,4 +1,5 @@
-import { ACCOUNTED_TOOLS, bpfLoader, GUEST, PRELOAD_FILE_WATCHER, SECCOMP_KEY } from './guest/init-script.ts';
+import { compareExecRecords } from './exec-records.ts';
+import { ACCOUNTED_TOOLS, bpfLoader, EXEC_RECORDER, GUEST, PRELOAD_FILE_WATCHER, RECORDS_COMPARED, SECCOMP_KEY } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
 import type { EventRow } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
@@ -97,6 +98,15 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const k = SECCOMP_KEY;
     const truncated = count(r, `${k}_truncated`) + count(r, `${k}_value_truncated`) + count(r, `${k}_filename_truncated`);
     checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated, unaccounted: null }));
+  }
+  const auditRecords = r.records.filter((x) => x.source === 'audit').map((x) => x.line);
+  const bpfRecords = r.records.filter((x) => x.source === EXEC_RECORDER).map((x) => x.line);
+  if (auditRecords.length || bpfRecords.length) {
+    // The same execs as both loggers wrote them: expected, the execs sent; logged, those found in both; matched, those alike in every field.
+    const c = compareExecRecords(auditRecords, bpfRecords);
+    const extra = c.problems.length ? [`${c.problems.length} differences, first: ${c.problems[0]}`] : [];
+    const expected = Math.min(RECORDS_COMPARED, execs);
+    checks.push(finish({ ...base, source: `${EXEC_RECORDER}=audit`, expected, logged: c.compared, matched: c.identical, lost: 0, truncated: 0, unaccounted: null, extra }));
   }
   if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null }));
   return checks;
