@@ -1,7 +1,7 @@
 import { compareExecRecords } from './exec-records.ts';
 import { ACCOUNTED_TOOLS, bpfLoader, EXEC_RECORDER, GUEST, PRELOAD_FILE_WATCHER, RECORDS_COMPARED, SECCOMP_KEY } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
-import type { EventRow } from '../lib/results.ts';
+import type { EventRow, LogDelay } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
 import type { GuestJob } from './plan.ts';
 
@@ -55,10 +55,10 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const logged = count(r, 'audit_exec_records');
     const lost = count(r, 'audit_lost');
     if (audit.rules.length === 0 || logsEveryExec(audit.rules)) {
-      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost, truncated: 0, unaccounted: null }));
+      checks.push(finish({ ...base, source: 'audit', expected: audit.rules.length ? execs : 0, logged, matched: logged, lost, truncated: 0, unaccounted: null, delay: null }));
     } else {
       // Rules that filter, suppress or watch something else log what they define: counted, not checked.
-      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0, unaccounted: null }));
+      checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0, unaccounted: null, delay: null }));
     }
   }
   for (const b of job.scenario.bpf) {
@@ -85,19 +85,25 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
       }
       // Filtering in the kernel: execs without LD_PRELOAD are not sent at all.
       const expected = b.onlySet && job.workload.ldPreload === null ? 0 : execs;
-      checks.push(finish({ ...base, source: key, expected, logged, matched: count(r, `${key}_value_match`), lost, truncated, unaccounted, extra }));
+      let delay: LogDelay | null = null;
+      if (b.tool === EXEC_RECORDER) {
+        const [p50Ns, p99Ns, maxNs, writes] = ['delay_p50_ns', 'delay_p99_ns', 'delay_max_ns', 'writes'].map((t) => r.counts[`${key}_${t}`]);
+        if ([p50Ns, p99Ns, maxNs, writes].some((v) => v === undefined)) extra.push("the loader's totals have no delay");
+        else delay = { p50Ns: p50Ns!, p99Ns: p99Ns!, maxNs: maxNs!, writes: writes! };
+      }
+      checks.push(finish({ ...base, source: key, expected, logged, matched: count(r, `${key}_value_match`), lost, truncated, unaccounted, delay, extra }));
     } else {
       // A user's program sends what it likes: its records are counted, and there is nothing to check them against.
       const logged = count(r, `${key}_events`);
       // bpf_attach cannot know what the program failed to send: its drops are unknown, not 0.
-      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0, unaccounted: null }));
+      checks.push(finish({ ...base, source: `bpf:${b.name} (unchecked)`, expected: logged, logged, matched: logged, lost: null, truncated: 0, unaccounted: null, delay: null }));
     }
   }
   if (job.scenario.seccomp === 'notify') {
     // The supervisor answers each execve before it goes on: nothing can be dropped, only missed.
     const k = SECCOMP_KEY;
     const truncated = count(r, `${k}_truncated`) + count(r, `${k}_value_truncated`) + count(r, `${k}_filename_truncated`);
-    checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated, unaccounted: null }));
+    checks.push(finish({ ...base, source: k, expected: execs, logged: count(r, `${k}_exec_events`), matched: count(r, `${k}_value_match`), lost: 0, truncated, unaccounted: null, delay: null }));
   }
   const auditRecords = r.records.filter((x) => x.source === 'audit').map((x) => x.line);
   const bpfRecords = r.records.filter((x) => x.source === EXEC_RECORDER).map((x) => x.line);
@@ -106,9 +112,9 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const c = compareExecRecords(auditRecords, bpfRecords);
     const extra = c.problems.length ? [`${c.problems.length} differences, first: ${c.problems[0]}`] : [];
     const expected = Math.min(RECORDS_COMPARED, execs);
-    checks.push(finish({ ...base, source: `${EXEC_RECORDER}=audit`, expected, logged: c.compared, matched: c.identical, lost: 0, truncated: 0, unaccounted: null, extra }));
+    checks.push(finish({ ...base, source: `${EXEC_RECORDER}=audit`, expected, logged: c.compared, matched: c.identical, lost: 0, truncated: 0, unaccounted: null, delay: null, extra }));
   }
-  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null }));
+  if (checks.length === 0) checks.push(finish({ ...base, source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null }));
   return checks;
 }
 

@@ -42,6 +42,17 @@ export const EVENTS_HEADER = ['scenario', 'kernel', 'boot', 'source', 'execs', '
 /** Written after the others; files of older runs lack them. */
 export const EVENTS_TRUNCATED = 'truncated';
 export const EVENTS_UNACCOUNTED = 'unaccounted';
+/** How long a logger's records took from the hook to its file (bpf/krsi_exec_record.c); empty for the others. */
+export const EVENTS_DELAY = ['delay_p50_ns', 'delay_p99_ns', 'delay_max_ns', 'writes'] as const;
+
+/** A logger's delay from the kernel's hook to the record's write(2) returning, over one boot's records. */
+export interface LogDelay {
+  p50Ns: number;
+  p99Ns: number;
+  maxNs: number;
+  /** write(2) calls that put them in the file: as many as records unbatched, fewer batched. */
+  writes: number;
+}
 
 export interface SampleRow {
   scenario: string;
@@ -73,6 +84,8 @@ export interface EventRow {
    * program, the seccomp supervisor, files from before the column.
    */
   unaccounted: number | null;
+  /** Null for every logger but the exec logger, and in files from before the columns. */
+  delay: LogDelay | null;
   ok: boolean;
 }
 
@@ -150,8 +163,11 @@ export function samplesCsv(rows: SampleRow[]): string {
 export function eventsCsv(checks: EventRow[]): string {
   return stringify(
     // An unknown loss is an empty cell, never 0.
-    checks.map((c) => [c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost ?? '', c.ok ? 1 : 0, c.truncated, c.unaccounted ?? '']),
-    { header: true, columns: [...EVENTS_HEADER, EVENTS_TRUNCATED, EVENTS_UNACCOUNTED] },
+    checks.map((c) => [
+      c.scenario, c.kernel, c.boot, c.source, c.execs, c.expected, c.logged, c.matched, c.lost ?? '', c.ok ? 1 : 0, c.truncated, c.unaccounted ?? '',
+      ...(c.delay ? [c.delay.p50Ns, c.delay.p99Ns, c.delay.maxNs, c.delay.writes] : ['', '', '', '']),
+    ]),
+    { header: true, columns: [...EVENTS_HEADER, EVENTS_TRUNCATED, EVENTS_UNACCOUNTED, ...EVENTS_DELAY] },
   );
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { usageError } from '../lib/errors.ts';
-import { ATTRIBUTION_DELAY, ATTRIBUTION_HEADER, checkSampleCounts, EVENTS_HEADER, FAILED_SUFFIX, PARTIAL_SUFFIX, EVENTS_TRUNCATED, EVENTS_UNACCOUNTED, RESULT_FILES, SAMPLES_HEADER, validateRunMeta, type AttributionRow, type EventRow, type RunMeta, type SampleRow } from '../lib/results.ts';
+import { ATTRIBUTION_DELAY, ATTRIBUTION_HEADER, checkSampleCounts, EVENTS_HEADER, FAILED_SUFFIX, PARTIAL_SUFFIX, EVENTS_TRUNCATED, EVENTS_UNACCOUNTED, EVENTS_DELAY, RESULT_FILES, SAMPLES_HEADER, validateRunMeta, type AttributionRow, type EventRow, type RunMeta, type SampleRow } from '../lib/results.ts';
 
 export type { EventRow };
 
@@ -80,9 +80,9 @@ export function readSamples(path: string): SampleRow[] {
 }
 
 export function readEvents(path: string): EventRow[] {
-  return readCsv(path, EVENTS_HEADER, [EVENTS_TRUNCATED, EVENTS_UNACCOUNTED]).map(({ line, cells }) => {
-    const [scenario, kernel, boot, source, execs, expected, logged, matched, lost, ok, truncated, unaccounted] = cells as string[] as [
-      string, string, string, string, string, string, string, string, string, string, string, string,
+  return readCsv(path, EVENTS_HEADER, [EVENTS_TRUNCATED, EVENTS_UNACCOUNTED, ...EVENTS_DELAY]).map(({ line, cells }) => {
+    const [scenario, kernel, boot, source, execs, expected, logged, matched, lost, ok, truncated, unaccounted, p50, p99, max, writes] = cells as string[] as [
+      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
     ];
     const n = (column: string, t: string) => num(path, line, column, t, { integer: true });
     return {
@@ -93,6 +93,7 @@ export function readEvents(path: string): EventRow[] {
       truncated: truncated === '' ? 0 : n('truncated', truncated),
       // Signed: below 0 is events counted twice.
       unaccounted: unaccounted === '' ? null : unaccounted.startsWith('-') ? -n(EVENTS_UNACCOUNTED, unaccounted.slice(1)) : n(EVENTS_UNACCOUNTED, unaccounted),
+      delay: p50 === '' ? null : { p50Ns: n('delay_p50_ns', p50), p99Ns: n('delay_p99_ns', p99), maxNs: n('delay_max_ns', max), writes: n('writes', writes) },
     };
   });
 }

@@ -7,7 +7,8 @@ import { runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
-export type EventSummary = Pick<EventRow, 'source' | 'expected' | 'logged' | 'matched' | 'lost' | 'truncated' | 'unaccounted' | 'ok'>;
+/** delay: over the boots, the median of their p50 and p99, the largest max and all writes; null where no logger timed its records. */
+export type EventSummary = Pick<EventRow, 'source' | 'expected' | 'logged' | 'matched' | 'lost' | 'truncated' | 'unaccounted' | 'delay' | 'ok'>;
 
 /**
  * How an overhead was estimated (README, "Statistics"):
@@ -151,7 +152,8 @@ export function groupSamples(runs: { label: string; samples: SampleRow[] }[]): M
 }
 
 function sumEvents(rows: EventRow[]): EventSummary {
-  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, ok: true };
+  if (rows.length === 0) return { source: 'not recorded', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null, ok: true };
+  const timed = rows.flatMap((r) => (r.delay ? [r.delay] : []));
   const add = (k: 'expected' | 'logged' | 'matched' | 'truncated') => rows.reduce((n, r) => n + r[k], 0);
   return {
     source: [...new Set(rows.map((r) => r.source))].join('+'),
@@ -161,6 +163,9 @@ function sumEvents(rows: EventRow[]): EventSummary {
     lost: rows.some((r) => r.lost === null) ? null : rows.reduce((n, r) => n + r.lost!, 0),
     truncated: add('truncated'),
     unaccounted: rows.some((r) => r.unaccounted === null) ? null : rows.reduce((n, r) => n + r.unaccounted!, 0),
+    delay: timed.length === 0 ? null : {
+      p50Ns: median(timed.map((d) => d.p50Ns)), p99Ns: median(timed.map((d) => d.p99Ns)), maxNs: Math.max(...timed.map((d) => d.maxNs)), writes: timed.reduce((n, d) => n + d.writes, 0),
+    },
     ok: rows.every((r) => r.ok),
   };
 }

@@ -111,7 +111,7 @@ test('a user program\'s drops are unknown, not 0: null in the check, an empty ce
   assert.deepEqual([user!.source, user!.logged, user!.lost, user!.ok], ['bpf:mine (unchecked)', 7, null, true]);
   const dir = mkdtempSync(join(tmpdir(), 'krsi-events-'));
   writeFileSync(join(dir, 'events.csv'), eventsCsv([user!]));
-  assert.match(readFileSync(join(dir, 'events.csv'), 'utf8'), /^vanilla,noaudit,0,bpf:mine \(unchecked\),50,7,7,7,,1,0,$/m);
+  assert.match(readFileSync(join(dir, 'events.csv'), 'utf8'), /^vanilla,noaudit,0,bpf:mine \(unchecked\),50,7,7,7,,1,0,,,,,$/m);
   assert.equal(readEvents(join(dir, 'events.csv'))[0]!.lost, null);
   assert.equal(readEvents(join(dir, 'events.csv'))[0]!.unaccounted, null);
 });

@@ -25,7 +25,7 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
     outliers: { mild: 0, severe: 0, low: 0, high: 0 }, overhead_pct: null, overhead: null,
     layout: 'random', samples_per_boot: 3, centre: { ns: 1, ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 1,
     per_boot: [{ run: EVIL, boot: 0, seed: 1, n: 3, warmups: 2, median_ns: 1, spread_pct: 0, steady: false, change_point: { index: 1, shift_pct: 1, p_value: 0.001 } }],
-    events: { source: EVIL, expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, ok: true },
+    events: { source: EVIL, expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null, ok: true },
   };
   const summary = {
     mode: EVIL, unit: EVIL, baseline: EVIL, runs: [EVIL], alpha: 0.05, bootstrap: { resamples: 10, seed: 1 }, notes: [EVIL, CLOSE], scenarios: [scenario],

@@ -92,7 +92,7 @@ function summaryOf(entries: { name: string; values: number[]; overhead?: [number
         centre: { ns: q(0.5), ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 0,
         overhead_pct: e.overhead?.[0] ?? null,
         overhead: e.overhead ? { against: entries[0]!.name, pct: e.overhead[0], ci95_pct: [e.overhead[1], e.overhead[2]], p_value: 0.01, p_adjusted: 0.02, test: 'normal', method: 'within-layout', units: 2 * s.length, verdict: 'slower' } : null,
-        events: { source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, ok: true },
+        events: { source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null, ok: true },
       };
     }),
   };

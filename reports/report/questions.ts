@@ -3,7 +3,7 @@
  * in numbers with their 95 % intervals, and the rows of its plot. A question
  * whose scenarios were not run (a --scenarios subset) says so instead.
  */
-import type { Question } from '../../lib/results.ts';
+import type { LogDelay, Question } from '../../lib/results.ts';
 import type { ScenarioSummary, Summary } from '../summary.ts';
 import { pctInterval, signedPct } from './format.ts';
 import type { ScenarioInfo } from './run-info.ts';
@@ -26,6 +26,8 @@ export interface AnswerRow {
   expected: number;
   /** The exec latency's overhead against the same scenario, where the run measured it. */
   latency: { pct: number; lo: number; hi: number } | null;
+  /** How long its records took to reach the file, where the logger timed them (the exec logger). */
+  delay: LogDelay | null;
 }
 
 export interface Answer {
@@ -37,11 +39,18 @@ export interface Answer {
   missing: string[];
 }
 
-/** The CPU overhead with its interval, the latency's, and the events lost where any were (drops beside cost). */
+/** A delay in guest time, in the unit that keeps it readable. */
+const duration = (ns: number) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(1)} ms` : `${(ns / 1e3).toFixed(1)} µs`);
+
+/**
+ * The CPU overhead with its interval, the latency's, the events lost where any were (drops beside
+ * cost), and how long records took to reach the file where that was timed (cheap is no answer if late).
+ */
 const overheadText = (r: AnswerRow) => {
   const latency = r.latency ? ` (latency ${signedPct(r.latency.pct)} ${pctInterval([r.latency.lo, r.latency.hi])})` : '';
   const lost = r.lost === null ? ' (events lost: unknown)' : r.lost > 0 ? ` (${r.lost} of ${r.expected} events lost)` : '';
-  return `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}${latency}${lost}`;
+  const delay = r.delay ? ` (records in the file after ${duration(r.delay.p50Ns)} median, ${duration(r.delay.p99Ns)} p99, ${duration(r.delay.maxNs)} at most)` : '';
+  return `${signedPct(r.pct)} ${pctInterval([r.lo, r.hi])}${latency}${lost}${delay}`;
 };
 
 function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Question['plot']): AnswerRow | null {
@@ -51,7 +60,7 @@ function rowOf(s: ScenarioSummary, info: ScenarioInfo | undefined, plot: Questio
   const x = plot === 'env-pages' ? (info?.envPages ?? null) : plot === 'rule-count' ? (info?.auditRules ?? null) : null;
   return {
     scenario: s.name, against: o.against, pct: o.pct, lo: o.ci95_pct[0], hi: o.ci95_pct[1], series, x, label: `${signedPct(o.pct)}`,
-    lost: s.events.lost, expected: s.events.expected,
+    lost: s.events.lost, expected: s.events.expected, delay: s.events.delay ?? null,
     latency: s.latency?.overhead ? { pct: s.latency.overhead.pct, lo: s.latency.overhead.ci95_pct[0], hi: s.latency.overhead.ci95_pct[1] } : null,
   };
 }
