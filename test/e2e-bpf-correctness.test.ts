@@ -35,6 +35,10 @@ const SCENARIOS = [
   { name: 'tiny-vars-only-set', kernel: 'noaudit', workload: { tinyVars: 5000 }, bpf: krsi({ onlySet: true }) },
   { name: 'tiny-vars-bounded', kernel: 'noaudit', workload: { tinyVars: 5000 }, bpf: krsi({ onlySet: true, maxSteps: 1000 }) },
   { name: 'perfbuf', kernel: 'noaudit', bpf: [{ tool: 'krsi_hooks', program: 'perfbuf' }] },
+  {
+    name: 'exec-record-vs-audit', kernel: 'audit', bpf: [{ tool: 'krsi_exec_record' }],
+    audit: { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k krsi-bench-exec'] },
+  },
 ];
 
 /** Bursts lose about 1 % of their events into one page: they get 100 execs per sample, the others 20. */
@@ -51,15 +55,16 @@ function run(scenarios: object[], execs: number, samples: number) {
   const r = spawnSync('npx', ['tsx', 'scripts/bench.ts', '--matrix', matrix, '--samples', String(samples), '--execs', String(execs), '--warmup', '1', '--warmup-max', '1', '--boots', '1', '--out', out], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const events = readEvents(join(realpathSync(join(out, 'latest')), 'events.csv'));
-  return (name: string) => {
+  const of = (name: string) => {
     const rows = events.filter((e) => e.scenario === name && e.source !== 'none');
     assert.equal(rows.length, 1, `${name}: one checked source`);
     return rows[0]!;
   };
+  return { of, events: (name: string) => events.filter((e) => e.scenario === name) };
 }
 
 test('the loggers log the LD_PRELOAD the loader uses, see every exec entry, never drop silently and count each loss once', { timeout: 60 * 60_000 }, () => {
-  const of = run(SCENARIOS, EXECS, SAMPLES);
+  const { of, events } = run(SCENARIOS, EXECS, SAMPLES);
   const execs = EXECS * (SAMPLES + 1);
 
   // The loader takes the last LD_PRELOAD: every logger reports it, not the decoy before it. The
@@ -79,6 +84,15 @@ test('the loggers log the LD_PRELOAD the loader uses, see every exec entry, neve
   // (The snapshot program's exec had the same environment: truncated counts every line, not only nop's.)
   assert.ok(bounded.truncated >= execs, `${bounded.truncated} truncated of ${execs}`);
   assert.equal(bounded.ok, false);
+  // Audit and the BPF exec logger in one boot: the first 20 execs of nop agree in every field audit records.
+  const same = events('exec-record-vs-audit').find((e) => e.source === 'krsi_exec_record=audit');
+  assert.ok(same, 'no comparison of the two loggers\' records');
+  assert.ok(same.ok, JSON.stringify(same));
+  assert.deepEqual([same.expected, same.logged, same.matched], [20, 20, 20]);
+  for (const source of ['audit', 'krsi_exec_record']) {
+    const e = events('exec-record-vs-audit').find((x) => x.source === source)!;
+    assert.ok(e.ok && e.logged === execs, `${source}: ${JSON.stringify(e)}`);
+  }
   // The perf buffer exists before the program is attached: nothing lost, not even the guest's own execs.
   const perf = of('perfbuf');
   assert.ok(perf.ok, JSON.stringify(perf));
@@ -86,7 +100,7 @@ test('the loggers log the LD_PRELOAD the loader uses, see every exec entry, neve
 });
 
 test('a burst into one page loses events, and each is counted lost once, in the perf buffer as in the ring buffer', { timeout: 60 * 60_000 }, () => {
-  const of = run(BURSTS, 100, 4);
+  const { of } = run(BURSTS, 100, 4);
   const execs = 100 * 5;
   // What the program emitted is exactly what was logged plus what was lost: a full perf ring fails the
   // output and also reports PERF_RECORD_LOST, the same events, which were once added together.

@@ -29,8 +29,8 @@ function bench(args: string[]) {
   return { dir, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary, events: readEvents(join(dir, 'events.csv')) };
 }
 
-const LOGGING = ['env-1-all-vars', 'perfbuf', 'sleepable', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-notify', 'audit-path-exec'];
-const QUIET = ['vanilla', 'env-1-none', 'seccomp-filter', 'audit-compiled', 'audit-rules-10'];
+const LOGGING = ['env-1-all-vars', 'perfbuf', 'sleepable', 'kprobe', 'fentry', 'tp-btf', 'tracepoint', 'seccomp-notify', 'audit-path-exec', 'exec-record-batched'];
+const QUIET = ['vanilla', 'env-1-none', 'seccomp-filter', 'audit-compiled', 'audit-rules-10', 'vanilla-unset', 'exec-record-filtered'];
 
 test('krsi-design: every new mechanism logs each exec of nop with the right value, against its own baseline, and the report answers the questions', { timeout: 60 * 60_000 }, () => {
   const { dir, summary, events } = bench(['--matrix', 'krsi-design', '--scenarios', [...QUIET, ...LOGGING].join(',')]);
@@ -46,6 +46,13 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
     assert.equal(e.expected, execs, `${name}: one event per exec`);
     assert.equal(e.matched, execs, `${name}: every event with the right value`);
   }
+  // Filtering in the kernel: with no LD_PRELOAD set, the filtered exec logger sends nothing, and says so.
+  const filtered = events.find((e) => e.scenario === 'exec-record-filtered' && e.source === 'krsi_exec_record')!;
+  assert.ok(filtered.ok, JSON.stringify(filtered));
+  assert.deepEqual([filtered.expected, filtered.logged, filtered.unaccounted], [0, 0, 0]);
+  // Batched: fewer writes than records, each record still timed to the file.
+  const batched = events.find((e) => e.scenario === 'exec-record-batched')!;
+  assert.ok(batched.delay && batched.delay.writes < batched.logged && batched.delay.p50Ns > 0, JSON.stringify(batched));
   const against = (n: string) => summary.scenarios.find((s) => s.name === n)!.overhead!.against;
   assert.equal(against('env-1-all-vars'), 'env-1-none');
   assert.equal(against('env-1-none'), 'vanilla');

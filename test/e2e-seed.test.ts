@@ -24,7 +24,7 @@ const ROOT = join(import.meta.dirname, '..');
  */
 const VANILLA_AGREEMENT = 0.025;
 
-test('npm run bench measures the five seed scenarios and checks what audit and KRSI logged', { timeout: 60 * 60_000 }, () => {
+test('npm run bench measures the six seed scenarios and checks what audit and KRSI logged', { timeout: 60 * 60_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'krsi-e2e-'));
   const r = spawnSync('npm', ['run', '--silent', 'bench', '--', '--samples', String(SAMPLES), '--execs', String(EXECS), '--warmup', String(WARMUP), '--boots', String(BOOTS), '--out', out], {
     cwd: ROOT,
@@ -42,7 +42,7 @@ test('npm run bench measures the five seed scenarios and checks what audit and K
 
   assert.equal(summary.mode, 'icount');
   assert.equal(summary.baseline, 'vanilla');
-  assert.deepEqual(summary.scenarios.map((s) => s.name), ['vanilla', 'audit-compiled', 'audit-no-rules', 'audit-execve', 'krsi-ld-preload']);
+  assert.deepEqual(summary.scenarios.map((s) => s.name), ['vanilla', 'audit-compiled', 'audit-no-rules', 'audit-execve', 'krsi-ld-preload', 'krsi-exec-record']);
 
   const samples = readSamples(join(dir, 'samples.csv'));
   for (const s of summary.scenarios) {
@@ -81,6 +81,15 @@ test('npm run bench measures the five seed scenarios and checks what audit and K
   execs = execsOf('audit-execve', audit.boot);
   assert.equal(audit.logged, execs, 'audit wrote one EXECVE record per exec');
   assert.equal(audit.lost, 0);
+  // The exec logger that records what audit's rule records: one record per exec, none lost, each in the file
+  // within a delay it measured, one write(2) per record (unbatched).
+  const record = events.find((e) => e.scenario === 'krsi-exec-record' && e.source === 'krsi_exec_record');
+  assert.ok(record, 'no krsi_exec_record events row');
+  execs = execsOf('krsi-exec-record', record.boot);
+  assert.deepEqual([record.logged, record.matched, record.lost, record.unaccounted], [execs, execs, 0, 0]);
+  const delay = record.delay!;
+  assert.ok(delay && delay.p50Ns > 0 && delay.p50Ns <= delay.p99Ns && delay.p99Ns <= delay.maxNs, `exec logger delay ${JSON.stringify(delay)}`);
+  assert.ok(delay.writes >= execs, `${delay.writes} writes for ${execs} execs: an unbatched logger writes each record`);
   const quiet = events.find((e) => e.scenario === 'audit-no-rules');
   assert.equal(quiet?.logged, 0, 'audit without rules logged no exec records');
   assert.ok(summary.scenarios.every((s) => s.events.ok && s.events.lost === 0), 'events lost or mismatched');
