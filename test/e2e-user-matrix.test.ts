@@ -54,6 +54,14 @@ test('a BPF program the verifier rejects fails the run with the console log to r
   assert.match(console, /failed to load/);
 });
 
+test('a BPF program that loads but cannot attach fails the run with the loader\'s own line and no data', { timeout: 60 * 60_000 }, () => {
+  const r = bench(['--matrix', 'test/fixtures/matrices/attach-fails.json']);
+  assert.equal(r.status, 1);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[lines.length - 1]!, /^error: scenario unattachable \(boot 0\): guest failed: user_unattachable failed to load or attach: bpf_attach: cannot attach nowhere: .+ \(see .*\.failed\/logs\/unattachable-boot0\.console\.log\)$/);
+  assert.ok(!existsSync(join(r.out, 'latest')), 'a run whose program never attached left results');
+});
+
 test('a kernel option that does not survive olddefconfig stops the run before building', { timeout: 10 * 60_000 }, () => {
   const r = bench(['--matrix', 'test/fixtures/matrices/bad-kernel-config.json']);
   assert.equal(r.status, 1);

@@ -327,7 +327,7 @@ export function initScript(g: GuestSetup): string {
     'auditd_gone() { ! pidof auditd > /dev/null; }',
     // A verifier rejection ends its log with the reason, then "processed N insns": name that reason.
     'verifier_reason() { grep -B1 "^processed [0-9]* insns" "$1" | head -n 1; }',
-    'loaded() { grep -q attached /tmp/$1.out && return 0; kill -0 "$(cat /tmp/$1.pid)" 2>/dev/null && return 1; cat /tmp/$1.err > /dev/console; why=$(verifier_reason /tmp/$1.err); [ -n "$why" ] && fail "$1 was rejected by the verifier: $why"; fail "$1 failed to load: $(grep -v "^$" /tmp/$1.err | tail -n 1)"; }',
+    'loaded() { grep -q attached /tmp/$1.out && return 0; kill -0 "$(cat /tmp/$1.pid)" 2>/dev/null && return 1; cat /tmp/$1.err > /dev/console; why=$(verifier_reason /tmp/$1.err); [ -n "$why" ] && fail "$1 was rejected by the verifier: $why"; fail "$1 failed to load or attach: $(grep -v "^$" /tmp/$1.err | tail -n 1)"; }',
     'mount -t proc proc /proc',
     'mount -t sysfs sysfs /sys',
     'mount -t devtmpfs devtmpfs /dev',
