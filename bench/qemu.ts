@@ -90,11 +90,24 @@ export function accelArgs(mode: Mode, layout: Layout, seed: number): string[] {
   return ['-accel', 'tcg', '-cpu', cpuModel(layout), '-icount', 'shift=0,sleep=off', '-seed', String(seed), '-rtc', 'base=2019-08-20T00:00:00,clock=vm'];
 }
 
+/**
+ * The vCPUs as that many single-core sockets. QEMU 7.2 makes -smp N one socket
+ * of N cores, and SeaBIOS's MP table lists only the first CPU of each socket,
+ * so the suite's kernels, which have no ACPI, would find one CPU. (ACPI's MADT
+ * lists every core, but tried on 6.12 with CONFIG_ACPI alone every boot logged
+ * "ACPI: Unable to load the System Description Tables", and ACPI brings its
+ * interpreter and drivers.) The scheduler then sees two packages that share no
+ * cache, not two cores of one. For one vCPU this is QEMU's default.
+ */
+function smpTopology(cpus: number): string {
+  return `${cpus},sockets=${cpus},cores=1,threads=1`;
+}
+
 export function qemuArgs(spec: BootSpec): string[] {
   return [
     ...accelArgs(spec.mode, spec.layout, spec.seed),
     '-m', `${spec.memoryMiB}M`,
-    '-smp', String(spec.cpus ?? 1),
+    '-smp', smpTopology(spec.cpus ?? 1),
     '-nodefaults',
     '-display', 'none',
     '-no-reboot',
