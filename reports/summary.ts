@@ -3,7 +3,7 @@ import { usageError } from '../lib/errors.ts';
 import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
 import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
-import { runAccounting, type BootAccounting } from './latency.ts';
+import { multiCpuScenarios, runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
@@ -325,7 +325,12 @@ function latencySummaries(
   }
   const boots = new Map<string, BootAccounting[]>();
   for (const m of perRun) for (const [name, list] of m!) boots.set(name, [...(boots.get(name) ?? []), ...list]);
-  const missing = [...groups.keys()].filter((n) => !boots.has(n));
+  const smp = new Set(runs.flatMap((r) => [...multiCpuScenarios(r)]));
+  for (const name of smp) boots.delete(name);
+  if (smp.size) {
+    notes.push(`${[...smp].join(', ')}: exec latency not measured on guests with more than one CPU: under icount the vCPUs share one instruction clock and wake each other late, so their stalls are QEMU's scheduling, not the guest's (docs/methodology.md); their CPU cost stands.`);
+  }
+  const missing = [...groups.keys()].filter((n) => !boots.has(n) && !smp.has(n));
   if (missing.length) {
     notes.push(`Exec latency not measured: no accounting rows for ${missing.join(', ')}.`);
     return null;
@@ -336,7 +341,8 @@ function latencySummaries(
   }));
   const side = (name: string): Side => ({ name, kernel: groups.get(name)!.kernel, values: boots.get(name)!.map((b) => b.latencyNs), boots: asBoots(name) });
   const bootLevel = (name: string) => how.layout === 'random' && boots.get(name)!.length >= 2;
-  const compared = [...groups.keys()].filter((n) => n !== how.baseline);
+  // A scenario is compared where it and its baseline both have latency.
+  const compared = [...groups.keys()].filter((n) => n !== how.baseline && boots.has(n) && boots.has(how.against.get(n) ?? how.baseline));
   const raw = compared.map((name) => {
     const b = how.against.get(name) ?? how.baseline;
     return { name, against: b, ...compareToBaseline(side(name), side(b), bootLevel(name) && bootLevel(b), how.bootstrap) };
@@ -345,7 +351,8 @@ function latencySummaries(
   const out = new Map<string, LatencySummary>();
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
   for (const name of groups.keys()) {
-    const list = boots.get(name)!;
+    const list = boots.get(name);
+    if (!list) continue;
     const values = list.map((b) => b.latencyNs);
     const geo = bootLevel(name) ? geometricMeanCI(values) : null;
     const i = compared.indexOf(name);

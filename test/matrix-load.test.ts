@@ -6,16 +6,17 @@ import { test } from 'node:test';
 import { BenchError } from '../lib/errors.ts';
 import { loadMatrix, validateMatrix } from '../bench/matrix.ts';
 
-test('loadMatrix reads the seed matrix: five scenarios on two kernels, vanilla as baseline', async () => {
+test('loadMatrix reads the seed matrix: six scenarios on two kernels, vanilla as baseline', async () => {
   const m = await loadMatrix('seed');
   assert.deepEqual(m.scenarios.map((s) => [s.name, s.kernel]), [
-    ['vanilla', 'noaudit'], ['audit-compiled', 'audit'], ['audit-no-rules', 'audit'], ['audit-execve', 'audit'], ['krsi-ld-preload', 'noaudit'],
+    ['vanilla', 'noaudit'], ['audit-compiled', 'audit'], ['audit-no-rules', 'audit'], ['audit-execve', 'audit'], ['krsi-ld-preload', 'noaudit'], ['krsi-exec-record', 'noaudit'],
   ]);
   assert.equal(m.baseline, 'vanilla');
   assert.equal(m.scenarios[1]!.audit, null);
   assert.deepEqual(m.scenarios[2]!.audit, { daemon: true, enable: true, rules: [] });
   assert.equal(m.scenarios[3]!.audit!.rules.length, 2);
   assert.deepEqual(m.scenarios[4]!.bpf, [{ tool: 'krsi_ld_preload' }]);
+  assert.deepEqual(m.scenarios[5]!.bpf, [{ tool: 'krsi_exec_record' }]);
 });
 
 function writeMatrix(dir: string, name: string, m: unknown): string {
@@ -54,6 +55,18 @@ test('validateMatrix names the field that is wrong', () => {
   assert.match(problem({ scenarios: [ok, { name: 'y', kernel: 'noaudit', baseline: 'z' }] }), /scenarios\[1\]\.baseline: "z" is not one of the scenarios/);
   assert.match(problem({ scenarios: [ok, { name: 'y', kernel: 'noaudit', baseline: 'y' }] }), /scenarios\[1\]\.baseline: "y" cannot be its own baseline/);
   assert.match(problem({ scenarios: [ok], kernels: { k: { fragments: ['missing.config'] } } }), /kernels\.k\.fragments\[0\]: no such file/);
+  // The loggers' options, each for the tools that have it.
+  const tool = (b: object) => problem({ scenarios: [{ ...ok, bpf: [b] }] });
+  assert.match(tool({ tool: 'krsi_hooks', program: 'kprobe', onlySet: true }), /bpf\[0\]\.onlySet: is for krsi_ld_preload, krsi_exec_record/);
+  assert.match(tool({ tool: 'krsi_ld_preload', onlySet: 'yes' }), /bpf\[0\]\.onlySet: must be true or false/);
+  assert.match(tool({ tool: 'krsi_ld_preload', maxSteps: 0 }), /bpf\[0\]\.maxSteps: must be a whole number from 1 to 8388608/);
+  assert.match(tool({ tool: 'krsi_env_vars', maxSteps: 10 }), /bpf\[0\]\.maxSteps: is for krsi_ld_preload/);
+  assert.match(tool({ tool: 'krsi_ld_preload', batch: true }), /bpf\[0\]\.batch: is for krsi_exec_record/);
+  // The workload's environment and exec call.
+  assert.match(problem({ scenarios: [{ ...ok, workload: { execCall: 'fexecve' } }] }), /workload\.execCall: must be "execve" or "execveat", not "fexecve"/);
+  assert.match(problem({ scenarios: [{ ...ok, workload: { tinyVars: 100001 } }] }), /workload\.tinyVars: must be a whole number from 0 to 100000/);
+  assert.match(problem({ scenarios: [{ ...ok, workload: { ldPreloadDecoy: null } }] }), /workload\.ldPreloadDecoy: must be a path/);
+  assert.match(problem({ scenarios: [{ ...ok, workload: { ldPreloadDecoy: 'a b' } }] }), /workload\.ldPreloadDecoy: must be null or a path/);
 });
 
 test('loadMatrix reads a user file with its own kernel fragments and rejects bad JSON with the file name', async () => {

@@ -41,3 +41,9 @@ test('twinsOf finds the guests of krsi-design that another scenario boots byte f
   const seed = await loadMatrix('seed');
   assert.equal(twinsOf(planJobs(seed.scenarios, { ...opts, boots: 2 })).size, 0);
 });
+
+test('a decoy LD_PRELOAD needs the LD_PRELOAD it comes before: refused, naming the scenario', async () => {
+  const m = await loadMatrix('seed');
+  const s = { ...m.scenarios[0]!, name: 'decoyed', workload: { ldPreload: null, ldPreloadDecoy: '/lib/x.so' } };
+  assert.throws(() => planJobs([s], { samples: 2, execs: 10, warmup: 1, boots: 1, seed: 1 }), /scenario decoyed: workload\.ldPreloadDecoy comes before an LD_PRELOAD, and ldPreload is null/);
+});
