@@ -6,7 +6,7 @@
  * small perf buffer and ring buffer (every event logged or lost, once), and
  * the preload file, which every krsi_ld_preload boot probes. And, from the
  * object itself, that no program that may sleep keeps its walk in per-CPU
- * space. Needs the seed matrix's noaudit kernel (built on first use).
+ * space. Needs the seed matrix's kernels and an SMP one (built on first use).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -41,16 +41,19 @@ const SCENARIOS = [
   },
 ];
 
-/** Bursts lose about 1 % of their events into one page: they get 100 execs per sample, the others 20. */
+/** Bursts lose 0-2 % of their events into one page, by layout: they get 400 execs per sample, the others 20. */
 const BURSTS = [
   { name: 'vanilla', kernel: 'noaudit' },
+  // Two CPUs: the records of execs on both interleave in krsi_env_vars' one ring buffer.
+  { name: 'burst-env-vars-smp', kernel: 'noaudit-smp', workload: { procs: 4, cpus: 2, envPages: 1 }, bpf: [{ tool: 'krsi_env_vars' }] },
   { name: 'burst-perfbuf', kernel: 'noaudit', workload: { procs: 4 }, bpf: [{ tool: 'krsi_hooks', program: 'perfbuf', bufferBytes: 4096 }] },
   { name: 'burst-ringbuf', kernel: 'noaudit', workload: { procs: 4 }, bpf: krsi({ bufferBytes: 4096 }) },
 ];
 
 function run(scenarios: object[], execs: number, samples: number) {
   const matrix = join(mkdtempSync(join(tmpdir(), 'krsi-correct-')), 'm.json');
-  writeFileSync(matrix, JSON.stringify({ baseline: 'vanilla', scenarios }));
+  const fragments = ['base.config', 'noaudit.config', 'smp.config'].map((f) => join(ROOT, 'kernels', 'fragments', f));
+  writeFileSync(matrix, JSON.stringify({ baseline: 'vanilla', kernels: { 'noaudit-smp': { fragments } }, scenarios }));
   const out = mkdtempSync(join(tmpdir(), 'krsi-correct-run-'));
   const r = spawnSync('npx', ['tsx', 'scripts/bench.ts', '--matrix', matrix, '--samples', String(samples), '--execs', String(execs), '--warmup', '1', '--warmup-max', '1', '--boots', '1', '--out', out], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -99,9 +102,13 @@ test('the loggers log the LD_PRELOAD the loader uses, see every exec entry, neve
   assert.deepEqual([perf.lost, perf.unaccounted], [0, 0]);
 });
 
-test('a burst into one page loses events, and each is counted lost once, in the perf buffer as in the ring buffer', { timeout: 60 * 60_000 }, () => {
-  const { of } = run(BURSTS, 100, 4);
-  const execs = 100 * 5;
+test('a burst into one page loses events, each counted lost once, in the perf buffer as in the ring buffer; on two CPUs every environment is put together whole', { timeout: 60 * 60_000 }, () => {
+  const { of } = run(BURSTS, 400, 4);
+  const execs = 400 * 5;
+  // Every exec's variables, put together from records of two CPUs: all of them with their count, bytes and value.
+  const env = of('burst-env-vars-smp');
+  assert.ok(env.ok, JSON.stringify(env));
+  assert.deepEqual([env.logged, env.matched, env.truncated], [execs, execs, 0]);
   // What the program emitted is exactly what was logged plus what was lost: a full perf ring fails the
   // output and also reports PERF_RECORD_LOST, the same events, which were once added together.
   for (const name of ['burst-perfbuf', 'burst-ringbuf']) {
