@@ -12,8 +12,8 @@ export type AuditExec = Record<string, string>;
 /** auditd's ENRICHED format appends the interpreted fields after this separator: only the raw ones are compared. */
 const ENRICHED = '\x1d';
 
-/** Fields audit writes as strings: quoted, or hex when they hold a space, a quote or a control byte. */
-const STRING_FIELDS = /^(comm|exe|name|cwd|proctitle|a\d+(\[\d+\])?|key)$/;
+/** Fields audit writes as strings: quoted, or hex when they hold a space, a quote or a control byte (EXECVE's aN in decodeArg). */
+const STRING_FIELDS = /^(comm|exe|name|cwd|proctitle|key)$/;
 
 /** key=value pairs of one record, after `type=T msg=audit(...):`. */
 function fields(text: string): [string, string][] {
@@ -25,18 +25,27 @@ function fields(text: string): [string, string][] {
 
 function decode(key: string, raw: string): string {
   if (raw.startsWith('"')) return raw.slice(1, -1);
-  if (STRING_FIELDS.test(key) && /^([0-9A-F]{2})+$/.test(raw)) return Buffer.from(raw, 'hex').toString('latin1');
+  if (STRING_FIELDS.test(key)) return hexOr(raw);
   return raw;
 }
+
+function hexOr(raw: string): string {
+  return /^([0-9A-F]{2})+$/.test(raw) ? Buffer.from(raw, 'hex').toString('latin1') : raw;
+}
+
+/** An EXECVE argument, aN or a part aN[i] of a long one: quoted, or hex. */
+const decodeArg = (raw: string) => (raw.startsWith('"') ? raw.slice(1, -1) : hexOr(raw));
 
 /**
  * The execs in audit's log lines, by serial, in the order of their SYSCALL
  * records: SYSCALL's fields as they are, EXECVE's argc and argv (a long
- * argument, split as aN_len= and aN[i]=, joined), CWD's cwd, PATH item 0's
- * fields as path.*, and proctitle.
+ * argument, split as aN_len= and aN[i]=, joined; a long argument list, split
+ * over several EXECVE records, gathered), CWD's cwd, PATH item 0's fields as
+ * path.*, and proctitle.
  */
 export function parseAuditExecs(lines: string[]): AuditExec[] {
   const bySerial = new Map<string, AuditExec>();
+  const argsOf = new Map<string, Map<number, string>>();
   const order: string[] = [];
   for (const line of lines) {
     const head = /^type=(\w+) msg=audit\(([0-9.]+:\d+)\): (.*)$/.exec(line.split(ENRICHED)[0]!);
@@ -49,13 +58,14 @@ export function parseAuditExecs(lines: string[]): AuditExec[] {
       order.push(serial);
       for (const [k, v] of f) exec[k] = decode(k, v);
     } else if (type === 'EXECVE') {
-      const args = new Map<number, string>();
+      const args = argsOf.get(serial) ?? new Map<number, string>();
+      argsOf.set(serial, args);
       for (const [k, v] of f) {
         if (k === 'argc') exec.argc = v;
         const whole = /^a(\d+)$/.exec(k);
         const part = /^a(\d+)\[\d+\]$/.exec(k);
-        if (whole) args.set(Number(whole[1]), decode(k, v));
-        else if (part) args.set(Number(part[1]), (args.get(Number(part[1])) ?? '') + decode(k, v));
+        if (whole) args.set(Number(whole[1]), decodeArg(v));
+        else if (part) args.set(Number(part[1]), (args.get(Number(part[1])) ?? '') + decodeArg(v));
       }
       exec.argv = JSON.stringify([...args.keys()].sort((a, b) => a - b).map((i) => args.get(i)!));
     } else if (type === 'CWD') {
@@ -98,9 +108,10 @@ function asText(v: unknown): string {
   return Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
-/** Compares the execs of audit's lines with the logger's JSON lines, matched by pid. */
+/** Compares the execs of audit's lines with the logger's JSON lines, matched by pid, in order (a pid may exec twice). */
 export function compareExecRecords(auditLines: string[], bpfLines: string[]): RecordComparison {
-  const audit = new Map(parseAuditExecs(auditLines).map((e) => [e.pid, e]));
+  const audit = new Map<string, AuditExec[]>();
+  for (const e of parseAuditExecs(auditLines)) audit.set(e.pid!, [...(audit.get(e.pid!) ?? []), e]);
   const problems: string[] = [];
   let compared = 0;
   let identical = 0;
@@ -113,12 +124,11 @@ export function compareExecRecords(auditLines: string[], bpfLines: string[]): Re
       continue;
     }
     const pid = String(bpf.pid);
-    const a = audit.get(pid);
+    const a = audit.get(pid)?.shift();
     if (!a) {
       problems.push(`pid ${pid}: logged by the BPF logger, not among audit's records`);
       continue;
     }
-    audit.delete(pid);
     compared++;
     const off: string[] = [];
     for (const [ak, bk] of SAME_FIELDS) {
@@ -133,6 +143,6 @@ export function compareExecRecords(auditLines: string[], bpfLines: string[]): Re
     if (off.length === 0) identical++;
     else problems.push(`pid ${pid}: ${off.join('; ')}`);
   }
-  for (const pid of audit.keys()) problems.push(`pid ${pid}: in audit's records, not logged by the BPF logger`);
+  for (const [pid, left] of audit) for (const _ of left) problems.push(`pid ${pid}: in audit's records, not logged by the BPF logger`);
   return { compared, identical, fields: SAME_FIELDS.length + 1, problems };
 }

@@ -195,7 +195,7 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
   const workload: Partial<WorkloadOptions> = {};
   if (raw === undefined) return workload;
   if (!isObj(raw)) throw f.fail(field, 'must be an object');
-  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus', 'tinyVars', 'ldPreloadDecoy', 'execCall']);
+  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus', 'tinyVars', 'ldPreloadDecoy', 'execCall', 'edgeStrings']);
   for (const [key, [min, max]] of Object.entries(COUNT_RANGES) as Array<[CountKey, [number, number]]>) {
     const v = f.count(raw, key, field, min, max);
     if (v !== undefined) workload[key] = v;
@@ -205,6 +205,10 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
     const decoy = ldPreload(raw, field, f, 'ldPreloadDecoy');
     if (decoy === null) throw f.fail(`${field}.ldPreloadDecoy`, 'must be a path (leave it out for none)');
     workload.ldPreloadDecoy = decoy;
+  }
+  if (raw.edgeStrings !== undefined) {
+    if (typeof raw.edgeStrings !== 'boolean') throw f.fail(`${field}.edgeStrings`, 'must be true or false');
+    if (raw.edgeStrings) workload.edgeStrings = true;
   }
   if (raw.execCall !== undefined) {
     if (raw.execCall !== 'execve' && raw.execCall !== 'execveat') throw f.fail(`${field}.execCall`, `must be "execve" or "execveat", not ${JSON.stringify(raw.execCall)}`);

@@ -85,7 +85,12 @@ static long name(__u64 i, void *ctx)                                            
 	if (w->index >= w->total || (w->end && w->p >= w->end))                        \
 		return 1;                                                              \
 	long n = READ_STR(buf, CHUNK, (const void *)w->p);                             \
-	if (n <= 0) {                                                                  \
+	/* bpf_probe_read_user_str returns 0 for an empty string on 6.12 */           \
+	/* (strncpy_from_user_nofault counts the NUL only after a non-empty one): */  \
+	/* a NUL here ends the string, it is no failed read. */                        \
+	if (n == 0)                                                                    \
+		n = 1;                                                                 \
+	if (n < 0) {                                                                   \
 		w->failed = 1;                                                         \
 		return 1;                                                              \
 	}                                                                              \
@@ -94,7 +99,7 @@ static long name(__u64 i, void *ctx)                                            
 		w->preloads++;                                                         \
 	}                                                                              \
 	/* A full chunk: the string goes on (or is exactly CHUNK - 1 long); reading */ \
-	/* on from its last copied byte gives n == 1 at its NUL either way. */         \
+	/* on from its last copied byte finds its NUL (n == 1, or 0 above). */         \
 	if (n == CHUNK) {                                                              \
 		w->p += CHUNK - 1;                                                     \
 		w->mid = 1;                                                            \

@@ -58,6 +58,9 @@ static long send_step(__u64 i, void *ctx)
 			n = bpf_probe_read_user_str(s->spare, KRSI_ENV_CHUNK, (const void *)s->p);
 		} else {
 			n = bpf_probe_read_user_str(d->data, KRSI_ENV_CHUNK, (const void *)s->p);
+			/* 0 for an empty string on 6.12 (see env_walk.bpf.h): its NUL. */
+			if (n == 0)
+				n = 1;
 			d->kind = KRSI_ENV_DATA;
 			d->pid = s->pid;
 			d->index = s->index - s->argc;
@@ -67,7 +70,9 @@ static long send_step(__u64 i, void *ctx)
 			bpf_ringbuf_submit(d, 0);
 		}
 	}
-	if (n <= 0)
+	if (n == 0)
+		n = 1;
+	if (n < 0)
 		return 1;
 	/* A full chunk: go on from its last copied byte (see env_walk.bpf.h). */
 	if (n == KRSI_ENV_CHUNK) {

@@ -82,22 +82,7 @@ static long scan_step(__u64 i, void *ctx)
 {
 	struct scan *s = ctx;
 	long stop = walk_step(i, &s->w);
-	char c = 1;
 
-	/*
-	 * bpf_probe_read_user_str returns 0, not 1, for an empty string
-	 * (strncpy_from_user_nofault adds the NUL to the length only after a
-	 * non-empty string), which walk_step takes for a failed read: an empty
-	 * argument or variable, and the NUL that a string of k * (CHUNK - 1)
-	 * bytes leaves for the chunk after. A NUL there is the string's end.
-	 */
-	if (s->w.failed && !bpf_probe_read_user(&c, 1, (const void *)s->w.p) && c == '\0') {
-		s->w.failed = 0;
-		s->w.p++;
-		s->w.mid = 0;
-		s->w.index++;
-		stop = 0;
-	}
 	if (!s->args_end && s->w.index >= s->w.argc)
 		s->args_end = s->w.p;
 	return stop;

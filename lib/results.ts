@@ -199,6 +199,8 @@ export interface WorkloadRecord {
   ldPreloadDecoy?: string;
   /** Short variables (`T000042=1`) between the filler pages and LD_PRELOAD; absent: 0. */
   tinyVars?: number;
+  /** Then an empty string and a variable of exactly 255 bytes, where chunked readers break (execbench --edge-strings); absent: none. */
+  edgeStrings?: boolean;
 }
 
 export interface AuditRecord {

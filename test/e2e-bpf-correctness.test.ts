@@ -35,6 +35,10 @@ const SCENARIOS = [
   { name: 'tiny-vars-only-set', kernel: 'noaudit', workload: { tinyVars: 5000 }, bpf: krsi({ onlySet: true }) },
   { name: 'tiny-vars-bounded', kernel: 'noaudit', workload: { tinyVars: 5000 }, bpf: krsi({ onlySet: true, maxSteps: 1000 }) },
   { name: 'perfbuf', kernel: 'noaudit', bpf: [{ tool: 'krsi_hooks', program: 'perfbuf' }] },
+  // An empty string and one of 255 bytes before LD_PRELOAD: bpf_probe_read_user_str returns 0 for an empty one.
+  { name: 'edge-krsi', kernel: 'noaudit', workload: { edgeStrings: true }, bpf: krsi() },
+  { name: 'edge-env-vars', kernel: 'noaudit', workload: { edgeStrings: true }, bpf: [{ tool: 'krsi_env_vars' }] },
+  { name: 'edge-exec-record', kernel: 'noaudit', workload: { edgeStrings: true }, bpf: [{ tool: 'krsi_exec_record' }] },
   {
     name: 'exec-record-vs-audit', kernel: 'audit', bpf: [{ tool: 'krsi_exec_record' }],
     audit: { daemon: true, enable: true, rules: ['-a always,exit -F arch=b64 -S execve,execveat -k krsi-bench-exec'] },
@@ -70,9 +74,10 @@ test('the loggers log the LD_PRELOAD the loader uses, see every exec entry, neve
   const { of, events } = run(SCENARIOS, EXECS, SAMPLES);
   const execs = EXECS * (SAMPLES + 1);
 
-  // The loader takes the last LD_PRELOAD: every logger reports it, not the decoy before it. The
-  // krsi_ld_preload boot also had its preload file probe logged (a failed probe fails the check).
-  for (const name of ['decoy-krsi', 'decoy-hooks', 'execveat-notify']) {
+  // The loader takes the last LD_PRELOAD: every logger reports it, not the decoy before it, and reads past
+  // an empty string and a 255-byte one to reach it. The krsi_ld_preload boots also had their preload file
+  // probe logged (a failed probe fails the check).
+  for (const name of ['decoy-krsi', 'decoy-hooks', 'execveat-notify', 'edge-krsi', 'edge-env-vars', 'edge-exec-record']) {
     const e = of(name);
     assert.ok(e.ok, `${name}: ${JSON.stringify(e)}`);
     assert.deepEqual([e.expected, e.logged, e.matched], [execs, execs, execs], name);

@@ -45,3 +45,17 @@ test('compareExecRecords matches execs by pid and names every field that differs
   const missing = compareExecRecords(audit(45, 7), [JSON.stringify(noArgv)]);
   assert.match(missing.problems[0]!, /argv audit "\[\\"\/bin\/nop\\"\]" bpf null; proctitle audit "\/bin\/nop" bpf ""/);
 });
+
+test('a long argument list split over EXECVE records, and a long argument split in parts, are put together; a pid that execs twice is matched in order', () => {
+  const head = 'type=EXECVE msg=audit(1700000000.120:9): ';
+  const lines = [
+    audit(45, 9)[0]!,
+    `${head}argc=4 a0="/bin/nop" a1_len=10 a1[0]="hello" a1[1]=20776F726C64`,
+    `${head}a2="x" a3=""`,
+  ];
+  assert.equal(parseAuditExecs(lines)[0]!.argv, JSON.stringify(['/bin/nop', 'hello world', 'x', '']));
+  // SYSCALL's a0..a3 are registers in hex, not strings: left as they are.
+  assert.equal(parseAuditExecs(lines)[0]!.a0, '4a1b2c');
+  const twice = compareExecRecords([...audit(45, 7), ...audit(45, 8, '"/tmp"')], [bpf(45), bpf(45, { cwd: '/tmp' })]);
+  assert.deepEqual([twice.compared, twice.identical, twice.problems], [2, 2, []]);
+});

@@ -51,7 +51,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: execbench [-k EXECS] [-n SAMPLES] [-w WARMUP] [--warmup-max M] [--warmup-tol PCT]\n"
 		"                 [--ld-preload VALUE [--ld-preload-decoy VALUE] | --no-ld-preload]\n"
-		"                 [--env-pages P] [--tiny-vars N] [--exec-call execve|execveat]\n"
+		"                 [--env-pages P] [--tiny-vars N] [--edge-strings] [--exec-call execve|execveat]\n"
 		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P]\n"
 		"                 [--attribution FILE [--bpf-stats]] TARGET\n"
 		"  -k EXECS         fork+exec+waitpid per sample (default 100)\n"
@@ -65,6 +65,7 @@ static void usage(FILE *out)
 		"                   loader takes the last LD_PRELOAD, the one of --ld-preload\n"
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
 		"  --tiny-vars N    add N variables T000000=1... (0..%d) after the pages, before LD_PRELOAD\n"
+		"  --edge-strings   then an empty string and a variable of exactly 255 bytes\n"
 		"  --exec-call C    exec the target with execve (default) or execveat(AT_FDCWD, ...)\n"
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
@@ -289,9 +290,18 @@ static char *preload_var(const char *value)
  * PATH, the filler pages, the tiny variables, LD_PRELOAD if any, NULL.
  * Returns NULL once it has said why.
  */
-static char **build_env(const char *decoy, long pages, long tiny, const char *ld_preload)
+/*
+ * --edge-strings: an empty string, then a variable of exactly 255 bytes
+ * (CHUNK - 1 of bpf/env_walk.bpf.h), whose NUL a chunked reader finds alone
+ * at the start of its next chunk: where a reader that takes a zero-length
+ * read for a fault stops short of LD_PRELOAD.
+ */
+#define EDGE_LEN 255
+static char edge_var[EDGE_LEN + 1];
+
+static char **build_env(const char *decoy, long pages, long tiny, int edge, const char *ld_preload)
 {
-	char **envp = malloc(sizeof(char *) * (size_t)(pages + tiny + 4));
+	char **envp = malloc(sizeof(char *) * (size_t)(pages + tiny + 6));
 	char *tiny_block = tiny ? malloc(TINY_LEN * (size_t)tiny) : NULL;
 	long n = 0;
 	if (!envp || (tiny && !tiny_block)) {
@@ -317,6 +327,12 @@ static char **build_env(const char *decoy, long pages, long tiny, const char *ld
 			var[i] = (char)('0' + d % 10);
 		envp[n++] = var;
 	}
+	if (edge) {
+		envp[n++] = "";
+		memcpy(edge_var, "E=", 2);
+		memset(edge_var + 2, 'e', EDGE_LEN - 2);
+		envp[n++] = edge_var;
+	}
 	if (ld_preload && !(envp[n++] = preload_var(ld_preload)))
 		return NULL;
 	envp[n] = NULL;
@@ -330,7 +346,7 @@ int main(int argc, char **argv)
 	const char *ld_preload = "/lib/libkrsi-demo.so", *decoy = NULL, *exec_call = "execve";
 	const char *target = NULL;
 	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL;
-	int bpf_stats = 0;
+	int bpf_stats = 0, edge = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -342,6 +358,8 @@ int main(int argc, char **argv)
 			ld_preload = NULL;
 		} else if (!strcmp(a, "--bpf-stats")) {
 			bpf_stats = 1;
+		} else if (!strcmp(a, "--edge-strings")) {
+			edge = 1;
 		} else if (a[0] == '-' && !next) {
 			fprintf(stderr, "execbench: %s needs a value\n", a);
 			return 2;
@@ -423,7 +441,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char **envp = build_env(decoy, env_pages, tiny_vars, ld_preload);
+	char **envp = build_env(decoy, env_pages, tiny_vars, edge, ld_preload);
 	if (!envp)
 		return 1;
 	char *targv[] = { (char *)target, NULL };

@@ -98,6 +98,7 @@ function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, profile
     w.execCall === 'execveat' ? ' --exec-call execveat' : '',
     w.ldPreloadDecoy !== undefined ? ` --ld-preload-decoy ${shq(w.ldPreloadDecoy)}` : '',
     w.tinyVars ? ` --tiny-vars ${w.tinyVars}` : '',
+    w.edgeStrings ? ' --edge-strings' : '',
   ].join('');
   return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${more}${filter}${procs}${attr} ${GUEST.nop}`;
 }
@@ -221,7 +222,7 @@ const TOOL_ARGS: Record<string, string> = { krsi_env_vars: ' -V /tmp/krsi_env_va
 /**
  * The environment execbench passes (workloads/execbench.c): a decoy
  * LD_PRELOAD, PATH, the filler pages of one 4096-byte variable each, the tiny
- * variables (`T000042=1`), LD_PRELOAD. What krsi_env_vars must log for each
+ * variables (`T000042=1`), the edge strings, LD_PRELOAD. What krsi_env_vars must log for each
  * exec: that many variables and bytes, NULs counted.
  */
 export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: number } {
@@ -229,8 +230,10 @@ export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: nu
   const preload = w.ldPreload === null ? 0 : `LD_PRELOAD=${w.ldPreload}`.length + 1;
   const decoy = w.ldPreloadDecoy === undefined ? 0 : `LD_PRELOAD=${w.ldPreloadDecoy}`.length + 1;
   const tiny = w.tinyVars ?? 0;
-  const vars = (decoy ? 1 : 0) + 1 + w.envPages + tiny + (w.ldPreload === null ? 0 : 1);
-  return { vars, bytes: decoy + path + w.envPages * 4096 + tiny * ('T000000=1'.length + 1) + preload };
+  // The empty string, and a variable of 255 bytes.
+  const edge = w.edgeStrings ? { vars: 2, bytes: 1 + 256 } : { vars: 0, bytes: 0 };
+  const vars = (decoy ? 1 : 0) + 1 + w.envPages + tiny + edge.vars + (w.ldPreload === null ? 0 : 1);
+  return { vars, bytes: decoy + path + w.envPages * 4096 + tiny * ('T000000=1'.length + 1) + edge.bytes + preload };
 }
 
 /** How the guest starts one BPF program's loader, and under which name its files go. */
