@@ -1,5 +1,5 @@
 import { compareExecRecords } from './exec-records.ts';
-import { ACCOUNTED_TOOLS, bpfLoader, EXEC_RECORDER, GUEST, PRELOAD_FILE_WATCHER, RECORDS_COMPARED, SECCOMP_KEY } from './guest/init-script.ts';
+import { ACCOUNTED_TOOLS, bpfLoader, DELAY_TOTALS, EXEC_RECORDER, GUEST, LOADER_TOTALS, PRELOAD_FILE_WATCHER, RECORDS_COMPARED, SECCOMP_KEY } from './guest/init-script.ts';
 import type { GuestResult } from './guest/protocol.ts';
 import type { EventRow, LogDelay } from '../lib/results.ts';
 import { isBpfTool } from './matrix.ts';
@@ -70,7 +70,7 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
       const extra: string[] = [];
       let unaccounted: number | null = null;
       if (ACCOUNTED_TOOLS.includes(b.tool)) {
-        const missing = ['emitted', 'incomplete', 'filtered'].filter((t) => r.counts[`${key}_${t}`] === undefined);
+        const missing = LOADER_TOTALS.filter((t) => r.counts[`${key}_${t}`] === undefined);
         if (missing.length) extra.push(`the loader's totals have no ${missing.join(', ')}`);
         // Every event the program emitted is a line of the log or a lost one, once (bpf/ld_preload_log.h).
         else unaccounted = count(r, `${key}_emitted`) - count(r, `${key}_events`) - lost;
@@ -87,7 +87,7 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
       const expected = b.onlySet && job.workload.ldPreload === null ? 0 : execs;
       let delay: LogDelay | null = null;
       if (b.tool === EXEC_RECORDER) {
-        const [p50Ns, p99Ns, maxNs, writes] = ['delay_p50_ns', 'delay_p99_ns', 'delay_max_ns', 'writes'].map((t) => r.counts[`${key}_${t}`]);
+        const [writes, p50Ns, p99Ns, maxNs] = DELAY_TOTALS.map((t) => r.counts[`${key}_${t}`]);
         // A logger that wrote nothing (everything filtered out) has no delay to give.
         if ([p50Ns, p99Ns, maxNs, writes].some((v) => v === undefined)) {
           if (count(r, `${key}_events`) > 0) extra.push("the loader's totals have no delay");

@@ -187,10 +187,11 @@ function auditTeardown(a: AuditSetup, compared: boolean): string[] {
  * is either logged or counted lost, once.
  */
 export const ACCOUNTED_TOOLS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_exec_record'];
+export const LOADER_TOTALS = ['emitted', 'incomplete', 'filtered'] as const;
 
 /** The BPF logger that records what audit's execve rule records (bpf/krsi_exec_record.c), and how long its records took to reach the file. */
 export const EXEC_RECORDER = 'krsi_exec_record';
-const DELAY_TOTALS = ['writes', 'delay_p50_ns', 'delay_p99_ns', 'delay_max_ns'];
+export const DELAY_TOTALS = ['writes', 'delay_p50_ns', 'delay_p99_ns', 'delay_max_ns'] as const;
 
 /** Where both loggers run, the first this many execs of nop of each are sent to the host to be compared. */
 export const RECORDS_COMPARED = 20;
@@ -276,7 +277,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions, compared: boolean)
     if (isBpfTool(b)) out.push(`count ${key}_dropped "$(sed -n 's/.*"dropped":\\([0-9]*\\).*/\\1/p' /tmp/${key}.out)"`);
     if (isBpfTool(b) && ACCOUNTED_TOOLS.includes(b.tool)) {
       // A total the loader did not print is left out, never 0: checks.ts names it.
-      for (const total of ['emitted', 'incomplete', 'filtered']) out.push(`loader_total ${key} ${total}`);
+      for (const total of LOADER_TOTALS) out.push(`loader_total ${key} ${total}`);
       // The kernel's own count of what a full perf ring lost: the same events as the failed outputs in dropped.
       if (b.program === 'perfbuf') out.push(`loader_total ${key} perf_lost`);
     }
