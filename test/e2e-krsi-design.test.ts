@@ -17,6 +17,7 @@ import { pinOf } from '../kernels/pins.ts';
 import type { RunMeta } from '../lib/results.ts';
 import { readEvents } from '../reports/load.ts';
 import type { Summary } from '../reports/summary.ts';
+import { WORKLOAD_GROUP } from '../reports/latency.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const EXECS = 10;
@@ -65,7 +66,15 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
   const notify = of('seccomp-notify').latency!;
   const supervisor = notify.by_group_ns['seccomp supervisor'] ?? 0;
   assert.ok(supervisor > 1000, `seccomp-notify: the supervisor ran ${supervisor} ns per exec`);
-  assert.ok(notify.centre.ns - of('vanilla').latency!.centre.ns > 0.9 * supervisor, `seccomp-notify: latency ${notify.centre.ns} ns leaves out the supervisor's ${supervisor} ns`);
+  // Within its own boot, the latency holds the supervisor's time beside the exec'ing tasks' own.
+  const own = notify.by_group_ns[WORKLOAD_GROUP] ?? 0;
+  assert.ok(notify.centre.ns - own > 0.9 * supervisor, `seccomp-notify: latency ${notify.centre.ns} ns leaves out the supervisor's ${supervisor} ns beside the tasks' own ${own}`);
+  // Against vanilla, nearly all the added CPU cost is added latency. (A difference of one boot each is the
+  // two guests' layout draws too: vanilla's seed-42 boot is 3.3 % above seccomp-filter's here, so the
+  // supervisor's time alone is no bound for it; the ratio of the two differences shares that draw.)
+  const vanilla = of('vanilla').latency!;
+  const added = { cpu: notify.cpu_ns - vanilla.cpu_ns, latency: notify.centre.ns - vanilla.centre.ns };
+  assert.ok(added.latency > 0.9 * added.cpu, `seccomp-notify: ${added.latency} ns of latency added for ${added.cpu} ns of CPU cost`);
   // The supervisor is in the exec'ing tasks' cgroup: none of its time is a stall, which only the kernel threads
   // outside the cgroup cause here (there is no daemon).
   const threads = (notify.by_group_ns['softirq threads'] ?? 0) + (notify.by_group_ns['other tasks'] ?? 0);
