@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { reportRuns } from '../reports/pipeline.ts';
+import { pctInterval, signedPct } from '../reports/report/format.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'report');
 const CHROMIUM = '/usr/bin/chromium';
@@ -62,6 +63,58 @@ async function drawnMarks(page: Page): Promise<Record<string, { svg: boolean; ma
   });
 }
 
+/**
+ * Each table against the width its box gives it at this window (the page's own
+ * widths, after layout), and the page's own width: nothing may scroll sideways.
+ */
+async function widths(page: Page): Promise<{ page: number; window: number; tables: { id: string; need: number; have: number }[] }> {
+  return page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    window: document.documentElement.clientWidth,
+    tables: [...document.querySelectorAll('table')].map((t) => {
+      const box = t.parentElement!;
+      return { id: t.id, need: Math.max(box.scrollWidth, Math.ceil(t.getBoundingClientRect().width)), have: box.clientWidth };
+    }),
+  }));
+}
+
+function assertFits(w: Awaited<ReturnType<typeof widths>>, where: string): void {
+  assert.ok(w.tables.length > 0, `${where}: tables found`);
+  for (const t of w.tables) assert.ok(t.need <= t.have, `${where}: table #${t.id} needs ${t.need} px of its ${t.have}`);
+  assert.ok(w.page <= w.window, `${where}: the page is ${w.page} px wide in a ${w.window}-px window`);
+}
+
+/**
+ * Per plot: the colours its data marks are drawn in (greys left out: rules, text,
+ * outliers) that no legend symbol shows. A plot of one colour encodes nothing by it.
+ */
+async function unnamedColours(page: Page): Promise<Record<string, { drawn: string[]; unnamed: string[] }>> {
+  // No named functions inside: tsx's keepNames would wrap them in a helper the page lacks.
+  return page.evaluate(() => {
+    const out: Record<string, { drawn: string[]; unnamed: string[] }> = {};
+    for (const fig of document.querySelectorAll('figure.plot')) {
+      const sets = [[...fig.querySelectorAll('g.role-mark > :not(g):not(text)')], [...fig.querySelectorAll('g.role-legend-symbol > *')]].map((els) => {
+        const found = new Set<string>();
+        for (const el of els) {
+          const style = getComputedStyle(el);
+          for (const c of [style.fill, style.stroke]) {
+            const m = /^rgba?\((\d+), (\d+), (\d+)/.exec(c);
+            if (m && !(m[1] === m[2] && m[2] === m[3])) found.add(`rgb(${m[1]}, ${m[2]}, ${m[3]})`);
+          }
+        }
+        return found;
+      });
+      const [drawn, named] = sets as [Set<string>, Set<string>];
+      out[fig.id] = { drawn: [...drawn], unnamed: drawn.size > 1 ? [...drawn].filter((c) => !named.has(c)) : [] };
+    }
+    return out;
+  });
+}
+
+function assertColoursNamed(found: Awaited<ReturnType<typeof unnamedColours>>, where: string): void {
+  for (const [id, f] of Object.entries(found)) assert.deepEqual(f.unnamed, [], `${where}: ${id} draws ${f.unnamed.join(', ')} with no legend naming them`);
+}
+
 test('a report opens offline in Chromium, draws every plot and has one verdict row per scenario', async () => {
   const out = join(tmp, 'seed');
   const { summary } = await reportRuns([join(FIXTURES, 'seed-a')], { out });
@@ -75,6 +128,22 @@ test('a report opens offline in Chromium, draws every plot and has one verdict r
       assert.ok(f.svg, `${id} has a visible <svg>`);
       assert.ok(f.marks > 0, `${id} draws marks`);
     }
+    assertFits(await widths(v.page), 'seed');
+    assertColoursNamed(await unnamedColours(v.page), 'seed');
+    // The answer comes first: right under the title, before the method and the kernels.
+    const order = await v.page.evaluate(() => [...document.body.children].map((e) => e.id || e.tagName.toLowerCase()));
+    assert.deepEqual(order.slice(0, 3), ['h1', 'answer', 'method'], order.join(', '));
+    const answers = await v.page.locator('#answer ul.answers li').allInnerTexts();
+    const compared = summary.scenarios.filter((c) => c.overhead);
+    assert.equal(answers.length, compared.length, answers.join('\n'));
+    compared.forEach((c, i) => {
+      const o = c.overhead!;
+      for (const part of [c.name, signedPct(o.pct), pctInterval(o.ci95_pct), o.verdict]) assert.ok(answers[i]!.includes(part), `answer ${i} names ${part}: ${answers[i]}`);
+    });
+    assert.match(answers.find((a) => a.startsWith('audit-execve'))!, /the talk measured \+28\.0 %/);
+    assert.ok(!answers.find((a) => a.startsWith('audit-compiled'))!.includes('the talk'), 'audit-compiled is not in the talk');
+    const details = await v.page.locator('#answer a[href^="#"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!.slice(1)));
+    for (const id of details) assert.equal(await v.page.locator(`[id="${id}"]`).count(), 1, `#${id} is on the page`);
     const rows = await v.page.locator('#verdict tbody tr').allInnerTexts();
     assert.equal(rows.length, summary.scenarios.length);
     summary.scenarios.forEach((s, i) => assert.ok(rows[i]!.startsWith(s.name), `row ${i} is ${s.name}`));
@@ -104,6 +173,8 @@ test('the real two-scenario run and a merged report draw too', async () => {
       assert.deepEqual(v.foreignRequests, []);
       for (const [id, f] of Object.entries(await drawnMarks(v.page))) assert.ok(f.svg && f.marks > 0, `${out}: ${id} draws marks`);
       assert.equal(await v.page.locator('#verdict tbody tr').count(), scenarios);
+      assertFits(await widths(v.page), out);
+      assertColoursNamed(await unnamedColours(v.page), out);
       await v.page.screenshot({ path: join(out, 'report.png'), fullPage: true });
     } finally {
       await v.page.close();

@@ -13,6 +13,7 @@ import type { KernelInfo, RunInfo } from './run-info.ts';
 import type { ProfileSummary } from '../profile/summarize.ts';
 import { profileSection } from './profile-section.ts';
 import { latencySection } from './latency-section.ts';
+import { answerItems, answerLead, answerSection } from './answer-section.ts';
 
 /** A rendered plot as the page shows it. */
 export interface PlotView {
@@ -128,14 +129,13 @@ function kernelSection(runs: RunInfo[]): string {
   return `${table('kernels', head, rows)}${sameText}`;
 }
 
-function header(v: ReportView): string {
+function methodSection(v: ReportView): string {
   const s = v.summary;
   const execs = v.setups.flatMap((x) => x.execs);
   const ns = v.setups.map((x) => x.n);
   const warm = v.setups.map((x) => Math.round(x.warmup / Math.max(1, x.boots)));
   const runLines = v.runs.map((r) => `<li>${v.runs.length > 1 ? 'run' : 'Run'} <b>${esc(r.label)}</b>${r.hasMeta ? '' : ' (no run.json: only the samples are known)'}${r.shard ? ` (${esc(r.shard)})` : ''}: date ${orUnknown(r.date)}, suite revision <code>${orUnknown(r.suiteRevision)}</code>, matrix ${orUnknown(r.matrix)}${r.matrixDescription ? ` (${esc(r.matrixDescription)})` : ''}, host ${orUnknown(r.host)}, QEMU ${orUnknown(r.qemu)}</li>`);
-  return `<header>
-<h1>What <code>exec()</code> costs under security instrumentation</h1>
+  return `<section id="method"><h2>Method</h2>
 <p class="lead">A static <code>nop</code> binary is fork+exec'd and waited for ${common('K', execs)} times in a loop; the mean time of one exec over those K is one sample. Each scenario took ${common('N', ns)} measured samples (after ${common('W', warm)} warm-up samples per boot, shown in the run-order plot but left out of every statistic), each scenario in its own QEMU guest.</p>
 <p class="mode">Unit: ${modeText(s.mode)}</p>
 <ul class="meta">
@@ -143,9 +143,17 @@ ${runLines.join('\n')}
 <li>${layoutText(s)}</li>
 <li>Baseline: <b>${esc(s.baseline)}</b>; overheads are ${[...new Set(s.scenarios.flatMap((c) => (c.overhead ? [c.overhead.method] : [])))].map(methodText).join('; ') || 'none'}. p-values are Holm-adjusted over the comparisons, α = ${esc(s.alpha)}.</li>
 </ul>
-<h2>Kernels</h2>
+<h3 id="kernels-heading">Kernels</h3>
 ${kernelSection(v.runs)}
-</header>`;
+</section>`;
+}
+
+/** The answer: one line per question (or per scenario), before anything about how it was measured. */
+function answerBlock(v: ReportView): string {
+  const questions = v.plots.filter((p) => p.sentence !== undefined).map((p) => ({ id: p.id, title: p.title, sentence: p.sentence! }));
+  const descriptions = new Map(v.setups.map((x) => [x.name, x.description]));
+  const failed = v.summary.scenarios.filter((c) => !c.events.ok).map((c) => c.name);
+  return answerSection(answerLead(v.summary), answerItems(v.summary, v.reference, questions, descriptions), failed);
 }
 
 function layoutText(s: Summary): string {
@@ -234,12 +242,15 @@ ${extra}
 function numbersSection(v: ReportView): string {
   const s = v.summary;
   const us3 = (ns: number | null) => (ns === null ? '' : us(ns, 3));
-  const stats = table('stats', ['scenario', 'n', 'warm-up', 'boots', 'mean', 'sd', 'median', 'CI lo', 'CI hi', 'p5', 'p25', 'p75', 'p95', 'p99', 'MAD', 'outliers mild', 'severe', 'low', 'high'], s.scenarios.map((c) => [
+  // Two tables of the same rows: one of 19 columns does not fit a 1280-px window.
+  const stats = table('stats', ['scenario', 'n', 'warm-up', 'boots', 'mean', 'sd', 'median', 'CI lo', 'CI hi', 'MAD'], s.scenarios.map((c) => [
     esc(c.name), String(c.n), String(c.warmup_n), String(c.boots), us3(c.mean_ns), us3(c.sd_ns), us3(c.median_ns),
-    c.median_ci95_ns[0] === null ? '-inf' : us3(c.median_ci95_ns[0]), c.median_ci95_ns[1] === null ? '+inf' : us3(c.median_ci95_ns[1]),
-    us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns), us3(c.mad_ns),
+    c.median_ci95_ns[0] === null ? '-inf' : us3(c.median_ci95_ns[0]), c.median_ci95_ns[1] === null ? '+inf' : us3(c.median_ci95_ns[1]), us3(c.mad_ns),
+  ]), 'Descriptive statistics of the measured samples, µs per exec (MAD scaled by 1.4826; CI: the median\'s order-statistic interval)');
+  const quantiles = table('quantiles', ['scenario', 'p5', 'p25', 'p75', 'p95', 'p99', 'outliers mild', 'severe', 'low', 'high'], s.scenarios.map((c) => [
+    esc(c.name), us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns),
     String(c.outliers.mild), String(c.outliers.severe), String(c.outliers.low), String(c.outliers.high),
-  ]), 'Descriptive statistics of the measured samples, µs per exec (MAD scaled by 1.4826; Tukey outliers are counted, never dropped)');
+  ]), 'Quantiles of the measured samples, µs per exec, and Tukey outliers (beyond 1.5 IQR mild, beyond 3 IQR severe; below the box low, above it high): counted, never dropped');
   const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'warm-ups', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
     esc(c.name), esc(b.run), String(b.boot), b.seed === null ? '' : String(b.seed), String(b.warmups), String(b.n), us3(b.median_ns), b.spread_pct.toFixed(3),
     b.steady ? 'yes' : '<span class="bad">no</span>', b.change_point.index === null ? '' : String(b.change_point.index), b.change_point.shift_pct.toFixed(3), pValue(b.change_point.p_value),
@@ -258,7 +269,7 @@ function numbersSection(v: ReportView): string {
   const setups = table('setups', ['scenario', 'description', 'kernel', 'K (execs per sample)', 'N (measured)', 'warm-up', 'boots', 'runs'], v.setups.map((x) => [
     esc(x.name), orUnknown(x.description), esc(x.kernel), esc(x.execs.join(', ')), String(x.n), String(x.warmup), String(x.boots), esc(x.runs.join(', ')),
   ]), 'Scenarios');
-  return `<section id="numbers"><h2>Numbers</h2>\n${setups}\n${stats}\n${boots}\n${overheads}\n${events}\n</section>`;
+  return `<section id="numbers"><h2>Numbers</h2>\n${setups}\n${stats}\n${quantiles}\n${boots}\n${overheads}\n${events}\n</section>`;
 }
 
 function filesSection(v: ReportView): string {
@@ -277,11 +288,12 @@ function inlineJson(value: unknown): string {
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}code{font-size:.92em}
 .scroll{overflow-x:auto}table{border-collapse:collapse;margin:.8em 0;font-size:.88em}caption{text-align:left;color:#555;padding:.3em 0}
-th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left}td{white-space:nowrap}th{background:#f4f4f4;vertical-align:bottom}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left}.ci,code,.verdict{white-space:nowrap}th{background:#f4f4f4;vertical-align:bottom}
 .n{text-align:right}#verdict td:first-child,#talk-table td:first-child{font-weight:bold}.ci{color:#666;font-size:.9em}.ok{color:#060}.bad{color:#b00;font-weight:bold}
 .verdict.slower{color:#b00;font-weight:bold}.verdict.faster{color:#060;font-weight:bold}.verdict.none,.verdict.base{color:#555}
 .differs{font-weight:normal;color:#b00;font-size:.85em}.unknown{color:#999}.note{color:#555;font-size:.9em}
 .mode{background:#f6f8fa;border-left:4px solid #4c78a8;padding:.5em .8em}
+ul.answers li{margin:.35em 0}.what{color:#555}
 figure{margin:1.5em 0}figcaption{margin-bottom:.4em}.files{font-size:.85em}.svg svg{max-width:100%;height:auto}`;
 
 /** The whole report: one HTML file, plots inline as SVG, nothing fetched. */
@@ -292,7 +304,9 @@ export function reportHtml(v: ReportView): string {
 <title>${esc(title)}</title>
 <style>${STYLE}</style></head>
 <body>
-${header(v)}
+<h1>What <code>exec()</code> costs under security instrumentation</h1>
+${answerBlock(v)}
+${methodSection(v)}
 ${latencySection(v.summary, v.plots.filter((p) => p.latency).map(figure), table)}
 ${questionsSection(v)}
 ${verdictTable(v)}

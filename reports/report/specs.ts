@@ -22,13 +22,13 @@ export function scenarioColors(order: string[]): string[] {
   return order.map((_, i) => PALETTE[i % PALETTE.length]!);
 }
 
-function color(order: string[], legend = true) {
+/** Colour by scenario, always with its legend: every plot names its colours, even where an axis names the rows too. */
+function color(order: string[]) {
   return {
     field: 'scenario',
     type: 'nominal' as const,
     title: 'scenario',
     scale: { domain: order, range: scenarioColors(order) },
-    ...(legend ? {} : { legend: null }),
   };
 }
 
@@ -64,7 +64,7 @@ export function distributionSpec(curves: DensityPoint[], strip: StripPoint[], or
         encoding: {
           x,
           y: { field: 'scenario', type: 'nominal', sort: order, title: null },
-          color: color(order, false),
+          color: color(order),
         },
       },
     ],
@@ -107,7 +107,7 @@ export function boxSpec(rows: BoxRow[], order: string[], unit: UnitLabel): TopLe
       height: 26,
       layer: [
         { transform: [isBox], mark: { type: 'rule', color: '#555' }, encoding: { x: q('lo'), x2: { field: 'hi' } } },
-        { transform: [isBox], mark: { type: 'bar', height: 16, stroke: '#333', strokeWidth: 0.5 }, encoding: { x: q('q1'), x2: { field: 'q3' }, color: color(order, false) } },
+        { transform: [isBox], mark: { type: 'bar', height: 16, stroke: '#333', strokeWidth: 0.5 }, encoding: { x: q('q1'), x2: { field: 'q3' }, color: color(order) } },
         { transform: [isBox], mark: { type: 'tick', color: '#000', thickness: 2, size: 18 }, encoding: { x: q('median') } },
         { transform: [{ filter: { field: 'kind', equal: 'outlier' } }], mark: { type: 'point', size: 18, color: '#333' }, encoding: { x: q('us') } },
       ],
@@ -138,12 +138,12 @@ export function runOrderSpec(rows: RunOrderRow[], order: string[], unit: UnitLab
         {
           transform: [measured, { filter: { field: 'binned', equal: true } }],
           mark: { type: 'area', opacity: 0.25 },
-          encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: color(order, false), detail: { field: 'boot', type: 'nominal' } },
+          encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' }, color: color(order), detail: { field: 'boot', type: 'nominal' } },
         },
         {
           transform: [measured],
           mark: { type: 'line', strokeWidth: 1 },
-          encoding: { x, y, color: color(order, false), detail: { field: 'boot', type: 'nominal' } },
+          encoding: { x, y, color: color(order), detail: { field: 'boot', type: 'nominal' } },
         },
         {
           transform: [{ filter: { field: 'binned', equal: false } }],
@@ -151,7 +151,7 @@ export function runOrderSpec(rows: RunOrderRow[], order: string[], unit: UnitLab
           encoding: {
             x,
             y,
-            color: color(order, false),
+            color: color(order),
             shape: { field: 'phase', type: 'nominal', title: 'sample', scale: { domain: ['warm-up', 'measured'], range: ['triangle-up', 'circle'] } },
           },
         },
@@ -174,8 +174,8 @@ export function forestSpec(rows: ForestRow[], order: string[], baseline: string)
       {
         data: { values: rows },
         layer: [
-          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { ...x, field: 'lo' }, x2: { field: 'hi' }, y, color: color(order, false) } },
-          { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { ...x, field: 'pct' }, y, color: color(order, false) } },
+          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { ...x, field: 'lo' }, x2: { field: 'hi' }, y, color: color(order) } },
+          { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { ...x, field: 'pct' }, y, color: color(order) } },
           { mark: { type: 'text', align: 'left', dx: 8, fontSize: 11 }, encoding: { x: { ...x, field: 'hi' }, y, text: { field: 'label' } } },
         ],
       },
@@ -205,7 +205,7 @@ export function bootMediansSpec(rows: BootMedianRow[], order: string[], unit: Un
       {
         mark: { type: 'point', filled: true, size: 40, opacity: 0.9 },
         encoding: {
-          x, y, color: color(order, false),
+          x, y, color: color(order),
           shape: { field: 'steady', type: 'nominal', title: 'steady state', scale: { domain: [true, false], range: ['circle', 'cross'] } },
           tooltip: [{ field: 'scenario' }, { field: 'seed' }, { field: 'us', format: '.3f' }],
         },
