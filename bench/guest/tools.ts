@@ -104,7 +104,8 @@ export interface BpfBuild {
  */
 export async function buildBpf(tools: string[], user: BpfObject[], kernel: BuiltKernel, logDir: string): Promise<BpfBuild> {
   const sources = user.filter((u) => u.compile);
-  const userText = await Promise.all(sources.map(async (u) => `${u.path}\0${await readFile(u.path, 'utf8')}`));
+  // By name and text, not path: the same program checked out elsewhere (a CI workspace) is the same program.
+  const userText = await Promise.all(sources.map(async (u) => `${u.name}\0${await readFile(u.path, 'utf8')}`));
   // A user's own compiled object is measured as it is: its bytes are part of what the run depends on.
   const prebuilt = await Promise.all(user.filter((u) => !u.compile).map(async (u) => `${u.name}\0${await fileDigest(u.path)}`));
   const buildDigest = sha256(await sourceDigest(BPF_DIR), ...userText).slice(0, 16);
