@@ -2,7 +2,7 @@
 // Chromium, with no console error, no request beyond file://, every plot drawn.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -179,6 +179,35 @@ test('the real two-scenario run and a merged report draw too', async () => {
     } finally {
       await v.page.close();
     }
+  }
+});
+
+test('a matrix\'s questions are answered first, each linked to its plot, and every plot names its colours', async () => {
+  const dir = join(tmp, 'questions');
+  cpSync(join(FIXTURES, 'seed-a'), dir, { recursive: true });
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { matrix: Record<string, unknown> };
+  meta.matrix.questions = [
+    { title: 'Which logger is cheapest?', scenarios: ['audit-execve', 'krsi-ld-preload'], plot: 'forest' },
+    { title: 'Against the size of the environment', scenarios: ['audit-no-rules', 'audit-execve', 'krsi-ld-preload'], plot: 'env-pages' },
+  ];
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(meta));
+  await reportRuns([dir]);
+  const v = await open(join(dir, 'report.html'));
+  try {
+    assert.deepEqual(v.consoleErrors, []);
+    const answers = await v.page.locator('#answer ul.answers li').allInnerTexts();
+    // the talk's scenarios, then one line per question
+    assert.deepEqual(answers.map((a) => a.split(/[:(]/)[0]!.trim()), ['audit-no-rules', 'audit-execve', 'krsi-ld-preload', 'Which logger is cheapest?', 'Against the size of the environment']);
+    assert.match(answers[3]!, /^Which logger is cheapest\?: Against vanilla, from the cheapest: krsi-ld-preload \+\d+\.\d\d % .* detail$/);
+    const links = await v.page.locator('#answer a[href^="#q-"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+    assert.deepEqual(links, ['#q-question-1', '#q-question-2']);
+    for (const id of links) assert.equal(await v.page.locator(`${id} figure.plot svg`).count(), 1, `${id} holds its plot`);
+    assertFits(await widths(v.page), 'questions');
+    const colours = await unnamedColours(v.page);
+    assert.ok(colours['fig-question-2']!.drawn.length === 3, `the environment plot draws one colour per series: ${colours['fig-question-2']!.drawn.join(', ')}`);
+    assertColoursNamed(colours, 'questions');
+  } finally {
+    await v.page.close();
   }
 });
 
