@@ -211,6 +211,32 @@ test('a matrix\'s questions are answered first, each linked to its plot, and eve
   }
 });
 
+test('a matrix of 32 scenarios names every one in each legend, and its tables still fit', async () => {
+  const dir = join(tmp, 'many');
+  cpSync(join(FIXTURES, 'real-small'), dir, { recursive: true });
+  for (const f of ['run.json', 'events.csv']) rmSync(join(dir, f));
+  const names = Array.from({ length: 32 }, (_, i) => `scenario-${String(i).padStart(2, '0')}`);
+  const csv = ['scenario,kernel,boot,sample,warmup,execs,ns_per_exec'];
+  names.forEach((name, i) => {
+    for (let s = 0; s < 8; s++) csv.push(`${name},noaudit,0,${s},0,20,${200000 * (1 + i * 0.01) + s * 37}`);
+  });
+  writeFileSync(join(dir, 'samples.csv'), `${csv.join('\n')}\n`);
+  await reportRuns([dir]);
+  const v = await open(join(dir, 'report.html'));
+  try {
+    assert.deepEqual(v.consoleErrors, []);
+    // Vega-Lite keeps 30 entries of a legend unless told otherwise
+    const legends = await v.page.evaluate(() => Object.fromEntries([...document.querySelectorAll('figure.plot')].map((fig) => [fig.id, [...fig.querySelectorAll('g.role-legend-label text')].map((t) => t.textContent)])));
+    for (const id of ['fig-distribution', 'fig-ecdf', 'fig-box', 'fig-run-order', 'fig-boot-medians', 'fig-forest']) {
+      for (const name of names) assert.ok(legends[id]!.includes(name), `${id}'s legend names ${name}: ${legends[id]!.slice(-3).join(', ')}`);
+    }
+    assertFits(await widths(v.page), 'many');
+    assertColoursNamed(await unnamedColours(v.page), 'many');
+  } finally {
+    await v.page.close();
+  }
+});
+
 test('hostile names from a foreign samples.csv show as text and run nothing', async () => {
   const dir = join(tmp, 'hostile');
   cpSync(join(FIXTURES, 'real-small'), dir, { recursive: true });

@@ -22,13 +22,22 @@ export function scenarioColors(order: string[]): string[] {
   return order.map((_, i) => PALETTE[i % PALETTE.length]!);
 }
 
-/** Colour by scenario, always with its legend: every plot names its colours, even where an axis names the rows too. */
+/** Scenarios a legend lists in one column; more go below the plot in columns of this many. */
+const LEGEND_ROWS = 20;
+
+/**
+ * Colour by scenario, always with its legend: every plot names its colours, even where an axis
+ * names the rows too. Vega-Lite drops a legend's entries past 30 unless told otherwise: every
+ * scenario is listed.
+ */
 function color(order: string[]) {
+  const columns = Math.ceil(order.length / LEGEND_ROWS);
   return {
     field: 'scenario',
     type: 'nominal' as const,
     title: 'scenario',
     scale: { domain: order, range: scenarioColors(order) },
+    legend: { symbolLimit: order.length, ...(columns > 1 && { orient: 'bottom' as const, direction: 'vertical' as const, columns }) },
   };
 }
 
