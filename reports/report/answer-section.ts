@@ -8,7 +8,7 @@
 import type { Overhead, ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
-import { pctInterval, signedPct, us, usInterval } from './format.ts';
+import { pctInterval, signedPct, us, usInterval, verdictClass } from './format.ts';
 
 /** One line of the answer, as plain data (the page escapes every field). */
 export interface AnswerItem {
@@ -73,8 +73,6 @@ export function answerLead(summary: Summary): AnswerLead {
   const base = summary.scenarios.find((s) => s.name === summary.baseline);
   return { baseline: summary.baseline, centreNs: base?.centre.ns ?? null, ci95Ns: base?.centre.ci95_ns ?? null, mode: summary.mode };
 }
-
-const verdictClass = (v: string) => (v === 'slower' ? 'slower' : v === 'faster' ? 'faster' : 'none');
 
 function itemHtml(a: AnswerItem, baseline: string): string {
   const what = a.description ? ` <span class="what">(${esc(a.description)})</span>` : '';

@@ -39,3 +39,8 @@ export function methodText(method: string): string {
   if (method === 'welch-t') return 'ratio of the geometric means of boot medians, Welch t interval over the boots';
   return 'within one layout: ratio of pooled medians, bootstrap interval over the samples, which does not cover the layout';
 }
+
+/** The CSS class of a verdict's cell: slower, faster, or none (no difference detected). */
+export function verdictClass(verdict: string): 'slower' | 'faster' | 'none' {
+  return verdict === 'slower' ? 'slower' : verdict === 'faster' ? 'faster' : 'none';
+}

@@ -8,7 +8,7 @@
 import type { ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkComparison, TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
-import { methodText, pctInterval, pValue, signedPct, us, usInterval } from './format.ts';
+import { methodText, pctInterval, pValue, signedPct, us, usInterval, verdictClass } from './format.ts';
 import type { KernelInfo, RunInfo } from './run-info.ts';
 import type { ProfileSummary } from '../profile/summarize.ts';
 import { profileSection } from './profile-section.ts';
@@ -143,7 +143,7 @@ ${runLines.join('\n')}
 <li>${layoutText(s)}</li>
 <li>Baseline: <b>${esc(s.baseline)}</b>; overheads are ${[...new Set(s.scenarios.flatMap((c) => (c.overhead ? [c.overhead.method] : [])))].map(methodText).join('; ') || 'none'}. p-values are Holm-adjusted over the comparisons, α = ${esc(s.alpha)}.</li>
 </ul>
-<h3 id="kernels-heading">Kernels</h3>
+<h3>Kernels</h3>
 ${kernelSection(v.runs)}
 </section>`;
 }
@@ -166,7 +166,7 @@ function layoutText(s: Summary): string {
 function overheadCells(s: ScenarioSummary, baseline: string): string[] {
   if (!s.overhead) return ['baseline', '', '<span class="verdict base">baseline</span>'];
   const o = s.overhead;
-  const cls = o.verdict === 'slower' ? 'slower' : o.verdict === 'faster' ? 'faster' : 'none';
+  const cls = verdictClass(o.verdict);
   // A scenario with a baseline of its own says which.
   const vs = o.against && o.against !== baseline ? ` <span class="ci">vs ${esc(o.against)}</span>` : '';
   return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>${vs}`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
