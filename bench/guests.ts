@@ -51,6 +51,8 @@ export interface GuestSystem {
   /** Scenario name -> its initramfs (without /init). */
   initramfs: Record<string, string>;
   kernelArgs: string[];
+  /** The kernel can make the guest's disk (bench/guest/disk.ts). */
+  disk: boolean;
 }
 
 /**
@@ -64,8 +66,8 @@ export function twinsOf(jobs: GuestJob[]): Map<number, number> {
   const first = new Map<string, number>();
   const twins = new Map<number, number>();
   jobs.forEach((j, i) => {
-    const { kernel, audit, bpf, seccomp } = j.scenario;
-    const key = JSON.stringify({ kernel, audit, bpf, seccomp, workload: j.workload, seed: j.seed });
+    const { kernel, audit, bpf, seccomp, kernelArgs } = j.scenario;
+    const key = JSON.stringify({ kernel, audit, bpf, seccomp, kernelArgs, workload: j.workload, seed: j.seed });
     const seen = first.get(key);
     if (seen === undefined) first.set(key, i);
     else twins.set(i, seen);
@@ -137,7 +139,7 @@ async function bootGuests(
     const initrd = join(tmp, `${job.id}.cpio`);
     const script = initScript({
       seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp,
-      profile: profiler !== null, accounting: accountingOn(),
+      profile: profiler !== null, accounting: accountingOn(), disk: system.disk,
     });
     const rawProfile = join(tmp, `${job.id}.tb`);
     await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
@@ -150,7 +152,7 @@ async function bootGuests(
         bzImage: system.kernel.bzImage,
         initrd,
         seed: job.seed,
-        kernelArgs: system.kernelArgs,
+        kernelArgs: [...system.kernelArgs, ...(job.scenario.kernelArgs ?? [])],
         memoryMiB: 256,
         cpus: job.workload.cpus ?? 1,
         consoleLog: join(dir.logs, `${job.id}.console.log`),
@@ -181,6 +183,7 @@ async function bootGuests(
       id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
+      ...(result.info.auditlog !== undefined && { auditLog: result.info.auditlog }),
     };
     const execs = w.samples * w.execs;
     const loggers = new Set(job.scenario.bpf.map((b) => (isBpfTool(b) ? b.tool : 'bpf_attach')));

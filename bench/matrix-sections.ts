@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { isPackageSpec, parseSourceSpec } from '../kernels/pins.ts';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { BenchError } from '../lib/errors.ts';
+import { AUDITD_CONF_KEYS } from './guest/auditd-conf.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
@@ -25,7 +26,12 @@ export const TOOL_PROGRAMS: Record<string, readonly string[]> = {
 
 export const isBpfTool = (b: BpfSetup): b is BpfTool => 'tool' in b;
 
-/** The matrix's `kernels`: name -> { fragments }, on top of the built-in variants. */
+/**
+ * The matrix's `kernels`: name -> { fragments }, on top of the built-in
+ * variants. `extends` names a built-in variant whose fragments come first
+ * ("noaudit" and one fragment more), so that a variant follows the seed
+ * kernels' base as it changes.
+ */
 export function validateKernels(raw: unknown, f: Fields): Record<string, KernelVariant> {
   const kernels: Record<string, KernelVariant> = { ...BUILTIN_VARIANTS };
   if (raw === undefined) return kernels;
@@ -33,16 +39,24 @@ export function validateKernels(raw: unknown, f: Fields): Record<string, KernelV
   for (const [name, k] of Object.entries(raw)) {
     const field = `kernels.${name}`;
     if (!NAME_RE.test(name)) throw f.fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
-    if (!isObj(k)) throw f.fail(field, 'must be an object with "fragments"');
-    f.known(k, field, ['fragments', 'source']);
-    if (!Array.isArray(k.fragments) || k.fragments.length === 0) throw f.fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths');
-    const fragments = k.fragments.map((p, i) => {
+    if (!isObj(k)) throw f.fail(field, 'must be an object with "fragments" or "extends"');
+    f.known(k, field, ['fragments', 'source', 'extends']);
+    const base = k.extends === undefined ? [] : builtinFragments(f.str(k, 'extends', field), `${field}.extends`, f);
+    const given = k.fragments ?? (base.length ? [] : undefined);
+    if (!Array.isArray(given) || given.length + base.length === 0) throw f.fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths (or name a built-in kernel in "extends")');
+    const fragments = given.map((p, i) => {
       if (typeof p !== 'string' || p === '') throw f.fail(`${field}.fragments[${i}]`, 'must be a path');
       return f.existingPath(p, `${field}.fragments[${i}]`);
     });
-    kernels[name] = { name, fragments, ...(k.source !== undefined && { source: kernelSource(f.str(k, 'source', field), `${field}.source`, f) }) };
+    kernels[name] = { name, fragments: [...base, ...fragments], ...(k.source !== undefined && { source: kernelSource(f.str(k, 'source', field), `${field}.source`, f) }) };
   }
   return kernels;
+}
+
+function builtinFragments(name: string, field: string, f: Fields): string[] {
+  const builtin = BUILTIN_VARIANTS[name];
+  if (!builtin) throw f.fail(field, `"${name}" is not a built-in kernel (built in: ${Object.keys(BUILTIN_VARIANTS).join(', ')})`);
+  return builtin.fragments;
 }
 
 /**
@@ -73,7 +87,7 @@ function checkRule(r: unknown, field: string, f: Fields): string {
 export function validateAudit(raw: unknown, field: string, kernel: string, f: Fields): AuditSetup | null {
   if (raw === undefined || raw === null) return null;
   if (!isObj(raw)) throw f.fail(field, 'must be an object { daemon, enable, rules }');
-  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile']);
+  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile', 'auditdConf']);
   const given = raw.rules ?? [];
   if (!Array.isArray(given)) throw f.fail(`${field}.rules`, 'must be an array of auditctl rule arguments');
   const rules = given.map((r, k) => checkRule(r, `${field}.rules[${k}]`, f));
@@ -85,12 +99,27 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
       if (rule !== '' && !rule.startsWith('#')) rules.push(checkRule(rule, `${field}.rulesFile (${file} line ${k + 1})`, f));
     });
   }
-  const audit = { daemon: raw.daemon !== false, enable: raw.enable !== false, rules };
+  const conf = raw.auditdConf === undefined ? undefined : validateAuditdConf(raw.auditdConf, `${field}.auditdConf`, f);
+  const audit: AuditSetup = { daemon: raw.daemon !== false, enable: raw.enable !== false, rules, ...(conf && { auditdConf: conf }) };
   if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
     throw f.fail(field, 'rules need daemon and enable true (without auditd the records go to the console)');
   }
+  if (conf && !audit.daemon) throw f.fail(`${field}.auditdConf`, 'is for auditd: it needs daemon true');
   if (kernel === 'noaudit') throw f.fail(field, 'kernel "noaudit" has no audit support');
   return audit;
+}
+
+/** Settings of auditd.conf that replace the packaged file's: known keys, one-line values. */
+function validateAuditdConf(raw: unknown, field: string, f: Fields): Record<string, string> {
+  if (!isObj(raw) || Object.keys(raw).length === 0) throw f.fail(field, 'must be an object of auditd.conf settings ({ "log_format": "RAW" })');
+  const conf: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(AUDITD_CONF_KEYS as readonly string[]).includes(key)) throw f.fail(`${field}.${key}`, `not a setting of auditd.conf(5) (known: ${AUDITD_CONF_KEYS.join(', ')})`);
+    const v = typeof value === 'number' ? String(value) : value;
+    if (typeof v !== 'string' || !/^[A-Za-z0-9_./@:-]+$/.test(v)) throw f.fail(`${field}.${key}`, 'must be one word or number (letters, digits, _ . / @ : -)');
+    conf[key] = v;
+  }
+  return conf;
 }
 
 /** One entry of a scenario's `bpf`: a built-in { tool }, or a user's { source | object, programs }. */

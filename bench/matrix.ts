@@ -37,6 +37,8 @@ export interface AuditSetup {
   enable: boolean;
   /** auditctl arguments, one rule each: "-a always,exit -F arch=b64 -S execve". */
   rules: string[];
+  /** auditd.conf settings that replace those of the file Debian's package ships (bench/guest/auditd-conf.ts). */
+  auditdConf?: Record<string, string>;
 }
 
 /** A BPF tool from bpf/: its own loader runs in the guest, logs what the program sends, and its events are checked. */
@@ -89,6 +91,8 @@ export interface Scenario {
   workload: Partial<WorkloadOptions>;
   /** The scenario its overhead is taken against, when not the matrix's baseline. */
   baseline?: string;
+  /** Kernel arguments its guests get beyond the suite's and the kernel's ("init_on_alloc=1"). */
+  kernelArgs?: string[];
 }
 
 export interface Matrix {
@@ -172,7 +176,7 @@ export function validateMatrix(raw: unknown, source: string, baseDir: string): M
 
 function validateScenario(s: unknown, field: string, kernels: Record<string, KernelVariant>, f: Fields): Scenario {
   if (!isObj(s)) throw f.fail(field, 'must be an object');
-  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'seccomp', 'workload', 'baseline']);
+  f.known(s, field, ['name', 'description', 'kernel', 'audit', 'bpf', 'seccomp', 'workload', 'baseline', 'kernelArgs']);
   const name = f.str(s, 'name', field);
   if (!NAME_RE.test(name)) throw f.fail(`${field}.name`, `"${name}" must be lower-case letters, digits, ".", "_" or "-"`);
   const kernel = f.str(s, 'kernel', field);
@@ -186,7 +190,24 @@ function validateScenario(s: unknown, field: string, kernels: Record<string, Ker
     seccomp: validateSeccomp(s.seccomp, `${field}.seccomp`, f),
     workload: validateWorkload(s.workload, `${field}.workload`, f),
     ...(s.baseline !== undefined && { baseline: f.str(s, 'baseline', field) }),
+    ...(s.kernelArgs !== undefined && { kernelArgs: validateKernelArgs(s.kernelArgs, `${field}.kernelArgs`, f) }),
   };
+}
+
+/** Arguments the suite sets itself, whose change would break how guests boot or report. */
+const SUITE_ARGS = ['console', 'rdinit', 'init', 'panic', 'loglevel', 'lapic_timer_period', 'nokaslr', 'norandmaps', 'quiet', 'root'];
+
+/** Words of the kernel command line: no quotes or spaces, and none of the suite's own. */
+function validateKernelArgs(raw: unknown, field: string, f: Fields): string[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw f.fail(field, 'must be a non-empty array of kernel arguments ("init_on_alloc=1")');
+  return raw.map((a, i) => {
+    if (typeof a !== 'string' || !/^[A-Za-z0-9_.:,\/+-]+(=[A-Za-z0-9_.:,\/+-]*)?$/.test(a)) {
+      throw f.fail(`${field}[${i}]`, `${JSON.stringify(a)} is not one kernel argument (name or name=value, without spaces or quotes)`);
+    }
+    const name = a.split('=')[0]!;
+    if (SUITE_ARGS.includes(name)) throw f.fail(`${field}[${i}]`, `"${name}" is set by the suite (bench/qemu.ts) and cannot be changed`);
+    return a;
+  });
 }
 
 /** Scenario names are used once each, and one name of a user's BPF object means one file across the matrix. */

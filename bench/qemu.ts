@@ -42,6 +42,8 @@ export const QEMU = 'qemu-system-x86_64';
  * (check_timer), which a KVM guest kernel skips by itself; i8042.nokbd and
  * i8042.noaux leave the emulated PS/2 keyboard and mouse unprobed, as on a
  * machine without them.
+ * The LSMs are the kernel's own (CONFIG_LSM), as a distribution boots them:
+ * no lsm= argument.
  * A fixed layout turns off KASLR (nokaslr) and the randomisation of user
  * mappings (norandmaps); a random one leaves both at the kernel's defaults
  * (randomize_va_space=2), drawn from RDRAND and the CRNG, and so from the seed,
@@ -49,7 +51,7 @@ export const QEMU = 'qemu-system-x86_64';
  * in by kernels/fragments/base.config), as the slab freelists are.
  */
 export function kernelCmdline(mode: Mode, layout: Layout, kernelArgs: readonly string[] = []): string {
-  const base = ['console=ttyS0', 'loglevel=4', 'panic=-1', 'lsm=bpf', 'rdinit=/init', 'no_timer_check', 'i8042.nokbd', 'i8042.noaux', ...kernelArgs];
+  const base = ['console=ttyS0', 'loglevel=4', 'panic=-1', 'rdinit=/init', 'no_timer_check', 'i8042.nokbd', 'i8042.noaux', ...kernelArgs];
   return (layout === 'fixed' ? [...base, 'nokaslr', 'norandmaps'] : [...base, 'page_alloc.shuffle=1']).join(' ');
 }
 

@@ -9,6 +9,8 @@ import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
 import type { EventCheck } from './checks.ts';
 import { BenchError, environmentError } from '../lib/errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
+import { auditdConf } from './guest/auditd-conf.ts';
+import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
 import { buildBaseInitramfs } from './guest/initramfs.ts';
 import { buildBpf, buildProfiler, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
@@ -80,20 +82,24 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       const user = setups.filter((b): b is BpfObject => !isBpfTool(b));
       const bpf = await buildBpf(tools, user, kernel, dir.logs);
       if (setups.length) bpfDigests[kernel.variant] = bpf.digest;
+      const config = parseKconfig(await readFile(kernel.config, 'utf8'));
+      const disk = kernelHasDisk(config);
       const initramfs: Record<string, string> = {};
       for (const s of mine) {
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
         initramfs[s.name] = await buildBaseInitramfs({
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
+          auditdConf: auditdConf(await readFile(auditd.conf, 'utf8'), s.audit?.auditdConf),
+          ...(disk && { mke2fs: MKE2FS }),
           attribution: workloads.attribution,
           bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
           bpfAttach: bpf.bpfAttach,
           bpfObjects: Object.fromEntries(Object.entries(bpf.objects).filter(([n]) => own.has(n))),
         });
       }
-      const hz = Number(parseKconfig(await readFile(kernel.config, 'utf8')).get('CONFIG_HZ'));
+      const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
-      return { kernel, initramfs, kernelArgs: kernelArgs(opts.mode, hz) };
+      return { kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk };
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
@@ -145,7 +151,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },
       kernels: await Promise.all(variants.map(async (v) => kernelMeta(kernels[v]!, sourceOf(v).origin, guestArgs[v]!))),
       scenarios: scenarios.map((s) => ({
-        name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf, seccomp: s.seccomp,
+        name: s.name, description: s.description, kernel: s.kernel, workload: jobs.find((j) => j.scenario === s)!.workload, audit: s.audit, bpf: s.bpf, seccomp: s.seccomp, ...(s.kernelArgs && { kernelArgs: s.kernelArgs }),
         ...(s.baseline !== undefined && { baseline: s.baseline }),
       })),
       guests: results.map((r) => r.guest),

@@ -17,10 +17,20 @@ export interface KernelVariant {
 }
 
 /**
+ * The base every seed kernel shares, in the order its groups were added
+ * (docs/methodology.md, "The kernel"): tinyconfig with what the suite needs
+ * (base.config), then what changes exec's path on the kernels people run.
+ * The kernel-ladder matrix measures each group.
+ */
+export const BASE_FRAGMENTS = ['base.config', 'sched.config', 'codegen.config', 'lsm.config', 'services.config', 'hardening.config', 'disk.config'];
+
+const fragments = (...names: string[]) => names.map((n) => join(FRAGMENTS_DIR, n));
+
+/**
  * The two kernels of the seed matrix share one base and differ only in audit,
  * so a delta between them means one thing.
  */
 export const BUILTIN_VARIANTS: Record<string, KernelVariant> = {
-  noaudit: { name: 'noaudit', fragments: [join(FRAGMENTS_DIR, 'base.config'), join(FRAGMENTS_DIR, 'noaudit.config')] },
-  audit: { name: 'audit', fragments: [join(FRAGMENTS_DIR, 'base.config'), join(FRAGMENTS_DIR, 'audit.config')] },
+  noaudit: { name: 'noaudit', fragments: fragments(...BASE_FRAGMENTS, 'noaudit.config') },
+  audit: { name: 'audit', fragments: fragments(...BASE_FRAGMENTS, 'audit.config') },
 };

@@ -207,6 +207,8 @@ export interface AuditRecord {
   daemon: boolean;
   enable: boolean;
   rules: string[];
+  /** auditd.conf settings that replaced the packaged file's; absent where none did. */
+  auditdConf?: Record<string, string>;
 }
 
 export type BpfRecord = { tool: string; program?: string; bufferBytes?: number; onlySet?: boolean; maxSteps?: number; batch?: boolean } | { name: string; path: string; compile: boolean; programs: string[] };
@@ -297,6 +299,8 @@ export interface RunMeta {
     seccomp?: 'filter' | 'notify' | null;
     /** The scenario this one's overhead is taken against, when not matrix.baseline; absent in older runs. */
     baseline?: string;
+    /** Kernel arguments its guests got beyond qemu.cmdline and their kernel's bootArgs. */
+    kernelArgs?: string[];
   }[];
   /**
    * sameGuestAs: the guest whose samples this one's are, booted once for both (bench/guests.ts); absent otherwise.
@@ -313,6 +317,11 @@ export interface RunMeta {
     stallNs?: number;
     /** CPUs online in the guest (its /proc/schedstat), which attribution.csv's rows add up over; absent in runs from before. */
     onlineCpus?: number;
+    /**
+     * Where auditd wrote, in boots that ran it: "<file system> <enriched>/<SYSCALL records>", e.g.
+     * "ext4 2400/2400" (bench/guest/init-script.ts); absent in runs from before.
+     */
+    auditLog?: string;
     profile?: GuestProfileRecord;
   }[];
   /** Set in profiling runs: what the summary stage symbolises the profiles with. */

@@ -88,9 +88,8 @@ test('krsi-design: every new mechanism logs each exec of nop with the right valu
 
 test('a kernel of its own source: a Debian package name builds from its pinned version, each scenario against its own vanilla', { timeout: 60 * 60_000 }, () => {
   const matrix = join(mkdtempSync(join(tmpdir(), 'krsi-source-')), 'm.json');
-  const fragments = ['base.config', 'noaudit.config'].map((f) => join(ROOT, 'kernels', 'fragments', f));
   writeFileSync(matrix, JSON.stringify({
-    kernels: { 'own-source': { fragments, source: 'linux-source-6.12' } },
+    kernels: { 'own-source': { extends: 'noaudit', source: 'linux-source-6.12' } },
     scenarios: [
       { name: 'vanilla', kernel: 'noaudit' },
       { name: 'own-vanilla', kernel: 'own-source' },

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { readEvents, readSamples } from '../reports/load.ts';
 import { DEFAULT_WORKLOAD } from '../bench/matrix.ts';
 import type { Summary } from '../reports/summary.ts';
+import type { RunMeta } from '../lib/results.ts';
 
 const SAMPLES = 6;
 const EXECS = 20;
@@ -90,6 +91,18 @@ test('npm run bench measures the six seed scenarios and checks what audit and KR
   const delay = record.delay!;
   assert.ok(delay && delay.p50Ns > 0 && delay.p50Ns <= delay.p99Ns && delay.p99Ns <= delay.maxNs, `exec logger delay ${JSON.stringify(delay)}`);
   assert.ok(delay.writes >= execs, `${delay.writes} writes for ${execs} execs: an unbatched logger writes each record`);
+  // The kernels stack the LSMs Debian's do beside bpf (kernels/fragments/lsm.config), and auditd, set up as
+  // Debian's package ships it, writes ENRICHED records to the ext4 disk each boot makes (bench/guest/disk.ts).
+  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunMeta;
+  for (const g of meta.guests) {
+    for (const lsm of ['landlock', 'lockdown', 'yama', 'bpf']) assert.ok(g.lsm.split(',').includes(lsm), `${g.id}: ${lsm} is not in its LSMs ${g.lsm}`);
+  }
+  for (const g of meta.guests.filter((x) => x.scenario === 'audit-no-rules' || x.scenario === 'audit-execve')) {
+    const where = /^ext4 (\d+)\/(\d+)$/.exec(g.auditLog ?? '');
+    assert.ok(where, `${g.id}: auditd's log was not on ext4: ${g.auditLog}`);
+    assert.equal(where[1], where[2], `${g.id}: not every SYSCALL record was ENRICHED (${g.auditLog})`);
+    if (g.scenario === 'audit-execve') assert.ok(Number(where[2]) >= execsOf('audit-execve', g.boot), `${g.id}: ${g.auditLog} SYSCALL records`);
+  }
   const quiet = events.find((e) => e.scenario === 'audit-no-rules');
   assert.equal(quiet?.logged, 0, 'audit without rules logged no exec records');
   assert.ok(summary.scenarios.every((s) => s.events.ok && s.events.lost === 0), 'events lost or mismatched');
@@ -115,6 +128,5 @@ test('npm run bench measures the six seed scenarios and checks what audit and KR
   const logs = readdirSync(join(dir, 'logs'));
   assert.ok(summary.scenarios.every((s) => logs.includes(`${s.name}-boot0.console.log`)), 'a guest console log is missing');
   assert.ok(existsSync(join(dir, 'run.json')));
-  const meta = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { kernels: { variant: string; options: Record<string, string | null> }[] };
   assert.deepEqual(meta.kernels.map((k) => [k.variant, k.options.CONFIG_AUDIT]).sort(), [['audit', 'y'], ['noaudit', null]]);
 });

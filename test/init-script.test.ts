@@ -82,3 +82,20 @@ test('initScript: a random layout credits bytes derived from the seed, a fixed o
   assert.match(fixed, /^\/bin\/seedrng 2> \/tmp\/seedrng\.err/m);
   assert.doesNotMatch(fixed, /seedrng [0-9a-f]{64}/);
 });
+
+test('initScript makes the disk, puts the program and the audit log on it before any setup, and runs the workload where systemd runs a service', () => {
+  const withDisk = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit, bpf: [], disk: true });
+  execFileSync('/bin/busybox', ['sh', '-n', '-c', withDisk]);
+  inOrder(withDisk, [
+    '/sbin/mke2fs -q -F -t ext4 -T default', ' /dev/ram0 ', '|| fail "cannot make the guest disk',
+    'mount -t ext4 -o relatime /dev/ram0 /disk', '|| fail "cannot mount the guest disk',
+    'cp -a /bin/. /disk/bin/', 'mount --bind /disk/bin /bin', 'mount --bind /disk/var/log/audit /var/log/audit', 'sync',
+    'echo +$c > $1/cgroup.subtree_control', 'mkdir /sys/fs/cgroup/system.slice/krsi-bench.service',
+    '/sbin/auditd', 'echo 0 > /sys/fs/cgroup/system.slice/krsi-bench.service/cgroup.procs && exec /bin/execbench',
+    'info auditlog',
+  ]);
+  assert.doesNotMatch(withDisk, /mount -t tmpfs tmpfs \/var\/log\/audit/);
+  const noDisk = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit, bpf: [] });
+  assert.match(noDisk, /mount -t tmpfs tmpfs \/var\/log\/audit/);
+  assert.doesNotMatch(noDisk, /mke2fs|\/dev\/ram0/);
+});

@@ -97,3 +97,35 @@ test('loadMatrix reads a user file with its own kernel fragments and rejects bad
   await assert.rejects(loadMatrix(join(dir, 'bad.json')), /matrix .*bad\.json: not valid JSON/);
   await assert.rejects(loadMatrix('no-such-matrix'), /no such built-in matrix or file/);
 });
+
+test('a scenario may add kernel arguments, one word each, none of those the suite sets', () => {
+  const s = (kernelArgs: unknown) => ({ scenarios: [{ name: 'a', kernel: 'noaudit', kernelArgs }] });
+  assert.deepEqual(validateMatrix(s(['init_on_alloc=1', 'mitigations=off']), 'm.json', '/nonexistent').scenarios[0]!.kernelArgs, ['init_on_alloc=1', 'mitigations=off']);
+  assert.match(problem(s([])), /scenarios\[0\]\.kernelArgs: must be a non-empty array/);
+  assert.match(problem(s(['a b'])), /kernelArgs\[0\]: "a b" is not one kernel argument/);
+  assert.match(problem(s(['x="1"'])), /kernelArgs\[0\]: .* is not one kernel argument/);
+  assert.match(problem(s(['ok=1', 'console=ttyS1'])), /kernelArgs\[1\]: "console" is set by the suite/);
+  assert.equal(validateMatrix({ scenarios: [{ name: 'a', kernel: 'noaudit' }] }, 'm.json', '/nonexistent').scenarios[0]!.kernelArgs, undefined);
+});
+
+test('auditdConf takes settings of auditd.conf for a scenario that starts auditd', () => {
+  const s = (audit: unknown) => ({ scenarios: [{ name: 'a', kernel: 'audit', audit }] });
+  const m = validateMatrix(s({ auditdConf: { log_format: 'RAW', freq: 20 } }), 'm.json', '/nonexistent');
+  assert.deepEqual(m.scenarios[0]!.audit!.auditdConf, { log_format: 'RAW', freq: '20' });
+  assert.match(problem(s({ auditdConf: { log_fromat: 'RAW' } })), /audit\.auditdConf\.log_fromat: not a setting of auditd\.conf/);
+  assert.match(problem(s({ auditdConf: { flush: 'NONE\nwrite_logs = no' } })), /audit\.auditdConf\.flush: must be one word/);
+  assert.match(problem(s({ auditdConf: {} })), /audit\.auditdConf: must be an object of auditd\.conf settings/);
+  assert.match(problem(s({ daemon: false, enable: true, auditdConf: { flush: 'NONE' } })), /audit\.auditdConf: is for auditd: it needs daemon true/);
+});
+
+test("a matrix's kernel may extend a built-in one: its fragments first, then the kernel's own", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-extends-'));
+  writeFileSync(join(dir, 'more.config'), 'CONFIG_BPF_JIT_ALWAYS_ON=y\n');
+  const m = (kernels: unknown) => ({ kernels, scenarios: [{ name: 'a', kernel: 'k' }] });
+  const k = validateMatrix(m({ k: { extends: 'noaudit', fragments: ['more.config'] } }), 'm.json', dir).kernels.k!;
+  const noaudit = validateMatrix(m({ k: { extends: 'noaudit' } }), 'm.json', dir).kernels;
+  assert.deepEqual(k.fragments, [...noaudit.noaudit!.fragments, join(dir, 'more.config')]);
+  assert.deepEqual(noaudit.k!.fragments, noaudit.noaudit!.fragments);
+  assert.throws(() => validateMatrix(m({ k: { extends: 'vanilla' } }), 'm.json', dir), /kernels\.k\.extends: "vanilla" is not a built-in kernel \(built in: noaudit, audit\)/);
+  assert.throws(() => validateMatrix(m({ k: {} }), 'm.json', dir), /kernels\.k\.fragments: must be a non-empty array/);
+});

@@ -11,7 +11,8 @@
  *     psi <at> <some total us> <full total us>
  *     irqs <at> <interrupts> <softirqs>
  *     bpf <at> <prog id> <prog type> <run_time_ns> <run_cnt> <name>   (--bpf-stats only)
- * where <at> is start or end. Tasks come from /proc/PID/schedstat
+ * where <at> is start or end, and a task is a thread. Tasks come from
+ * /proc/PID/task/TID/schedstat
  * (CONFIG_SCHED_INFO), whose first field is the task's run time in ns as of
  * its last tick or switch, and second the time it spent runnable but waiting
  * for a CPU; none of them runs while this does. The rq line adds up
@@ -68,6 +69,26 @@ static int read_small(const char *path, char *out, size_t size)
 	return 0;
 }
 
+/* One thread's line: its own run time and wait, under its process's parent. */
+static void snapshot_thread(const char *at, const char *pid, const char *tid, long ppid)
+{
+	char path[600], sched[128], comm[64];
+	unsigned long long run, delay, slices;
+	snprintf(path, sizeof(path), "/proc/%s/task/%s/schedstat", pid, tid);
+	/* A thread may exit between readdir and the read: it is then simply absent. */
+	if (read_small(path, sched, sizeof(sched)) || sscanf(sched, "%llu %llu %llu", &run, &delay, &slices) != 3)
+		return;
+	snprintf(path, sizeof(path), "/proc/%s/task/%s/comm", pid, tid);
+	if (read_small(path, comm, sizeof(comm)))
+		return;
+	fprintf(mem, "task %s %s %ld %llu %llu %llu %s\n", at, tid, ppid, run, delay, slices, comm);
+}
+
+/*
+ * Every thread of every process: /proc/PID/schedstat is the first thread's
+ * alone, and auditd writes its log from a second one (flush =
+ * INCREMENTAL_ASYNC), whose time would otherwise be no task's.
+ */
 static void snapshot_tasks(const char *at)
 {
 	DIR *d = opendir("/proc");
@@ -79,22 +100,24 @@ static void snapshot_tasks(const char *at)
 	while ((e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]) || atol(e->d_name) == self)
 			continue;
-		char path[300], sched[128], comm[64], stat[512];
-		unsigned long long run, delay, slices;
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", e->d_name);
-		/* A task may exit between readdir and the read: it is then simply absent. */
-		if (read_small(path, sched, sizeof(sched)) || sscanf(sched, "%llu %llu %llu", &run, &delay, &slices) != 3)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		if (read_small(path, comm, sizeof(comm)))
-			continue;
+		char path[300], stat[512];
 		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if (read_small(path, stat, sizeof(stat)))
+			continue;
 		/* The fourth field, after "(comm)" which may hold spaces and parentheses. */
 		long ppid = -1;
-		char *close;
-		if (!read_small(path, stat, sizeof(stat)) && (close = strrchr(stat, ')')))
+		char *close = strrchr(stat, ')');
+		if (close)
 			sscanf(close + 1, " %*c %ld", &ppid);
-		fprintf(mem, "task %s %s %ld %llu %llu %llu %s\n", at, e->d_name, ppid, run, delay, slices, comm);
+		snprintf(path, sizeof(path), "/proc/%s/task", e->d_name);
+		DIR *threads = opendir(path);
+		if (!threads)
+			continue;
+		struct dirent *t;
+		while ((t = readdir(threads)))
+			if (isdigit((unsigned char)t->d_name[0]))
+				snapshot_thread(at, e->d_name, t->d_name, ppid);
+		closedir(threads);
 	}
 	closedir(d);
 }

@@ -31,6 +31,8 @@ export interface AuditdRoot {
   root: string;
   auditd: string;
   auditctl: string;
+  /** The package's auditd.conf (bench/guest/auditd-conf.ts). */
+  conf: string;
   /** Library directories inside root, for resolving their dependencies. */
   libDirs: string[];
 }
@@ -46,6 +48,7 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
     root,
     auditd: join(root, 'sbin/auditd'),
     auditctl: join(root, 'sbin/auditctl'),
+    conf: join(root, 'etc/audit/auditd.conf'),
     libDirs: [join(root, 'lib/x86_64-linux-gnu'), join(root, 'usr/lib/x86_64-linux-gnu')],
   };
   // The unpacked tree's manifest is written last: one that matches is a whole, undamaged unpack.
@@ -77,38 +80,3 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
   await writeManifest(dir, await filesUnder(root));
   return result;
 }
-
-/** What auditd reads at start: logs to tmpfs, never stops or suspends for disk space. */
-export const AUDITD_CONF = `# krsi-bench guest: the log lives on tmpfs and the run is short
-local_events = yes
-write_logs = yes
-log_file = /var/log/audit/audit.log
-log_group = root
-log_format = RAW
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 0
-num_logs = 1
-priority_boost = 4
-name_format = NONE
-max_log_file_action = IGNORE
-space_left = 2
-space_left_action = IGNORE
-verify_email = no
-action_mail_acct = root
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = IGNORE
-use_libwrap = no
-tcp_listen_queue = 5
-tcp_max_per_addr = 1
-tcp_client_max_idle = 0
-transport = TCP
-distribute_network = no
-q_depth = 2000
-overflow_action = IGNORE
-max_restarts = 10
-plugin_dir = /etc/audit/plugins.d
-end_of_event_timeout = 2
-`;

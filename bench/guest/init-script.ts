@@ -1,6 +1,7 @@
 import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type SeccompSetup, type WorkloadOptions } from '../matrix.ts';
 import type { Layout } from '../qemu.ts';
 import { crngSeedHex } from './crng-seed.ts';
+import { DISK } from './disk.ts';
 import { MARK } from './protocol.ts';
 
 /** Where things are inside the guest's initramfs. */
@@ -13,6 +14,8 @@ export const GUEST = {
   auditd: '/sbin/auditd',
   auditctl: '/sbin/auditctl',
   auditLog: '/var/log/audit/audit.log',
+  auditLogDir: '/var/log/audit',
+  mke2fs: '/sbin/mke2fs',
   resultPort: '/dev/ttyS1',
   bpfTool: (tool: string) => `/bin/${tool}`,
   bpfAttach: '/bin/bpf_attach',
@@ -45,6 +48,11 @@ export interface GuestSetup {
    * snapshots themselves do to the samples). Default true.
    */
   accounting?: boolean;
+  /**
+   * The boot has a disk (bench/guest/disk.ts): /init mounts it and binds its
+   * program and log directory over their paths in the initramfs. Default false.
+   */
+  disk?: boolean;
 }
 
 /** Where execbench's seccomp supervisor logs (workloads/seccomp.c), under the key its counts go by. */
@@ -67,8 +75,54 @@ export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The cgroup execbench and everything it starts run in. */
-const WORKLOAD_CGROUP = '/sys/fs/cgroup/workload';
+/**
+ * The cgroup execbench and everything it starts run in: a service's, where
+ * systemd puts it, with the controllers systemd enables by default (memory and
+ * pids accounting, Debian 12's systemd 252) where the kernel has them.
+ */
+const SERVICE_SLICE = '/sys/fs/cgroup/system.slice';
+const WORKLOAD_CGROUP = `${SERVICE_SLICE}/krsi-bench.service`;
+const CGROUP_CONTROLLERS = ['memory', 'pids'];
+
+/** The cgroup hierarchy as systemd sets it up for a service. */
+function cgroupSetup(): string[] {
+  return [
+    'mount -t cgroup2 cgroup2 /sys/fs/cgroup',
+    `enable_controllers() { for c in ${CGROUP_CONTROLLERS.join(' ')}; do if grep -qw $c $1/cgroup.controllers; then echo +$c > $1/cgroup.subtree_control || fail "cannot enable the $c controller in $1"; fi; done; }`,
+    'enable_controllers /sys/fs/cgroup',
+    `mkdir ${SERVICE_SLICE}`,
+    `enable_controllers ${SERVICE_SLICE}`,
+    `mkdir ${WORKLOAD_CGROUP}`,
+  ];
+}
+
+/**
+ * The disk (bench/guest/disk.ts): made afresh, mounted as Debian mounts its
+ * root (ext4, relatime), with the initramfs's /bin copied onto it and bound
+ * over /bin, and auditd's log directory on it, so that every path stays the
+ * same and the exec'd program's directory is on the disk (an audit watch on
+ * /bin/nop watches that directory, as on a real root file system). mke2fs
+ * draws the file system's UUID and directory hash seed from the CRNG, and so
+ * from the boot's seed. Each program's first read, here, sets its atime
+ * (relatime updates it once, as on a machine that has run it before), and
+ * sync writes it all out before the samples. Without a disk the log lives on
+ * tmpfs.
+ */
+function diskSetup(disk: boolean): string[] {
+  if (!disk) return [`mount -t tmpfs tmpfs ${GUEST.auditLogDir}`];
+  const on = (path: string) => `${DISK.mountPoint}${path}`;
+  return [
+    `${GUEST.mke2fs} -q -F -t ext4 -T default -L krsi-bench -E lazy_itable_init=0,lazy_journal_init=0 ${DISK.device} > /tmp/mke2fs.out 2>&1 || fail "cannot make the guest disk (mke2fs ${DISK.device}): $(tail -n 1 /tmp/mke2fs.out)"`,
+    `mkdir -p ${DISK.mountPoint}`,
+    `mount -t ext4 -o relatime ${DISK.device} ${DISK.mountPoint} 2> /tmp/mount.err || fail "cannot mount the guest disk ${DISK.device}: $(tail -n 1 /tmp/mount.err)"`,
+    `mkdir -p ${on('/bin')} ${on(GUEST.auditLogDir)}`,
+    `cp -a /bin/. ${on('/bin/')} || fail "cannot copy /bin to the guest disk"`,
+    `find ${on('/bin')} -type f -exec cat {} + > /dev/null`,
+    `mount --bind ${on('/bin')} /bin || fail "cannot bind ${on('/bin')} over /bin"`,
+    `mount --bind ${on(GUEST.auditLogDir)} ${GUEST.auditLogDir} || fail "cannot bind ${on(GUEST.auditLogDir)}"`,
+    'sync',
+  ];
+}
 
 /** Where execbench writes its snapshots of the kernel's accounting. */
 const ATTRIBUTION_FILE = '/tmp/attribution';
@@ -177,6 +231,9 @@ function auditTeardown(a: AuditSetup, compared: boolean): string[] {
     `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -c ' a0="${GUEST.nop}"')"`,
     `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${GUEST.nop}"')"`,
     `count audit_records_total "$(wc -l < ${GUEST.auditLog})"`,
+    // Where the log was and in which format: the file system it was written to, and how many of its SYSCALL
+    // records auditd enriched (log_format ENRICHED appends their interpreted fields after a GS byte).
+    `echo "info auditlog $(awk '$2 == "${GUEST.auditLogDir}" { print $3 }' /proc/mounts) $(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c "$(printf '\\035')")/$(grep -c '^type=SYSCALL' ${GUEST.auditLog})" >> $P`,
     ...(compared ? auditRecords() : []),
   ];
 }
@@ -337,12 +394,11 @@ export function initScript(g: GuestSetup): string {
     'mount -t devtmpfs devtmpfs /dev',
     'mount -t tmpfs tmpfs /tmp',
     'mount -t tmpfs tmpfs /run',
-    'mount -t tmpfs tmpfs /var/log/audit',
+    ...diskSetup(g.disk ?? false),
     'mount -t securityfs securityfs /sys/kernel/security',
     // The exec'ing tasks get a cgroup of their own, as systemd gives a service: its cpu.pressure is
     // how exec latency is measured (workloads/attribution.c).
-    'mount -t cgroup2 cgroup2 /sys/fs/cgroup',
-    `mkdir ${WORKLOAD_CGROUP}`,
+    ...cgroupSetup(),
     'stty -F $R raw -echo',
     `say "${MARK} BEGIN ${g.seed}"`,
     ': > $P',

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { cachePath, sha256, sha256File } from '../../lib/cache.ts';
 import { BenchError } from '../../lib/errors.ts';
 import { capture } from '../../lib/run.ts';
-import { AUDITD_CONF, type AuditdRoot } from './auditd.ts';
+import type { AuditdRoot } from './auditd.ts';
 import { cpioArchive, type CpioEntry } from './cpio.ts';
 import { GUEST } from './init-script.ts';
 
@@ -18,6 +18,10 @@ export interface GuestPrograms {
   /** The snapshot of the kernel's accounting (workloads/attribution.c), run by execbench in every boot. */
   attribution: string;
   auditd: AuditdRoot;
+  /** /etc/audit/auditd.conf (bench/guest/auditd-conf.ts). */
+  auditdConf: string;
+  /** For a kernel with a disk: mke2fs and its configuration (bench/guest/disk.ts), which the boot makes its disk with. */
+  mke2fs?: { binary: string; conf: string };
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
   /** The generic loader, and the users' objects it loads (name -> .bpf.o). */
@@ -71,7 +75,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'nop', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'mke2fs', 'nop', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
@@ -85,7 +89,11 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push({ kind: 'dir', path: 'opt' }, { kind: 'dir', path: 'opt/bpf' });
   for (const [name, path] of Object.entries(p.bpfObjects)) entries.push(await fileEntry(path, GUEST.bpfObject(name).slice(1), 0o644));
 
-  const dynamic = [p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools)];
+  if (p.mke2fs) {
+    entries.push(await fileEntry(p.mke2fs.binary, GUEST.mke2fs.slice(1)));
+    entries.push(await fileEntry(p.mke2fs.conf, 'etc/mke2fs.conf', 0o644));
+  }
+  const dynamic = [p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools), ...(p.mke2fs ? [p.mke2fs.binary] : [])];
   const libs = new Set<string>();
   for (const bin of dynamic) for (const lib of await sharedLibraries(bin, p.auditd.libDirs)) libs.add(lib);
   const libEntries: CpioEntry[] = [];
@@ -99,8 +107,9 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push(...libEntries);
 
   entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
-  entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') });
-  entries.push({ kind: 'file', path: 'etc/audit/auditd.conf', data: Buffer.from(AUDITD_CONF), mode: 0o640 });
+  // adm: the packaged auditd.conf's log_group.
+  entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\nadm:x:4:\n') });
+  entries.push({ kind: 'file', path: 'etc/audit/auditd.conf', data: Buffer.from(p.auditdConf), mode: 0o640 });
 
   const archive = cpioArchive(dedupe(entries));
   const digest = sha256(archive);

@@ -248,3 +248,17 @@ test('fault 13: a full disk under --out fails the run with one line, leaves noth
     execFileSync('umount', [out]);
   }
 });
+
+test('fault 14: a guest disk that cannot be made fails the run with one line naming mke2fs and the console log, and no guest', { timeout: 10 * 60_000 }, async () => {
+  const out = join(tmp, 'no-disk');
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-fault-disk-'));
+  // A RAM disk of 64 KiB: too small for ext4's journal.
+  const matrix = join(dir, 'm.json');
+  writeFileSync(matrix, JSON.stringify({ scenarios: [{ name: 'tiny-disk', kernel: 'noaudit', kernelArgs: ['brd.rd_size=64'] }] }));
+  const r = await bench(['--matrix', matrix, ...SMALL, '--out', out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(lastLine(r.stderr), /^error: scenario tiny-disk \(boot 0\): .*cannot make the guest disk \(mke2fs \/dev\/ram0\): .* \(see [^ ]*tiny-disk-boot0\.(console|result)[^ ]*\)$/);
+  assert.equal(r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('error:')).length, 1);
+  assert.deepEqual(entries(out).filter((e) => !/\.(failed|partial)$/.test(e)), [], 'something under --out looks complete');
+  assert.deepEqual(await settle(out), [], 'a guest still runs');
+});
