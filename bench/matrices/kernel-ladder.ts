@@ -18,7 +18,7 @@ const RUNGS: { name: string; fragment?: string; what: string }[] = [
   { name: 'lsm', fragment: 'lsm.config', what: '+ landlock, lockdown and yama beside bpf' },
   { name: 'services', fragment: 'services.config', what: '+ cgroups with memcg, namespaces, IPC, fsnotify, THP' },
   { name: 'hardening', fragment: 'hardening.config', what: '+ stack protector, usercopy checks, kstack offset, fortify, mitigations' },
-  { name: 'disk', fragment: 'disk.config', what: '+ a virtio disk with ext4, swap (the seed kernels)' },
+  { name: 'disk', fragment: 'disk.config', what: '+ a block layer, a RAM disk with ext4, swap (the seed kernels)' },
 ];
 
 /** Booted on the last rung's kernel: each changes one run-time default. */
