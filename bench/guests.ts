@@ -184,6 +184,7 @@ async function bootGuests(
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
       ...(result.info.auditlog !== undefined && { auditLog: result.info.auditlog }),
+      ...(result.info.ruledirs !== undefined && { ruleDirs: result.info.ruledirs }),
     };
     const execs = w.samples * w.execs;
     const loggers = new Set(job.scenario.bpf.map((b) => (isBpfTool(b) ? b.tool : 'bpf_attach')));

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { isAuditControl, isAuditRule } from './audit-rules.ts';
+import { PACKAGED_RULES_PREFIX, packagedRulesDir } from './guest/auditd.ts';
 import { isPackageSpec, parseSourceSpec } from '../kernels/pins.ts';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { BenchError } from '../lib/errors.ts';
 import { AUDITD_CONF_KEYS } from './guest/auditd-conf.ts';
+import { EXEC_TARGETS, type ExecTarget } from './guest/exec-target.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
 import type { AuditSetup, BpfSetup, BpfTool, SeccompSetup, WorkloadOptions } from './matrix.ts';
@@ -41,22 +44,23 @@ export function validateKernels(raw: unknown, f: Fields): Record<string, KernelV
     if (!NAME_RE.test(name)) throw f.fail(field, 'name must be lower-case letters, digits, ".", "_" or "-"');
     if (!isObj(k)) throw f.fail(field, 'must be an object with "fragments" or "extends"');
     f.known(k, field, ['fragments', 'source', 'extends']);
-    const base = k.extends === undefined ? [] : builtinFragments(f.str(k, 'extends', field), `${field}.extends`, f);
+    const extended = k.extends === undefined ? null : builtinVariant(f.str(k, 'extends', field), `${field}.extends`, f);
+    const base = extended?.fragments ?? [];
     const given = k.fragments ?? (base.length ? [] : undefined);
     if (!Array.isArray(given) || given.length + base.length === 0) throw f.fail(`${field}.fragments`, 'must be a non-empty array of Kconfig fragment paths (or name a built-in kernel in "extends")');
     const fragments = given.map((p, i) => {
       if (typeof p !== 'string' || p === '') throw f.fail(`${field}.fragments[${i}]`, 'must be a path');
       return f.existingPath(p, `${field}.fragments[${i}]`);
     });
-    kernels[name] = { name, fragments: [...base, ...fragments], ...(k.source !== undefined && { source: kernelSource(f.str(k, 'source', field), `${field}.source`, f) }) };
+    kernels[name] = { name, fragments: [...base, ...fragments], ...(extended?.base && { base: extended.base }), ...(k.source !== undefined && { source: kernelSource(f.str(k, 'source', field), `${field}.source`, f) }) };
   }
   return kernels;
 }
 
-function builtinFragments(name: string, field: string, f: Fields): string[] {
+function builtinVariant(name: string, field: string, f: Fields): KernelVariant {
   const builtin = BUILTIN_VARIANTS[name];
   if (!builtin) throw f.fail(field, `"${name}" is not a built-in kernel (built in: ${Object.keys(BUILTIN_VARIANTS).join(', ')})`);
-  return builtin.fragments;
+  return builtin;
 }
 
 /**
@@ -74,33 +78,66 @@ function kernelSource(given: string, field: string, f: Fields): string {
   return given;
 }
 
-/** One auditctl argument line: a rule, or an audit.rules control line: backlog (-b), rate limit (-r), failure mode (-f). */
+/**
+ * One auditctl argument line: a rule, or a control line of audit.rules (-D,
+ * -b 8192, --backlog_wait_time 60000, -f 1, ...). Field operators (>=, &) are
+ * kept as they are; quotes and backslashes, which auditctl -R does not
+ * unquote, and $ ; |, which no rule needs and a shell would act on, are refused.
+ */
 function checkRule(r: unknown, field: string, f: Fields): string {
-  const control = typeof r === 'string' && /^-[brf] \d+$/.test(r);
-  if (typeof r !== 'string' || (!control && !/^-[aAwW] /.test(r)) || /['"`$\\\n;|&<>]/.test(r)) {
-    throw f.fail(field, 'must be an auditctl rule like "-a always,exit -S execve", "-w /path -p x" or "-r 100", without quotes or shell characters');
+  if (typeof r !== 'string' || !(isAuditRule(r) || isAuditControl(r)) || /['"`$\\\n;|]/.test(r)) {
+    throw f.fail(field, 'must be an auditctl rule like "-a always,exit -S execve", "-w /path -p x" or a control line like "-b 8192", without quotes, $, ; or |');
   }
-  return r;
+  return r.trim().replace(/\s+/g, ' ');
 }
 
-/** A scenario's `audit`: { daemon, enable, rules, rulesFile }, null when absent. */
+/**
+ * A rules file's path: relative to the matrix, or `auditd:NAME` for a file of
+ * the examples Debian's auditd package ships (30-stig.rules, ...), from the
+ * package the guests run.
+ */
+function rulesFilePath(given: string, field: string, f: Fields): string {
+  if (!given.startsWith(PACKAGED_RULES_PREFIX)) return f.existingPath(given, field);
+  const name = given.slice(PACKAGED_RULES_PREFIX.length);
+  const path = join(packagedRulesDir(), name);
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || !existsSync(path)) {
+    const known = existsSync(packagedRulesDir()) ? readdirSync(packagedRulesDir()).filter((n) => n.endsWith('.rules')).join(', ') : 'none: the package is not unpacked';
+    throw f.fail(field, `"${name}" is not among the rule files of auditd's package (known: ${known})`);
+  }
+  return path;
+}
+
+/** A scenario's `audit`: { daemon, enable, rules, rulesFile, rulesFiles }, null when absent. */
 export function validateAudit(raw: unknown, field: string, kernel: string, f: Fields): AuditSetup | null {
   if (raw === undefined || raw === null) return null;
   if (!isObj(raw)) throw f.fail(field, 'must be an object { daemon, enable, rules }');
-  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile', 'auditdConf']);
+  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile', 'rulesFiles', 'auditdConf']);
   const given = raw.rules ?? [];
   if (!Array.isArray(given)) throw f.fail(`${field}.rules`, 'must be an array of auditctl rule arguments');
   const rules = given.map((r, k) => checkRule(r, `${field}.rules[${k}]`, f));
-  if (raw.rulesFile !== undefined) {
-    const file = f.str(raw, 'rulesFile', field);
-    const path = f.existingPath(file, `${field}.rulesFile`);
+  // Where each rule came from, for the guest's error when auditctl refuses one: "" for the inline ones.
+  const origins = rules.map(() => '');
+  if (raw.rulesFile !== undefined && raw.rulesFiles !== undefined) throw f.fail(field, 'give "rulesFile" or "rulesFiles", not both');
+  const files = raw.rulesFiles ?? (raw.rulesFile === undefined ? [] : [f.str(raw, 'rulesFile', field)]);
+  const filesField = raw.rulesFiles === undefined ? `${field}.rulesFile` : `${field}.rulesFiles`;
+  if (!Array.isArray(files) || (raw.rulesFiles !== undefined && files.length === 0)) throw f.fail(filesField, 'must be a non-empty array of rules files');
+  for (const [i, file] of files.entries()) {
+    const at = raw.rulesFiles === undefined ? filesField : `${filesField}[${i}]`;
+    if (typeof file !== 'string' || file === '') throw f.fail(at, 'must be a path or auditd:NAME');
+    const path = rulesFilePath(file, at, f);
     readFileSync(path, 'utf8').split('\n').forEach((line, k) => {
       const rule = line.trim();
-      if (rule !== '' && !rule.startsWith('#')) rules.push(checkRule(rule, `${field}.rulesFile (${file} line ${k + 1})`, f));
+      if (rule === '' || rule.startsWith('#')) return;
+      rules.push(checkRule(rule, `${at} (${file} line ${k + 1})`, f));
+      origins.push(`${basename(path)} line ${k + 1}`);
     });
   }
   const conf = raw.auditdConf === undefined ? undefined : validateAuditdConf(raw.auditdConf, `${field}.auditdConf`, f);
-  const audit: AuditSetup = { daemon: raw.daemon !== false, enable: raw.enable !== false, rules, ...(conf && { auditdConf: conf }) };
+  const audit: AuditSetup = {
+    daemon: raw.daemon !== false, enable: raw.enable !== false, rules,
+    ...(origins.some((o) => o !== '') && { origins }),
+    ...(conf && { auditdConf: conf }),
+  };
   if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
     throw f.fail(field, 'rules need daemon and enable true (without auditd the records go to the console)');
   }
@@ -224,7 +261,7 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
   const workload: Partial<WorkloadOptions> = {};
   if (raw === undefined) return workload;
   if (!isObj(raw)) throw f.fail(field, 'must be an object');
-  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus', 'tinyVars', 'ldPreloadDecoy', 'execCall', 'edgeStrings']);
+  f.known(raw, field, ['execs', 'samples', 'warmup', 'warmupMax', 'ldPreload', 'envPages', 'procs', 'cpus', 'tinyVars', 'ldPreloadDecoy', 'execCall', 'edgeStrings', 'target']);
   for (const [key, [min, max]] of Object.entries(COUNT_RANGES) as Array<[CountKey, [number, number]]>) {
     const v = f.count(raw, key, field, min, max);
     if (v !== undefined) workload[key] = v;
@@ -238,6 +275,10 @@ export function validateWorkload(raw: unknown, field: string, f: Fields): Partia
   if (raw.edgeStrings !== undefined) {
     if (typeof raw.edgeStrings !== 'boolean') throw f.fail(`${field}.edgeStrings`, 'must be true or false');
     if (raw.edgeStrings) workload.edgeStrings = true;
+  }
+  if (raw.target !== undefined) {
+    if (!(EXEC_TARGETS as readonly unknown[]).includes(raw.target)) throw f.fail(`${field}.target`, `must be ${EXEC_TARGETS.map((t) => JSON.stringify(t)).join(' or ')}, not ${JSON.stringify(raw.target)}`);
+    workload.target = raw.target as ExecTarget;
   }
   if (raw.execCall !== undefined) {
     if (raw.execCall !== 'execve' && raw.execCall !== 'execveat') throw f.fail(`${field}.execCall`, `must be "execve" or "execveat", not ${JSON.stringify(raw.execCall)}`);

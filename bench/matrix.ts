@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { usageError } from '../lib/errors.ts';
 import { FRAGMENTS_DIR, type KernelVariant } from '../kernels/variants.ts';
 import { fieldsOf, isObj, NAME_RE, type Fields } from './matrix-fields.ts';
+import { PACKAGED_RULES_PREFIX, prepareAuditd } from './guest/auditd.ts';
+import { cachePath } from '../lib/cache.ts';
 import { isBpfTool, validateAudit, validateBpf, validateKernels, validateQuestions, validateSeccomp, validateWorkload } from './matrix-sections.ts';
 
 export { BPF_TOOLS, isBpfTool } from './matrix-sections.ts';
@@ -37,6 +39,11 @@ export interface AuditSetup {
   enable: boolean;
   /** auditctl arguments, one rule each: "-a always,exit -F arch=b64 -S execve". */
   rules: string[];
+  /**
+   * Where each rule came from when some came from rules files ("30-stig.rules line 12"; "" for an inline
+   * one), for the guest's error when auditctl refuses it; absent when all are inline.
+   */
+  origins?: string[];
   /** auditd.conf settings that replace those of the file Debian's package ships (bench/guest/auditd-conf.ts). */
   auditdConf?: Record<string, string>;
 }
@@ -122,11 +129,13 @@ export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
   const builtinModule = join(MATRICES_DIR, `${nameOrPath}.ts`);
   if (NAME_RE.test(nameOrPath) && existsSync(builtinModule)) {
     const mod = (await import(pathToFileURL(builtinModule).href)) as { default: unknown };
+    await unpackNamedRules(mod.default);
     return validateMatrix(mod.default, nameOrPath, FRAGMENTS_DIR);
   }
   const path = resolve(nameOrPath);
   if (!existsSync(path)) {
-    throw usageError(`matrix ${nameOrPath}: no such built-in matrix or file (built in: seed, krsi-design)`);
+    const builtins = readdirSync(MATRICES_DIR).filter((n) => /\.(json|ts)$/.test(n)).map((n) => n.replace(/\.(json|ts)$/, '')).sort();
+    throw usageError(`matrix ${nameOrPath}: no such built-in matrix or file (built in: ${builtins.join(', ')})`);
   }
   let raw: unknown;
   if (['.ts', '.mts', '.js', '.mjs'].includes(extname(path))) {
@@ -143,7 +152,13 @@ export async function loadMatrix(nameOrPath: string): Promise<Matrix> {
       throw usageError(`matrix ${nameOrPath}: not valid JSON: ${(err as Error).message}`);
     }
   }
+  await unpackNamedRules(raw);
   return validateMatrix(raw, path, dirname(path));
+}
+
+/** A matrix that names rules files of auditd's package (`auditd:30-stig.rules`) needs the package unpacked first. */
+async function unpackNamedRules(raw: unknown): Promise<void> {
+  if (JSON.stringify(raw ?? null).includes(`"${PACKAGED_RULES_PREFIX}`)) await prepareAuditd(cachePath('logs', 'auditd-package.log'));
 }
 
 /** Checks a parsed matrix section by section; the first problem becomes an error naming the field. */

@@ -1,3 +1,4 @@
+import { targetOf } from './guest/exec-target.ts';
 import { usageError } from '../lib/errors.ts';
 import { DEFAULT_WORKLOAD, type Matrix, type Scenario, type WorkloadOptions } from './matrix.ts';
 import type { BenchOptions } from './options.ts';
@@ -85,7 +86,9 @@ export function totalExecs(w: WorkloadOptions): number {
 export function guestCost(job: GuestJob): number {
   const bootInExecs = 4000;
   const s = job.scenario;
-  return bootInExecs + totalExecs(job.workload) * (1 + (s.audit?.rules.length ? 0.6 : 0) + (s.audit?.daemon ? 0.05 : 0) + 0.05 * s.bpf.length);
+  // The dynamic target's exec runs the loader too: about twice nop's.
+  const target = targetOf(job.workload) === 'dynamic' ? 2 : 1;
+  return bootInExecs + totalExecs(job.workload) * (target + (s.audit?.rules.length ? 0.6 : 0) + (s.audit?.daemon ? 0.05 : 0) + 0.05 * s.bpf.length);
 }
 
 /**

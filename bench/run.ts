@@ -2,7 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
 import { parseKconfig } from '../kernels/kconfig.ts';
-import { resolveKernelSource } from '../kernels/source.ts';
+import { resolveKernelSource, sourceTree, type KernelSource } from '../kernels/source.ts';
+import { kernelSyscalls } from '../kernels/syscalls.ts';
+import { withLock } from '../lib/lock.ts';
+import { missingSyscall, syscallsNamed } from './audit-rules.ts';
 import { reportRuns, summarizeRunDir } from '../reports/pipeline.ts';
 import { checkOutDir } from '../lib/atomic.ts';
 import { signalExitCode, type Interrupt } from '../lib/interrupt.ts';
@@ -10,11 +13,12 @@ import type { EventCheck } from './checks.ts';
 import { BenchError, environmentError } from '../lib/errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { auditdConf } from './guest/auditd-conf.ts';
+import { targetOf } from './guest/exec-target.ts';
 import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
 import { buildBaseInitramfs } from './guest/initramfs.ts';
 import { buildBpf, buildProfiler, buildWorkloads } from './guest/tools.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
-import { isBpfTool, loadMatrix, type BpfObject } from './matrix.ts';
+import { isBpfTool, loadMatrix, type BpfObject, type Scenario } from './matrix.ts';
 import { DEFAULT_BOOTS, type BenchOptions } from './options.ts';
 import { buildOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
 import { checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
@@ -33,6 +37,22 @@ export interface RunOutcome {
 }
 
 const REPORTED_OPTIONS = ['CONFIG_AUDIT', 'CONFIG_AUDITSYSCALL', 'CONFIG_SECURITY', 'CONFIG_BPF_LSM', 'CONFIG_LSM', 'CONFIG_DEBUG_INFO_BTF'];
+
+/**
+ * A rule on a syscall the kernel lacks loads and never fires: a scenario that
+ * has one stops before any of its guests boots (exit 2), naming the rule's file
+ * and line.
+ */
+async function checkRuleSyscalls(scenarios: Scenario[], kernel: BuiltKernel, src: KernelSource, logs: string): Promise<void> {
+  const audited = scenarios.filter((s) => s.audit && s.audit.rules.some((r) => syscallsNamed(r).length > 0));
+  if (audited.length === 0) return;
+  const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, join(logs, 'kernel-source.log')));
+  const { has, entry } = await kernelSyscalls(tree, kernel.vmlinux);
+  for (const s of audited) {
+    const missing = missingSyscall(s.audit!.rules, s.audit!.origins, has, entry);
+    if (missing) throw new BenchError(`scenario ${s.name}, kernel ${kernel.variant}: ${missing}`, kernel.config, 2);
+  }
+}
 
 /**
  * Runs a matrix end to end: kernels, guests, raw data, then the statistics and
@@ -84,6 +104,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       if (setups.length) bpfDigests[kernel.variant] = bpf.digest;
       const config = parseKconfig(await readFile(kernel.config, 'utf8'));
       const disk = kernelHasDisk(config);
+      await checkRuleSyscalls(mine, kernel, sourceOf(kernel.variant), dir.logs);
       const initramfs: Record<string, string> = {};
       for (const s of mine) {
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
@@ -91,6 +112,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
           auditdConf: auditdConf(await readFile(auditd.conf, 'utf8'), s.audit?.auditdConf),
           ...(disk && { mke2fs: MKE2FS }),
+          ...(targetOf(jobs.find((j) => j.scenario === s)!.workload) === 'dynamic' && { dynamicTarget: { binary: workloads.krsiTrue, holder: workloads.krsiHold, preloadLibrary: workloads.preloadLibrary } }),
           attribution: workloads.attribution,
           bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
           bpfAttach: bpf.bpfAttach,

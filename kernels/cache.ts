@@ -6,6 +6,7 @@ import { checkManifest, writeManifest } from '../lib/manifest.ts';
 import { formatDuration, printLine } from '../lib/progress.ts';
 import { capture } from '../lib/run.ts';
 import { shell } from '../lib/shell.ts';
+import { DEBIAN_CONFIG_PIN } from './pins.ts';
 import { BUILD_RECIPE, CONFIG_STEPS, toolchain } from './recipe.ts';
 import type { KernelSource } from './source.ts';
 import type { KernelVariant } from './variants.ts';
@@ -44,7 +45,9 @@ export const kernelDir = (variant: string, configHash: string) => cachePath('ker
 /** Where a kernel built from these inputs is recorded, so that a later run skips even the config steps. */
 export async function inputsKey(variant: KernelVariant, src: KernelSource): Promise<string> {
   const fragments = await Promise.all(variant.fragments.map((f) => readFile(f, 'utf8')));
-  return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, CONFIG_STEPS, await toolchain(), ...fragments).slice(0, 16)}`);
+  // Debian's config is pinned by its digest (kernels/pins.ts): the pin stands for its text.
+  const base = variant.base === 'debian-cloud-amd64' ? [JSON.stringify(DEBIAN_CONFIG_PIN)] : [];
+  return cachePath('kernels', 'by-inputs', `${variant.name}-${sha256(src.id, BUILD_RECIPE, CONFIG_STEPS, await toolchain(), ...base, ...fragments).slice(0, 16)}`);
 }
 
 /** The kernel that these inputs built before, if it is still cached whole. */

@@ -7,6 +7,7 @@ import { withLock } from '../lib/lock.ts';
 import { shell } from '../lib/shell.ts';
 import { configIdentity, droppedOptions, parseKconfig } from './kconfig.ts';
 import { BUILD_RECIPE, REPRODUCIBLE_BUILD } from './recipe.ts';
+import { debianCloudConfig } from './debian-config.ts';
 import { sourceTree, type KernelSource } from './source.ts';
 import type { KernelVariant } from './variants.ts';
 
@@ -58,12 +59,19 @@ export async function configure(
   const sh = shell({ log, signal, cwd: tree, env: REPRODUCIBLE_BUILD });
   const step = (what: string) => sh(`kernel config (${variant.name}): ${what}`);
 
-  process.stderr.write(`kernel ${variant.name}: configuring (tinyconfig and fragments, olddefconfig)\n`);
-  const { config, tiny, kconfigTool } = await base();
   const dotConfig = join(buildDir, '.config');
-  await writeFile(dotConfig, config);
-  await step('copying the Kconfig tool')`cp -a ${kconfigTool} ${buildDir}`;
-  await step('merging fragments')`scripts/kconfig/merge_config.sh -m -O ${buildDir} ${dotConfig} ${tiny} ${variant.fragments}`;
+  if (variant.base === 'debian-cloud-amd64') {
+    // Debian's whole config instead of tinyconfig: no allnoconfig, and Kconfig's tool is built here.
+    process.stderr.write(`kernel ${variant.name}: configuring (Debian's cloud-amd64 config without modules, fragments, olddefconfig)\n`);
+    await writeFile(dotConfig, await readFile(await debianCloudConfig(log, signal), 'utf8'));
+    await step('merging fragments')`scripts/kconfig/merge_config.sh -m -O ${buildDir} ${dotConfig} ${variant.fragments}`;
+  } else {
+    process.stderr.write(`kernel ${variant.name}: configuring (tinyconfig and fragments, olddefconfig)\n`);
+    const { config, tiny, kconfigTool } = await base();
+    await writeFile(dotConfig, config);
+    await step('copying the Kconfig tool')`cp -a ${kconfigTool} ${buildDir}`;
+    await step('merging fragments')`scripts/kconfig/merge_config.sh -m -O ${buildDir} ${dotConfig} ${tiny} ${variant.fragments}`;
+  }
   await step('make olddefconfig')`make -C ${tree} O=${buildDir} olddefconfig`;
 
   const configText = await readFile(dotConfig, 'utf8');

@@ -31,6 +31,18 @@ export const PINNED_SOURCES: readonly PinnedSource[] = [
   { package: 'linux-source-6.1', version: '6.1.192-3', sha256: 'cacdc3830989309d042083be3307969e55600ed7f908cf00df544c5ff50759a1' },
 ];
 
+/**
+ * Debian's kernel configuration for the `debian` variant (kernels/debian-config.ts):
+ * linux-config-6.12 at the version of the pinned source, its cloud-amd64
+ * flavour, and the sha256 of that flavour's config.*.xz in the package.
+ */
+export const DEBIAN_CONFIG_PIN = {
+  package: 'linux-config-6.12',
+  version: '6.12.118-1~deb12u1',
+  flavour: 'amd64_none_cloud-amd64',
+  sha256: 'db136e517bd7c5460ae9edab2d5c046b510c02ac41d997f102a986f10a4a6233',
+} as const;
+
 /** The source every built-in kernel is built from unless a matrix or --kernel-src names another. */
 export const DEFAULT_KERNEL_SOURCE = 'linux-source-6.12';
 

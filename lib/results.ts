@@ -201,12 +201,19 @@ export interface WorkloadRecord {
   tinyVars?: number;
   /** Then an empty string and a variable of exactly 255 bytes, where chunked readers break (execbench --edge-strings); absent: none. */
   edgeStrings?: boolean;
+  /**
+   * What is exec'd (bench/guest/exec-target.ts): the talk's static nop, or a dynamically linked program with
+   * arguments and a shell's environment; absent: nop.
+   */
+  target?: 'nop' | 'dynamic';
 }
 
 export interface AuditRecord {
   daemon: boolean;
   enable: boolean;
   rules: string[];
+  /** Where each rule came from, when some came from rules files ("30-stig.rules line 12"; "" for an inline one). */
+  origins?: string[];
   /** auditd.conf settings that replaced the packaged file's; absent where none did. */
   auditdConf?: Record<string, string>;
 }
@@ -322,6 +329,11 @@ export interface RunMeta {
      * "ext4 2400/2400" (bench/guest/init-script.ts); absent in runs from before.
      */
     auditLog?: string;
+    /**
+     * The directories the audit rules named that the guest did not have and made, empty, before loading
+     * them ("/etc/selinux /etc/sudoers.d", or "none"); absent where no rule names a path.
+     */
+    ruleDirs?: string;
     profile?: GuestProfileRecord;
   }[];
   /** Set in profiling runs: what the summary stage symbolises the profiles with. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkEvents, logsEveryExec } from '../bench/checks.ts';
+import { logsEveryExec } from '../bench/audit-rules.ts';
+import { checkEvents } from '../bench/checks.ts';
 import type { GuestResult } from '../bench/guest/protocol.ts';
 import { loadMatrix } from '../bench/matrix.ts';
 import { planJobs } from '../bench/plan.ts';
@@ -89,8 +90,13 @@ test('logsEveryExec tells rule sets that log each exec of nop from those that de
     ['-w /bin/nop -p wa'],
     ['-w /sbin -p x'],
   ];
-  for (const rules of yes) assert.equal(logsEveryExec(rules), true, rules.join(' ; '));
-  for (const rules of no) assert.equal(logsEveryExec(rules), false, rules.join(' ; '));
+  for (const rules of yes) assert.equal(logsEveryExec(rules, '/bin/nop'), true, rules.join(' ; '));
+  for (const rules of no) assert.equal(logsEveryExec(rules, '/bin/nop'), false, rules.join(' ; '));
+  // Control lines add no rule; a rule set's own target is what a watch or path= must name.
+  assert.equal(logsEveryExec(['-D', '-b 8192', '--backlog_wait_time 60000', '-f 1'], '/bin/nop'), false);
+  assert.equal(logsEveryExec(['-D', '-a always,exit -F arch=b64 -S execve'], '/bin/krsi-true'), true);
+  assert.equal(logsEveryExec(['-w /bin/nop -p x'], '/bin/krsi-true'), false);
+  assert.equal(logsEveryExec(['-a always,exit -F arch=b64 -S execve -F path=/bin/krsi-true'], '/bin/krsi-true'), true);
 });
 
 test('checkEvents counts, without an expectation, what rules of their own logged', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configDiff, configIdentity, droppedOptions, parseKconfig } from '../kernels/kconfig.ts';
+import { withoutModules } from '../kernels/debian-config.ts';
 
 test('parseKconfig reads set, string and unset options', () => {
   const v = parseKconfig('# comment\nCONFIG_A=y\nCONFIG_LSM="bpf"\n# CONFIG_AUDIT is not set\nCONFIG_N=32\n');
@@ -28,4 +29,9 @@ test('configIdentity ignores comments so that a rebuild with another compiler ba
 test('configDiff lists the options that differ', () => {
   const d = configDiff(parseKconfig('CONFIG_AUDIT=y\nCONFIG_B=y'), parseKconfig('# CONFIG_AUDIT is not set\nCONFIG_B=y'));
   assert.deepEqual(d, [{ name: 'CONFIG_AUDIT', a: 'y', b: null }]);
+});
+
+test("Debian's config without modules: every =m off, every other line as it was", () => {
+  const config = '# comment\nCONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D="m"\nCONFIG_E_F=m\n';
+  assert.equal(withoutModules(config), '# comment\nCONFIG_A=y\n# CONFIG_B is not set\n# CONFIG_C is not set\nCONFIG_D="m"\n# CONFIG_E_F is not set\n');
 });

@@ -24,9 +24,9 @@ function writeMatrix(dir: string, name: string, m: unknown): string {
   return join(dir, name);
 }
 
-function problem(raw: unknown): string {
+function problem(raw: unknown, dir = '/nonexistent'): string {
   try {
-    validateMatrix(raw, 'm.json', '/nonexistent');
+    validateMatrix(raw, 'm.json', dir);
   } catch (err) {
     assert.ok(err instanceof BenchError);
     assert.equal(err.exitCode, 2);
@@ -40,7 +40,7 @@ test('validateMatrix names the field that is wrong', () => {
   assert.match(problem([]), /\(top\): must be an object/);
   assert.match(problem({ scenarios: [] }), /scenarios: must be a non-empty array/);
   assert.match(problem({ scenarios: [ok], extra: 1 }), /matrix\.extra: unknown field/);
-  assert.match(problem({ scenarios: [{ name: 'x', kernel: 'nope' }] }), /scenarios\[0\]\.kernel: unknown kernel "nope" \(known: noaudit, audit\)/);
+  assert.match(problem({ scenarios: [{ name: 'x', kernel: 'nope' }] }), /scenarios\[0\]\.kernel: unknown kernel "nope" \(known: noaudit, audit, debian\)/);
   assert.match(problem({ scenarios: [ok, ok] }), /scenarios\[1\]\.name: "x" is used twice/);
   assert.match(problem({ scenarios: [{ name: 'Bad Name', kernel: 'audit' }] }), /scenarios\[0\]\.name/);
   assert.match(problem({ scenarios: [{ ...ok, workload: { execs: 0 } }] }), /scenarios\[0\]\.workload\.execs: must be a whole number from 1/);
@@ -126,6 +126,38 @@ test("a matrix's kernel may extend a built-in one: its fragments first, then the
   const noaudit = validateMatrix(m({ k: { extends: 'noaudit' } }), 'm.json', dir).kernels;
   assert.deepEqual(k.fragments, [...noaudit.noaudit!.fragments, join(dir, 'more.config')]);
   assert.deepEqual(noaudit.k!.fragments, noaudit.noaudit!.fragments);
-  assert.throws(() => validateMatrix(m({ k: { extends: 'vanilla' } }), 'm.json', dir), /kernels\.k\.extends: "vanilla" is not a built-in kernel \(built in: noaudit, audit\)/);
+  assert.throws(() => validateMatrix(m({ k: { extends: 'vanilla' } }), 'm.json', dir), /kernels\.k\.extends: "vanilla" is not a built-in kernel \(built in: noaudit, audit, debian\)/);
   assert.throws(() => validateMatrix(m({ k: {} }), 'm.json', dir), /kernels\.k\.fragments: must be a non-empty array/);
+});
+
+test('rulesFiles: rules and control lines from several files, each rule with its file and line; operators kept, quotes refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-rulesfiles-'));
+  writeFileSync(join(dir, '10-base.rules'), '## base\n-D\n-b 8192\n--backlog_wait_time 60000\n');
+  writeFileSync(join(dir, '30-set.rules'), '# set\n\n-a always,exit -F arch=b64 -S openat -F auid>=1000 -F  a2&03 -k x\n-w /etc/passwd -p wa\n');
+  const s = (audit: unknown) => ({ scenarios: [{ name: 'a', kernel: 'audit', audit }] });
+  const a = validateMatrix(s({ rulesFiles: ['10-base.rules', '30-set.rules'] }), 'm.json', dir).scenarios[0]!.audit!;
+  assert.deepEqual(a.rules, ['-D', '-b 8192', '--backlog_wait_time 60000', '-a always,exit -F arch=b64 -S openat -F auid>=1000 -F a2&03 -k x', '-w /etc/passwd -p wa']);
+  assert.deepEqual(a.origins, ['10-base.rules line 2', '10-base.rules line 3', '10-base.rules line 4', '30-set.rules line 3', '30-set.rules line 4']);
+  // Inline rules before them have no origin; without files there is none at all.
+  assert.deepEqual(validateMatrix(s({ rules: ['-w /x -p x'], rulesFile: '30-set.rules' }), 'm.json', dir).scenarios[0]!.audit!.origins, ['', '30-set.rules line 3', '30-set.rules line 4']);
+  assert.equal(validateMatrix(s({ rules: ['-w /x -p x'] }), 'm.json', dir).scenarios[0]!.audit!.origins, undefined);
+  writeFileSync(join(dir, 'quoted.rules'), '-w /etc/passwd -p wa\n-a always,exit -F "key=a b"\n');
+  assert.match(problem(s({ rulesFiles: ['quoted.rules'] }), dir), /audit\.rulesFiles\[0\] \(quoted\.rules line 2\): must be an auditctl rule/);
+  assert.match(problem(s({ rulesFiles: [] }), dir), /audit\.rulesFiles: must be a non-empty array/);
+  assert.match(problem(s({ rulesFile: '30-set.rules', rulesFiles: ['30-set.rules'] }), dir), /give "rulesFile" or "rulesFiles", not both/);
+  assert.match(problem(s({ rulesFiles: ['auditd:30-nonesuch.rules'] }), dir), /rulesFiles\[0\]: "30-nonesuch\.rules" is not among the rule files of auditd's package/);
+});
+
+test('loadMatrix reads the production matrix: Debian\'s packaged rule sets with their files, the dynamic target, AppArmor kernels', async () => {
+  const m = await loadMatrix('production');
+  const by = new Map(m.scenarios.map((s) => [s.name, s]));
+  const stig = by.get('stig')!.audit!;
+  assert.equal(stig.origins![0], '10-base-config.rules line 2');
+  assert.ok(stig.origins!.some((o) => o.startsWith('30-stig.rules line')));
+  assert.ok(stig.rules.includes('-w /etc/sudoers.d/ -p wa -k actions'), 'the STIG set is not loaded as shipped');
+  assert.ok(by.get('ospp')!.audit!.origins!.some((o) => o.startsWith('30-ospp-v42-6-owner-change-success.rules')));
+  for (const s of m.scenarios.filter((x) => !x.name.endsWith('-nop'))) assert.deepEqual(s.workload, { ldPreload: null, target: 'dynamic' }, s.name);
+  assert.ok(m.kernels.production!.fragments.some((f) => f.endsWith('/apparmor.config')));
+  assert.ok(!m.kernels['production-no-apparmor']!.fragments.some((f) => f.endsWith('/apparmor.config')));
+  assert.deepEqual(m.kernels.production!.fragments.slice(0, m.kernels.audit!.fragments.length), m.kernels.audit!.fragments);
 });

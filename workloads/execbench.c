@@ -17,7 +17,9 @@
  * variables, LD_PRELOAD last so that a scan of the environment walks all of it.
  * --tiny-vars adds many short variables before LD_PRELOAD (many strings
  * rather than many bytes), and --ld-preload-decoy a first LD_PRELOAD that
- * glibc's loader ignores: it takes the last one.
+ * glibc's loader ignores: it takes the last one. --env-file puts the
+ * variables of a file (one a line) in place of PATH, for an environment of a
+ * shell's size; everything after TARGET is its arguments.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +44,8 @@
 #define MAX_TINY_VARS 100000
 #define TINY_ZERO "T000000=1"
 #define TINY_LEN sizeof(TINY_ZERO)
+/* Variables of --env-file: a shell's environment is a few dozen. */
+#define MAX_FILE_VARS 256
 
 /* How each child execs the target: --exec-call execveat instead of execve. */
 static int use_execveat;
@@ -53,7 +57,7 @@ static void usage(FILE *out)
 		"                 [--ld-preload VALUE [--ld-preload-decoy VALUE] | --no-ld-preload]\n"
 		"                 [--env-pages P] [--tiny-vars N] [--edge-strings] [--exec-call execve|execveat]\n"
 		"                 [--seccomp filter|notify [--seccomp-log FILE]] [--procs P]\n"
-		"                 [--attribution FILE [--bpf-stats]] TARGET\n"
+		"                 [--env-file FILE] [--attribution FILE [--bpf-stats]] TARGET [ARG...]\n"
 		"  -k EXECS         fork+exec+waitpid per sample (default 100)\n"
 		"  -n SAMPLES       measured samples (default 30)\n"
 		"  -w WARMUP        at least this many warm-up samples, flagged 1 (default 2)\n"
@@ -66,6 +70,7 @@ static void usage(FILE *out)
 		"  --env-pages P    add P pages (0..%d) of filler variables before LD_PRELOAD\n"
 		"  --tiny-vars N    add N variables T000000=1... (0..%d) after the pages, before LD_PRELOAD\n"
 		"  --edge-strings   then an empty string and a variable of exactly 255 bytes\n"
+		"  --env-file F     the variables of F, one a line, first, in place of PATH=/bin:/sbin\n"
 		"  --exec-call C    exec the target with execve (default) or execveat(AT_FDCWD, ...)\n"
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
@@ -298,9 +303,9 @@ static char *preload_var(const char *value)
  */
 #define EDGE_LEN 255
 
-static char **build_env(const char *decoy, long pages, long tiny, int edge, const char *ld_preload)
+static char **build_env(const char *decoy, char **file_vars, long file_n, long pages, long tiny, int edge, const char *ld_preload)
 {
-	char **envp = malloc(sizeof(char *) * (size_t)(pages + tiny + 6));
+	char **envp = malloc(sizeof(char *) * (size_t)(file_n + pages + tiny + 6));
 	char *tiny_block = tiny ? malloc(TINY_LEN * (size_t)tiny) : NULL;
 	long n = 0;
 	if (!envp || (tiny && !tiny_block)) {
@@ -309,7 +314,11 @@ static char **build_env(const char *decoy, long pages, long tiny, int edge, cons
 	}
 	if (decoy && !(envp[n++] = preload_var(decoy)))
 		return NULL;
-	envp[n++] = "PATH=/bin:/sbin";
+	if (file_vars)
+		for (long v = 0; v < file_n; v++)
+			envp[n++] = file_vars[v];
+	else
+		envp[n++] = "PATH=/bin:/sbin";
 	for (long p = 0; p < pages; p++) {
 		char *var = alloc_var(PAGE);
 		if (!var)
@@ -347,13 +356,55 @@ static char **build_env(const char *decoy, long pages, long tiny, int edge, cons
 	return envp;
 }
 
+/*
+ * --env-file: one variable a line, each NAME=VALUE. Returns how many, with
+ * *vars set, or -1 once it has said why.
+ */
+static long read_env_file(const char *path, char ***vars)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "execbench: --env-file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char **out = malloc(sizeof(char *) * MAX_FILE_VARS);
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0, lineno = 0;
+	ssize_t len;
+	while (out && (len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0 || !strchr(line, '=') || line[0] == '=') {
+			fprintf(stderr, "execbench: --env-file %s line %ld: not NAME=VALUE\n", path, lineno);
+			return -1;
+		}
+		if (n == MAX_FILE_VARS) {
+			fprintf(stderr, "execbench: --env-file %s: more than %d variables\n", path, MAX_FILE_VARS);
+			return -1;
+		}
+		if (!(out[n++] = strdup(line)))
+			break;
+	}
+	if (!out || (n && !out[n - 1]) || ferror(f)) {
+		fprintf(stderr, "execbench: --env-file %s: %s\n", path, strerror(errno ? errno : ENOMEM));
+		return -1;
+	}
+	free(line);
+	fclose(f);
+	*vars = out;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	long execs = 100, samples = 30, warmup = 2, warmup_max = -1, env_pages = 0, procs = 1, tiny_vars = 0;
 	double warmup_tol = 0.5;
 	const char *ld_preload = "/lib/libkrsi-demo.so", *decoy = NULL, *exec_call = "execve";
 	const char *target = NULL;
-	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL;
+	const char *seccomp = NULL, *seccomp_log = NULL, *attribution = NULL, *env_file = NULL;
+	int target_at = 0;
 	int bpf_stats = 0, edge = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -399,14 +450,15 @@ int main(int argc, char **argv)
 			seccomp_log = argv[++i];
 		} else if (!strcmp(a, "--attribution")) {
 			attribution = argv[++i];
+		} else if (!strcmp(a, "--env-file")) {
+			env_file = argv[++i];
 		} else if (a[0] == '-') {
 			fprintf(stderr, "execbench: unknown option %s (see --help)\n", a);
 			return 2;
-		} else if (!target) {
-			target = a;
 		} else {
-			fprintf(stderr, "execbench: one target only, got %s and %s\n", target, a);
-			return 2;
+			target = a;
+			target_at = i;
+			break;
 		}
 	}
 	if (!target) {
@@ -449,10 +501,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char **envp = build_env(decoy, env_pages, tiny_vars, edge, ld_preload);
+	char **file_vars = NULL;
+	long file_n = env_file ? read_env_file(env_file, &file_vars) : 0;
+	if (file_n < 0)
+		return 2;
+	char **envp = build_env(decoy, file_vars, file_n, env_pages, tiny_vars, edge, ld_preload);
 	if (!envp)
 		return 1;
-	char *targv[] = { (char *)target, NULL };
+	/* The target's argv: its path, then the words after it on this command line. */
+	char **targv = &argv[target_at];
 
 	double *ns = malloc(sizeof(double) * (size_t)(warmup_max + samples));
 	if (!ns) {

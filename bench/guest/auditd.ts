@@ -26,6 +26,11 @@ const PACKAGES = [
   'libkeyutils1',
 ];
 
+/** A matrix's rules file `auditd:NAME` is NAME among the examples of the package (bench/matrix-sections.ts). */
+export const PACKAGED_RULES_PREFIX = 'auditd:';
+const RULES_EXAMPLES = 'usr/share/doc/auditd/examples/rules';
+export const packagedRulesDir = (): string => join(cachePath('auditd'), 'root', RULES_EXAMPLES);
+
 export interface AuditdRoot {
   /** The unpacked packages. */
   root: string;

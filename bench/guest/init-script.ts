@@ -1,12 +1,15 @@
 import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type SeccompSetup, type WorkloadOptions } from '../matrix.ts';
 import type { Layout } from '../qemu.ts';
 import { crngSeedHex } from './crng-seed.ts';
+import { directoriesNeeded, logsEveryExec, rulesOnly } from '../audit-rules.ts';
 import { DISK } from './disk.ts';
+import { LIBC_HOLDER, SHELL_ENV, SHELL_ENV_FILE, TARGET_PATH, targetArgv, targetOf, targetPath } from './exec-target.ts';
 import { MARK } from './protocol.ts';
 
 /** Where things are inside the guest's initramfs. */
 export const GUEST = {
-  nop: '/bin/nop',
+  nop: TARGET_PATH.nop,
+  krsiTrue: TARGET_PATH.dynamic,
   execbench: '/bin/execbench',
   seedrng: '/bin/seedrng',
   /** The kernel's accounting around the samples; execbench runs it by this path (workloads/execbench.c ATTRIBUTION). */
@@ -74,6 +77,9 @@ export const SETTLE_SECONDS = 1;
 export function shq(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** One word for sh: as it is when nothing in it is special to the shell, else quoted. */
+export const shWord = (w: string): string => (/^[A-Za-z0-9_,.:/=+@%-]+$/.test(w) ? w : shq(w));
 
 /**
  * The cgroup execbench and everything it starts run in: a service's, where
@@ -153,31 +159,38 @@ function execbenchArgs(w: WorkloadOptions, seccomp: SeccompSetup | null, profile
     w.ldPreloadDecoy !== undefined ? ` --ld-preload-decoy ${shq(w.ldPreloadDecoy)}` : '',
     w.tinyVars ? ` --tiny-vars ${w.tinyVars}` : '',
     w.edgeStrings ? ' --edge-strings' : '',
+    targetOf(w) === 'dynamic' ? ` --env-file ${SHELL_ENV_FILE}` : '',
   ].join('');
-  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${more}${filter}${procs}${attr} ${GUEST.nop}`;
+  // Everything after the target is its arguments.
+  const argv = targetArgv(w).map(shWord).join(' ');
+  return `-k ${w.execs} -n ${w.samples} -w ${w.warmup} --warmup-max ${w.warmupMax} --warmup-tol ${WARMUP_TOLERANCE_PCT} --env-pages ${w.envPages} ${env}${more}${filter}${procs}${attr} ${argv}`;
 }
 
 /**
  * The counts that checks.ts compares for a logger of the LD_PRELOAD scan's
  * JSON lines (bpf/ld_preload_log.h, or the seccomp supervisor): lines, execs
- * of nop, those with the right value, and the truncation flags.
+ * of the target, those with the right value, and the truncation flags.
  */
 function ldPreloadLogCounts(key: string, log: string, w: WorkloadOptions, alsoMatch = ''): string[] {
   const value = JSON.stringify(w.ldPreload ?? 'unset');
+  const target = targetPath(w);
   const also = alsoMatch ? ` | grep -cF ${shq(alsoMatch)}` : '';
   return [
     `count ${key}_log_lines "$(wc -l < ${log})"`,
-    `count ${key}_exec_events "$(grep -c '"filename":"${GUEST.nop}"' ${log})"`,
-    `count ${key}_value_match "$(grep -F '"filename":"${GUEST.nop}"' ${log} | grep ${also ? '-F' : '-cF'} ${shq(`"ld_preload":${value}`)}${also})"`,
+    `count ${key}_exec_events "$(grep -c '"filename":"${target}"' ${log})"`,
+    `count ${key}_value_match "$(grep -F '"filename":"${target}"' ${log} | grep ${also ? '-F' : '-cF'} ${shq(`"ld_preload":${value}`)}${also})"`,
     `count ${key}_truncated "$(grep -cF '"truncated":true' ${log})"`,
     `count ${key}_value_truncated "$(grep -cF '"value_truncated":true' ${log})"`,
     `count ${key}_filename_truncated "$(grep -cF '"filename_truncated":true' ${log})"`,
-    `grep -F '"filename":"${GUEST.nop}"' ${log} | head -n 2 | sed 's/^/event /' >> $P`,
+    `grep -F '"filename":"${target}"' ${log} | head -n 2 | sed 's/^/event /' >> $P`,
   ];
 }
 
 /** Up to this many rules, each is its own auditctl, so that an error names its rule. */
 const RULES_ONE_BY_ONE = 8;
+
+/** A rule's words for the shell: those with an operator (auid>=1000, a2&03) single-quoted, the rest as they are. */
+const ruleWords = (rule: string) => rule.split(' ').map(shWord).join(' ');
 
 function auditSetup(a: AuditSetup): string[] {
   const out: string[] = [];
@@ -191,35 +204,60 @@ function auditSetup(a: AuditSetup): string[] {
     );
   }
   if (a.enable) out.push(`${GUEST.auditctl} -e 1 > /dev/null || fail "auditctl -e 1 failed"`);
+  // The kernel resolves a watched path's directory when the rule is added: the directories the rules
+  // name are made here, empty, as on a system with the packages whose files they watch (audit-rules.ts).
+  const dirs = [...new Set(a.rules.flatMap(directoriesNeeded))].sort();
+  if (dirs.length) {
+    out.push(`made=; for d in ${dirs.map(shq).join(' ')}; do [ -d "$d" ] || { mkdir -p "$d" && made="$made $d"; }; done`, 'echo "info ruledirs${made:- none}" >> $P');
+  }
+  // "30-stig.rules line 12: -w ..." for a rule from a file, "rule -w ..." for an inline one.
+  const origin = (k: number) => (a.origins?.[k] ? `${a.origins[k]}: ` : 'rule ');
   if (a.rules.length > RULES_ONE_BY_ONE) {
     // One auditctl per rule is an exec each on the emulated CPU: a long list is loaded from a file in one.
-    // The rules are free of shell characters (matrix-sections.ts), and the quoted delimiter keeps them literal.
+    // The quoted delimiter keeps the rules literal; auditctl names the line it refused, which the
+    // second file maps to the rule's own file and line.
+    const where = a.rules.map((r, k) => `${origin(k)}${r}`);
     out.push(
       `cat > /tmp/audit.rules <<'KRSI_BENCH_RULES'\n${a.rules.join('\n')}\nKRSI_BENCH_RULES`,
-      `${GUEST.auditctl} -R /tmp/audit.rules > /tmp/auditctl.out 2>&1 || fail "auditctl -R rejected a rule: $(tail -n 1 /tmp/auditctl.out)"`,
+      `cat > /tmp/audit.origins <<'KRSI_BENCH_RULES'\n${where.join('\n')}\nKRSI_BENCH_RULES`,
+      `if ! ${GUEST.auditctl} -R /tmp/audit.rules > /tmp/auditctl.out 2>&1; then`,
+      `  n=$(sed -n 's/.*error in line \\([0-9]*\\).*/\\1/p' /tmp/auditctl.out | head -n 1)`,
+      '  why=$(grep -v "error in line" /tmp/auditctl.out | grep -v "^$" | tail -n 1)',
+      '  [ -n "$n" ] && fail "auditctl refused $(sed -n "${n}p" /tmp/audit.origins): $why"',
+      '  fail "auditctl -R refused the rules: $why"',
+      'fi',
     );
   } else {
-    for (const rule of a.rules) {
-      out.push(`${GUEST.auditctl} ${rule} > /tmp/auditctl.out 2>&1 || fail "auditctl rejected rule ${rule}: $(tail -n 1 /tmp/auditctl.out)"`);
+    for (const [k, rule] of a.rules.entries()) {
+      out.push(`${GUEST.auditctl} ${ruleWords(rule)} > /tmp/auditctl.out 2>&1 || fail "auditctl refused ${origin(k)}${rule}: $(tail -n 1 /tmp/auditctl.out)"`);
     }
   }
-  out.push(`status "audit: daemon=${a.daemon} enabled=${a.enable} rules=${a.rules.length}"`);
+  out.push(`status "audit: daemon=${a.daemon} enabled=${a.enable} rules=${rulesOnly(a.rules).length}"`);
   return out;
 }
 
 /**
- * Every line of the first RECORDS_COMPARED execs of nop in audit's log: the
- * SYSCALL record names the exec's serial (msg=audit(time:serial)), which its
- * EXECVE, CWD, PATH and PROCTITLE records share.
+ * Every line of the first RECORDS_COMPARED execs of the target in audit's log:
+ * the SYSCALL record names the exec's serial (msg=audit(time:serial)), which
+ * its EXECVE, CWD, PATH and PROCTITLE records share.
  */
-function auditRecords(): string[] {
+function auditRecords(w: WorkloadOptions): string[] {
   return [
-    `grep '^type=SYSCALL' ${GUEST.auditLog} | grep -F ' exe="${GUEST.nop}"' | head -n ${RECORDS_COMPARED} | sed -n 's/.*msg=audit(\\([0-9.:]*\\)).*/\\1/p' > /tmp/audit.serials`,
+    `grep '^type=SYSCALL' ${GUEST.auditLog} | grep -F ' exe="${targetPath(w)}"' | head -n ${RECORDS_COMPARED} | sed -n 's/.*msg=audit(\\([0-9.:]*\\)).*/\\1/p' > /tmp/audit.serials`,
     `while read s; do grep -F "msg=audit($s)" ${GUEST.auditLog} | sed 's/^/record audit /' >> $P; done < /tmp/audit.serials`,
   ];
 }
 
-function auditTeardown(a: AuditSetup, compared: boolean): string[] {
+/**
+ * The EXECVE record of one exec of the target, arguments and all, as audit
+ * writes it (none of them needs hex encoding: exec-target.ts).
+ */
+export const execveRecord = (w: WorkloadOptions): string => {
+  const argv = targetArgv(w);
+  return `: argc=${argv.length} ${argv.map((a, i) => `a${i}="${a}"`).join(' ')}`;
+};
+
+function auditTeardown(a: AuditSetup, w: WorkloadOptions, compared: boolean): string[] {
   if (!a.daemon) return [`count audit_lost "$(audit_field lost)"`];
   return [
     // Records still queued in the kernel are not lost: let auditd drain them before it stops.
@@ -228,13 +266,14 @@ function auditTeardown(a: AuditSetup, compared: boolean): string[] {
     `count audit_backlog_limit "$(audit_field backlog_limit)"`,
     'kill -TERM "$(pidof auditd)"',
     'wait_for "auditd to exit" 600 auditd_gone',
-    `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -c ' a0="${GUEST.nop}"')"`,
-    `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${GUEST.nop}"')"`,
+    // Records of the target's execs with every argument: the line ends where the arguments do.
+    `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -cF ${shq(execveRecord(w))})"`,
+    `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${targetPath(w)}"')"`,
     `count audit_records_total "$(wc -l < ${GUEST.auditLog})"`,
     // Where the log was and in which format: the file system it was written to, and how many of its SYSCALL
     // records auditd enriched (log_format ENRICHED appends their interpreted fields after a GS byte).
     `echo "info auditlog $(awk '$2 == "${GUEST.auditLogDir}" { print $3 }' /proc/mounts) $(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c "$(printf '\\035')")/$(grep -c '^type=SYSCALL' ${GUEST.auditLog})" >> $P`,
-    ...(compared ? auditRecords() : []),
+    ...(compared ? auditRecords(w) : []),
   ];
 }
 
@@ -274,23 +313,40 @@ function preloadFileProbe(): string[] {
 /** The tools that log krsi_ld_preload.h's events with ld_preload_log.h, and so are checked alike. */
 const LD_PRELOAD_LOGGERS = ['krsi_ld_preload', 'krsi_hooks', 'krsi_env_vars', 'krsi_exec_record'];
 
+/**
+ * What a logger's line must also hold to count as the right value:
+ * krsi_env_vars, every variable and byte execbench passed; krsi_exec_record,
+ * the target's whole argv.
+ */
+function loggedAlso(tool: string, w: WorkloadOptions): string {
+  if (tool === 'krsi_env_vars') {
+    const env = passedEnvironment(w);
+    return `"vars":${env.vars},"bytes":${env.bytes},`;
+  }
+  const argv = targetArgv(w);
+  if (tool === EXEC_RECORDER) return `"argc":${argv.length},"argv":${JSON.stringify(argv)}`;
+  return '';
+}
+
 /** Loader arguments beyond -o LOG: krsi_env_vars writes the variables themselves to a file of their own. */
 const TOOL_ARGS: Record<string, string> = { krsi_env_vars: ' -V /tmp/krsi_env_vars.vars' };
 
 /**
  * The environment execbench passes (workloads/execbench.c): a decoy
- * LD_PRELOAD, PATH, the filler pages of one 4096-byte variable each, the tiny
+ * LD_PRELOAD, PATH (or the dynamic target's shell environment), the filler pages of one 4096-byte variable each, the tiny
  * variables (`T000042=1`), the edge strings, LD_PRELOAD. What krsi_env_vars must log for each
  * exec: that many variables and bytes, NULs counted.
  */
 export function passedEnvironment(w: WorkloadOptions): { vars: number; bytes: number } {
-  const path = 'PATH=/bin:/sbin'.length + 1;
+  // The dynamic target's shell environment takes the place of PATH (execbench --env-file).
+  const first = targetOf(w) === 'dynamic' ? SHELL_ENV : ['PATH=/bin:/sbin'];
+  const path = first.reduce((n, v) => n + v.length + 1, 0);
   const preload = w.ldPreload === null ? 0 : `LD_PRELOAD=${w.ldPreload}`.length + 1;
   const decoy = w.ldPreloadDecoy === undefined ? 0 : `LD_PRELOAD=${w.ldPreloadDecoy}`.length + 1;
   const tiny = w.tinyVars ?? 0;
   // The empty string, and a variable of 255 bytes.
   const edge = w.edgeStrings ? { vars: 2, bytes: 1 + 256 } : { vars: 0, bytes: 0 };
-  const vars = (decoy ? 1 : 0) + 1 + w.envPages + tiny + edge.vars + (w.ldPreload === null ? 0 : 1);
+  const vars = (decoy ? 1 : 0) + first.length + w.envPages + tiny + edge.vars + (w.ldPreload === null ? 0 : 1);
   return { vars, bytes: decoy + path + w.envPages * 4096 + tiny * ('T000000=1'.length + 1) + edge.bytes + preload };
 }
 
@@ -340,7 +396,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions, compared: boolean)
     }
     if (isBpfTool(b) && b.tool === EXEC_RECORDER) {
       for (const total of DELAY_TOTALS) out.push(`loader_total ${key} ${total}`);
-      if (compared) out.push(`grep -F '"filename":"${GUEST.nop}"' /tmp/${key}.log | head -n ${RECORDS_COMPARED} | sed 's/^/record ${key} /' >> $P`);
+      if (compared) out.push(`grep -F '"filename":"${targetPath(w)}"' /tmp/${key}.log | head -n ${RECORDS_COMPARED} | sed 's/^/record ${key} /' >> $P`);
     }
     if (isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) {
       for (const access of ['read', 'write']) {
@@ -349,8 +405,7 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions, compared: boolean)
     }
     if (isBpfTool(b) && LD_PRELOAD_LOGGERS.includes(b.tool)) {
       // krsi_env_vars matches only where it also logged every variable and byte execbench passed.
-      const env = passedEnvironment(w);
-      out.push(...ldPreloadLogCounts(key, `/tmp/${key}.log`, w, b.tool === 'krsi_env_vars' ? `"vars":${env.vars},"bytes":${env.bytes},` : ''));
+      out.push(...ldPreloadLogCounts(key, `/tmp/${key}.log`, w, loggedAlso(b.tool, w)));
     }
   }
   return out;
@@ -367,7 +422,8 @@ export function initScript(g: GuestSetup): string {
   const profile = g.profile ?? false;
   const accounting = g.accounting ?? true;
   // Audit and the BPF exec logger in one boot: their records of the same execs go to the host.
-  const compared = g.audit !== null && g.audit.daemon && g.bpf.some((b) => isBpfTool(b) && b.tool === EXEC_RECORDER);
+  // Only where audit's rules log every exec of the target: a compliance set beside the logger logs none.
+  const compared = g.audit !== null && g.audit.daemon && logsEveryExec(g.audit.rules, targetPath(w)) && g.bpf.some((b) => isBpfTool(b) && b.tool === EXEC_RECORDER);
   const lines = [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
@@ -406,6 +462,7 @@ export function initScript(g: GuestSetup): string {
     `${GUEST.seedrng}${g.layout === 'random' ? ` ${crngSeedHex(g.seed)}` : ''} 2> /tmp/seedrng.err || fail "$(cat /tmp/seedrng.err)"`,
     'echo "info kernel $(uname -r)" >> $P',
     'echo "info lsm $(cat /sys/kernel/security/lsm)" >> $P',
+    ...(targetOf(w) === 'dynamic' ? [`${LIBC_HOLDER} & echo $! > /tmp/hold.pid`] : []),
     ...(g.audit ? auditSetup(g.audit) : []),
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
@@ -414,12 +471,13 @@ export function initScript(g: GuestSetup): string {
     // A subshell moves itself into the cgroup ("0" is the writer) and becomes execbench.
     `( echo 0 > ${WORKLOAD_CGROUP}/cgroup.procs && exec ${GUEST.execbench} ${execbenchArgs(w, seccomp, profile, accounting)} ) > /tmp/samples 2> /tmp/execbench.err || fail "execbench failed: $(tail -n 1 /tmp/execbench.err)"`,
     `[ "$(grep -c '^sample [0-9]* 0 ' /tmp/samples)" = ${w.samples} ] || fail "execbench stopped early: $(tail -n 1 /tmp/execbench.err)"`,
+    ...(targetOf(w) === 'dynamic' ? ['kill "$(cat /tmp/hold.pid)"'] : []),
     ...(accounting ? attributionReport() : []),
     ...(profile ? symbolReport() : []),
     ...(g.bpf.some((b) => isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) ? preloadFileProbe() : []),
     ...(g.bpf.length ? bpfTeardown(g.bpf, w, compared) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
-    ...(g.audit ? auditTeardown(g.audit, compared) : []),
+    ...(g.audit ? auditTeardown(g.audit, w, compared) : []),
     'cat /tmp/samples >> $P',
     `{ echo "${MARK} PAYLOAD"; cat $P; echo "${MARK} END $(wc -l < $P) $(sha256sum $P | cut -d' ' -f1)"; } > $R`,
     'sync',

@@ -8,6 +8,7 @@ import { capture } from '../../lib/run.ts';
 import type { AuditdRoot } from './auditd.ts';
 import { cpioArchive, type CpioEntry } from './cpio.ts';
 import { GUEST } from './init-script.ts';
+import { LIBC_HOLDER, PRELOAD_LIBRARY, SHELL_ENV, SHELL_ENV_FILE } from './exec-target.ts';
 
 /** The programs that go into every guest, wherever they were built. */
 export interface GuestPrograms {
@@ -20,6 +21,11 @@ export interface GuestPrograms {
   auditd: AuditdRoot;
   /** /etc/audit/auditd.conf (bench/guest/auditd-conf.ts). */
   auditdConf: string;
+  /**
+   * For a scenario that execs the dynamic target (bench/guest/exec-target.ts): the program, the library
+   * LD_PRELOAD names for it, and the shell environment execbench reads.
+   */
+  dynamicTarget?: { binary: string; holder: string; preloadLibrary: string };
   /** For a kernel with a disk: mke2fs and its configuration (bench/guest/disk.ts), which the boot makes its disk with. */
   mke2fs?: { binary: string; conf: string };
   /** BPF tool name -> its loader binary. */
@@ -75,7 +81,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'mke2fs', 'nop', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'mke2fs', 'nop', 'krsi-true', 'krsi-hold', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
@@ -89,11 +95,21 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push({ kind: 'dir', path: 'opt' }, { kind: 'dir', path: 'opt/bpf' });
   for (const [name, path] of Object.entries(p.bpfObjects)) entries.push(await fileEntry(path, GUEST.bpfObject(name).slice(1), 0o644));
 
+  if (p.dynamicTarget) {
+    entries.push({ kind: 'dir', path: dirname(SHELL_ENV_FILE).slice(1) });
+    entries.push({ kind: 'file', path: SHELL_ENV_FILE.slice(1), data: Buffer.from(`${SHELL_ENV.join('\n')}\n`), mode: 0o644 });
+    entries.push(await fileEntry(p.dynamicTarget.binary, GUEST.krsiTrue.slice(1)));
+    entries.push(await fileEntry(p.dynamicTarget.holder, LIBC_HOLDER.slice(1)));
+    entries.push(await fileEntry(p.dynamicTarget.preloadLibrary, PRELOAD_LIBRARY.slice(1), 0o644));
+  }
   if (p.mke2fs) {
     entries.push(await fileEntry(p.mke2fs.binary, GUEST.mke2fs.slice(1)));
     entries.push(await fileEntry(p.mke2fs.conf, 'etc/mke2fs.conf', 0o644));
   }
-  const dynamic = [p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools), ...(p.mke2fs ? [p.mke2fs.binary] : [])];
+  const dynamic = [
+    p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools), ...(p.mke2fs ? [p.mke2fs.binary] : []),
+    ...(p.dynamicTarget ? [p.dynamicTarget.binary] : []),
+  ];
   const libs = new Set<string>();
   for (const bin of dynamic) for (const lib of await sharedLibraries(bin, p.auditd.libDirs)) libs.add(lib);
   const libEntries: CpioEntry[] = [];

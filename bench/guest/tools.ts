@@ -28,6 +28,11 @@ export interface Workloads {
   seedrng: string;
   /** The snapshot program of profiling boots, in their initramfs only. */
   attribution: string;
+  /** The dynamic exec target and the library LD_PRELOAD names for it (bench/guest/exec-target.ts). */
+  krsiTrue: string;
+  /** What keeps libc mapped beside it (workloads/krsi_hold.c). */
+  krsiHold: string;
+  preloadLibrary: string;
   digest: string;
 }
 
@@ -57,12 +62,16 @@ async function buildVerified(dir: string, outputs: string[], what: string, build
   await writeManifest(dir, outputs, manifest);
 }
 
-/** nop, execbench, seedrng and attribution, built once per source digest. */
+/** nop, execbench, seedrng, attribution and the dynamic target with its library, built once per source digest. */
 export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
-  const built = { nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), attribution: join(out, 'attribution'), digest };
-  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, [built.nop, built.execbench, built.seedrng, built.attribution], 'workloads', (into) =>
+  const built = {
+    nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), attribution: join(out, 'attribution'),
+    krsiTrue: join(out, 'krsi-true'), krsiHold: join(out, 'krsi-hold'), preloadLibrary: join(out, 'libkrsi-demo.so'), digest,
+  };
+  const outputs = [built.nop, built.execbench, built.seedrng, built.attribution, built.krsiTrue, built.krsiHold, built.preloadLibrary];
+  await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, outputs, 'workloads', (into) =>
     shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
 }

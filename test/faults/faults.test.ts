@@ -262,3 +262,43 @@ test('fault 14: a guest disk that cannot be made fails the run with one line nam
   assert.deepEqual(entries(out).filter((e) => !/\.(failed|partial)$/.test(e)), [], 'something under --out looks complete');
   assert.deepEqual(await settle(out), [], 'a guest still runs');
 });
+
+test('fault 15: a rule auditctl refuses fails the boot with one line naming its file and line, in a short list and a long one, and no guest', { timeout: 10 * 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-fault-rules-'));
+  // auditctl refuses a msgtype field on the exit list: the kernel never sees the rule.
+  const bad = '-a always,exit -F arch=b64 -S openat -F msgtype=EXECVE -k bad';
+  writeFileSync(join(dir, 'short.rules'), `-D\n# a comment\n-w /etc/passwd -p wa\n${bad}\n`);
+  const watches = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `-w /etc/f${from + i} -p wa`);
+  // More than eight lines are loaded with one auditctl -R, whose own line numbers skip nothing.
+  writeFileSync(join(dir, 'long.rules'), `## long\n${[...watches(0, 5), bad, ...watches(5, 9)].join('\n')}\n`);
+  const matrix = join(dir, 'm.json');
+  writeFileSync(matrix, JSON.stringify({ scenarios: [
+    { name: 'short', kernel: 'audit', audit: { rulesFile: 'short.rules' } },
+    { name: 'long', kernel: 'audit', audit: { rulesFiles: ['long.rules'] } },
+  ] }));
+  for (const [name, line] of [['short', 4], ['long', 7]] as const) {
+    const out = join(tmp, `rules-${name}`);
+    const r = await bench(['--matrix', matrix, '--scenarios', name, ...SMALL, '--out', out]);
+    assert.equal(r.code, 1, r.stderr);
+    const want = `auditctl refused ${name}.rules line ${line}: ${bad}: msgtype field can only be used with exclude or user filter list`;
+    assert.ok(lastLine(r.stderr).startsWith(`error: scenario ${name} (boot 0): guest failed: ${want} (see `), lastLine(r.stderr));
+    assert.equal(r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('error:')).length, 1);
+    assert.deepEqual(entries(out).filter((e) => !/\.(failed|partial)$/.test(e)), [], 'something under --out looks complete');
+    assert.deepEqual(await settle(out), [], 'a guest still runs');
+  }
+});
+
+test('fault 16: a packaged rule set that needs a syscall the kernel lacks stops the run before any guest boots, exit 2, naming the rule\'s file and line', { timeout: 10 * 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krsi-fault-syscall-'));
+  const matrix = join(dir, 'm.json');
+  // The seed's audit kernel has no 32-bit time syscalls (CONFIG_COMPAT_32BIT_TIME): the STIG set's b32 time rules name them.
+  writeFileSync(matrix, JSON.stringify({ scenarios: [{ name: 'stig', kernel: 'audit', audit: { rulesFiles: ['auditd:10-base-config.rules', 'auditd:30-stig.rules'] } }] }));
+  const out = join(tmp, 'rules-syscall');
+  const r = await bench(['--matrix', matrix, ...SMALL, '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(lastLine(r.stderr), /^error: scenario stig, kernel audit: 30-stig\.rules line \d+: syscall adjtimex \(arch b32\) is not in this kernel: built without it \(__ia32_sys_adjtimex_time32 is the ENOSYS stub\) \(see [^ ]*\/config\)$/);
+  assert.equal(r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('error:')).length, 1);
+  assert.doesNotMatch(r.stderr, /guests? \(icount/, 'a guest was started');
+  assert.deepEqual(entries(out).filter((e) => !/\.(failed|partial)$/.test(e)), [], 'something under --out looks complete');
+  assert.deepEqual(await settle(out), [], 'a guest still runs');
+});
