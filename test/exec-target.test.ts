@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { DYNAMIC_ARGS, SHELL_ENV, SHELL_ENV_FILE, TARGET_PATH, targetArgv } from '../bench/guest/exec-target.ts';
+import { DYNAMIC_ARGS, LIBC_HOLDER, SHELL_ENV, SHELL_ENV_FILE, TARGET_PATH, targetArgv } from '../bench/guest/exec-target.ts';
 import { execveRecord, initScript, passedEnvironment } from '../bench/guest/init-script.ts';
 import { DEFAULT_WORKLOAD } from '../bench/matrix.ts';
 
@@ -47,4 +47,12 @@ test('initScript execs the dynamic target with its arguments and environment, an
   const nop = initScript({ seed: 1, layout: 'random', workload: DEFAULT_WORKLOAD, audit, bpf: [{ tool: 'krsi_exec_record' }] });
   assert.ok(nop.includes('"argc":1,"argv":["/bin/nop"]'));
   assert.doesNotMatch(nop, /--env-file/);
+});
+
+test('a dynamic target runs beside a process that keeps libc mapped, started before any setup and stopped after the samples', () => {
+  const script = initScript({ seed: 1, layout: 'random', workload: dynamic, audit: { daemon: true, enable: true, rules: [] }, bpf: [] });
+  const start = script.indexOf(`${LIBC_HOLDER} & echo $! > /tmp/hold.pid`);
+  assert.ok(start > 0 && start < script.indexOf('/sbin/auditd >'), 'the holder does not start before auditd');
+  assert.ok(script.indexOf('kill "$(cat /tmp/hold.pid)"') > script.indexOf('/bin/execbench -k'), 'the holder is not stopped after the samples');
+  assert.doesNotMatch(initScript({ seed: 1, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] }), /krsi-hold/);
 });

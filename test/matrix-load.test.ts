@@ -161,3 +161,11 @@ test('loadMatrix reads the production matrix: Debian\'s packaged rule sets with 
   assert.ok(!m.kernels['production-no-apparmor']!.fragments.some((f) => f.endsWith('/apparmor.config')));
   assert.deepEqual(m.kernels.production!.fragments.slice(0, m.kernels.audit!.fragments.length), m.kernels.audit!.fragments);
 });
+
+test("loadMatrix reads debian-kernel: the seed's setups on Debian's config and on the suite's kernel with AppArmor", async () => {
+  const m = await loadMatrix('debian-kernel');
+  assert.equal(m.kernels.debian!.base, 'debian-cloud-amd64');
+  assert.deepEqual(m.kernels.debian!.fragments.map((f) => f.split('/').pop()), ['debian.config']);
+  assert.equal(m.kernels.production!.base, undefined);
+  assert.deepEqual(m.scenarios.filter((s) => s.kernel === 'debian').map((s) => s.baseline ?? m.baseline), ['vanilla-suite', 'vanilla-debian', 'vanilla-debian']);
+});
