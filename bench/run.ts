@@ -106,11 +106,12 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       const disk = kernelHasDisk(config);
       await checkRuleSyscalls(mine, kernel, sourceOf(kernel.variant), dir.logs);
       const initramfs: Record<string, string> = {};
+      const packagedConf = await readFile(auditd.conf, 'utf8');
       for (const s of mine) {
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
         initramfs[s.name] = await buildBaseInitramfs({
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
-          auditdConf: auditdConf(await readFile(auditd.conf, 'utf8'), s.audit?.auditdConf),
+          auditdConf: auditdConf(packagedConf, s.audit?.auditdConf),
           ...(disk && { mke2fs: MKE2FS }),
           ...(targetOf(jobs.find((j) => j.scenario === s)!.workload) === 'dynamic' && { dynamicTarget: { binary: workloads.krsiTrue, holder: workloads.krsiHold, preloadLibrary: workloads.preloadLibrary } }),
           attribution: workloads.attribution,
