@@ -34,11 +34,19 @@ export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
     const lost = count(r, 'audit_lost');
     // Control lines (-D, -b 8192, ...) add no rule: with nothing else, audit logs no exec.
     const none = rulesOnly(audit.rules).length === 0;
-    if (none || logsEveryExec(audit.rules, targetPath(job.workload))) {
+    const every = none || logsEveryExec(audit.rules, targetPath(job.workload));
+    if (every) {
       checks.push(finish({ ...base, source: 'audit', expected: none ? 0 : execs, logged, matched: logged, lost, truncated: 0, unaccounted: null, delay: null }));
     } else {
       // Rules that filter, suppress or watch something else log what they define: counted, not checked.
       checks.push(finish({ ...base, source: 'audit (unchecked)', expected: logged, logged, matched: logged, lost, truncated: 0, unaccounted: null, delay: null }));
+    }
+    if (audit.plugins?.includes('syslog')) {
+      // What audisp-syslog passed on reached the syslog file: every record audit logged, or the check fails.
+      const forwarded = count(r, 'audit_syslog_exec_records');
+      const source = every ? 'audit syslog plugin' : 'audit syslog plugin (unchecked)';
+      const extra = r.counts.audit_syslog_lines === undefined ? ['the guest counted no syslog lines'] : [];
+      checks.push(finish({ ...base, source, expected: every ? (none ? 0 : execs) : logged, logged: forwarded, matched: forwarded, lost, truncated: 0, unaccounted: null, delay: null, extra }));
     }
   }
   for (const b of job.scenario.bpf) {

@@ -6,6 +6,7 @@ import { isPackageSpec, parseSourceSpec } from '../kernels/pins.ts';
 import { BUILTIN_VARIANTS, type KernelVariant } from '../kernels/variants.ts';
 import { BenchError } from '../lib/errors.ts';
 import { AUDITD_CONF_KEYS } from './guest/auditd-conf.ts';
+import { AUDITD_PLUGINS, UNSUPPORTED_PLUGINS } from './guest/auditd-plugins.ts';
 import { EXEC_TARGETS, type ExecTarget } from './guest/exec-target.ts';
 import { isObj, NAME_RE, type Fields, type Obj } from './matrix-fields.ts';
 import { QUESTION_PLOTS, type Question } from '../lib/results.ts';
@@ -111,7 +112,7 @@ function rulesFilePath(given: string, field: string, f: Fields): string {
 export function validateAudit(raw: unknown, field: string, kernel: string, f: Fields): AuditSetup | null {
   if (raw === undefined || raw === null) return null;
   if (!isObj(raw)) throw f.fail(field, 'must be an object { daemon, enable, rules }');
-  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile', 'rulesFiles', 'auditdConf']);
+  f.known(raw, field, ['daemon', 'enable', 'rules', 'rulesFile', 'rulesFiles', 'auditdConf', 'plugins']);
   const given = raw.rules ?? [];
   if (!Array.isArray(given)) throw f.fail(`${field}.rules`, 'must be an array of auditctl rule arguments');
   const rules = given.map((r, k) => checkRule(r, `${field}.rules[${k}]`, f));
@@ -133,17 +134,34 @@ export function validateAudit(raw: unknown, field: string, kernel: string, f: Fi
     });
   }
   const conf = raw.auditdConf === undefined ? undefined : validateAuditdConf(raw.auditdConf, `${field}.auditdConf`, f);
+  const plugins = raw.plugins === undefined ? undefined : validatePlugins(raw.plugins, `${field}.plugins`, f);
   const audit: AuditSetup = {
     daemon: raw.daemon !== false, enable: raw.enable !== false, rules,
     ...(origins.some((o) => o !== '') && { origins }),
     ...(conf && { auditdConf: conf }),
+    ...(plugins && { plugins }),
   };
   if (audit.rules.length > 0 && !(audit.daemon && audit.enable)) {
     throw f.fail(field, 'rules need daemon and enable true (without auditd the records go to the console)');
   }
   if (conf && !audit.daemon) throw f.fail(`${field}.auditdConf`, 'is for auditd: it needs daemon true');
+  if (plugins && !audit.daemon) throw f.fail(`${field}.plugins`, 'are started by auditd: they need daemon true');
   if (kernel === 'noaudit') throw f.fail(field, 'kernel "noaudit" has no audit support');
   return audit;
+}
+
+/** Names of packaged auditd plugins to turn on: each known and runnable, none twice. */
+function validatePlugins(raw: unknown, field: string, f: Fields): string[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw f.fail(field, `must be a non-empty array of plugin names (known: ${Object.keys(AUDITD_PLUGINS).join(', ')})`);
+  return raw.map((name, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof name !== 'string') throw f.fail(at, 'must be a plugin name');
+    const why = UNSUPPORTED_PLUGINS[name];
+    if (why !== undefined) throw f.fail(at, `auditd's plugin "${name}" is not supported: ${why}`);
+    if (!Object.hasOwn(AUDITD_PLUGINS, name)) throw f.fail(at, `"${name}" is not a plugin of auditd's package (known: ${Object.keys(AUDITD_PLUGINS).join(', ')})`);
+    if (raw.indexOf(name) !== i) throw f.fail(at, `"${name}" is named twice`);
+    return name;
+  });
 }
 
 /** Settings of auditd.conf that replace the packaged file's: known keys, one-line values. */

@@ -46,6 +46,8 @@ export interface AuditSetup {
   origins?: string[];
   /** auditd.conf settings that replace those of the file Debian's package ships (bench/guest/auditd-conf.ts). */
   auditdConf?: Record<string, string>;
+  /** Packaged auditd plugins turned on (bench/guest/auditd-plugins.ts): "syslog". */
+  plugins?: string[];
 }
 
 /** A BPF tool from bpf/: its own loader runs in the guest, logs what the program sends, and its events are checked. */

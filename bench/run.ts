@@ -13,6 +13,7 @@ import type { EventCheck } from './checks.ts';
 import { BenchError, environmentError } from '../lib/errors.ts';
 import { prepareAuditd } from './guest/auditd.ts';
 import { auditdConf } from './guest/auditd-conf.ts';
+import { pluginFiles } from './guest/auditd-plugins.ts';
 import { targetOf } from './guest/exec-target.ts';
 import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
 import { buildBaseInitramfs } from './guest/initramfs.ts';
@@ -112,6 +113,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         initramfs[s.name] = await buildBaseInitramfs({
           busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
           auditdConf: auditdConf(packagedConf, s.audit?.auditdConf),
+          ...(s.audit?.plugins && { auditdPlugins: await pluginFiles(s.audit.plugins, auditd) }),
           ...(disk && { mke2fs: MKE2FS }),
           ...(targetOf(jobs.find((j) => j.scenario === s)!.workload) === 'dynamic' && { dynamicTarget: { binary: workloads.krsiTrue, holder: workloads.krsiHold, preloadLibrary: workloads.preloadLibrary } }),
           attribution: workloads.attribution,

@@ -216,6 +216,8 @@ export interface AuditRecord {
   origins?: string[];
   /** auditd.conf settings that replaced the packaged file's; absent where none did. */
   auditdConf?: Record<string, string>;
+  /** Packaged auditd plugins that were turned on; absent where none was. */
+  plugins?: string[];
 }
 
 export type BpfRecord = { tool: string; program?: string; bufferBytes?: number; onlySet?: boolean; maxSteps?: number; batch?: boolean } | { name: string; path: string; compile: boolean; programs: string[] };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { logsEveryExec } from '../bench/audit-rules.ts';
 import { checkEvents } from '../bench/checks.ts';
 import type { GuestResult } from '../bench/guest/protocol.ts';
-import { loadMatrix } from '../bench/matrix.ts';
+import { loadMatrix, validateMatrix } from '../bench/matrix.ts';
 import { planJobs } from '../bench/plan.ts';
 import { eventsCsv } from '../lib/results.ts';
 import { readEvents } from '../reports/load.ts';
@@ -121,3 +121,20 @@ test('a user program\'s drops are unknown, not 0: null in the check, an empty ce
   assert.equal(readEvents(join(dir, 'events.csv'))[0]!.lost, null);
   assert.equal(readEvents(join(dir, 'events.csv'))[0]!.unaccounted, null);
 });
+
+test('checkEvents checks what the syslog plugin passed on against the execs, or against what audit logged', () => {
+  const m = validateMatrix({ scenarios: [
+    { name: 'every', kernel: 'audit', audit: { rules: ['-a always,exit -F arch=b64 -S execve'], plugins: ['syslog'] } },
+    { name: 'other', kernel: 'audit', audit: { rules: ['-w /etc/shadow -p wa'], plugins: ['syslog'] } },
+  ] }, 'm.json', '/nonexistent');
+  const jobs = planJobs(m.scenarios, { samples: 4, execs: 10, warmup: 1, boots: 1, seed: 1 });
+  const [, all] = checkEvents(jobs[0]!, result({ audit_exec_records: 50, audit_syslog_exec_records: 50, audit_syslog_lines: 400 }));
+  assert.deepEqual([all!.source, all!.expected, all!.logged, all!.ok], ['audit syslog plugin', 50, 50, true]);
+  const [, short] = checkEvents(jobs[0]!, result({ audit_exec_records: 50, audit_syslog_exec_records: 44, audit_syslog_lines: 380 }));
+  assert.equal(short!.problem, 'audit syslog plugin: 44 logged, 50 expected');
+  const [, silent] = checkEvents(jobs[0]!, result({ audit_exec_records: 50, audit_syslog_exec_records: 50 }));
+  assert.equal(silent!.problem, 'audit syslog plugin: the guest counted no syslog lines');
+  const [, some] = checkEvents(jobs[1]!, result({ audit_exec_records: 3, audit_syslog_exec_records: 2, audit_syslog_lines: 9 }));
+  assert.deepEqual([some!.source, some!.expected, some!.ok], ['audit syslog plugin (unchecked)', 3, false]);
+});
+

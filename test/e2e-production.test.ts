@@ -2,8 +2,8 @@
  * End to end, what `--matrix production` runs, on real guests: the kernel
  * with audit and AppArmor, the dynamic target with its arguments and a
  * shell's environment, auditd as packaged with Debian's STIG rule set, the
- * BPF exec logger, and both at once. The kernel is the built-in matrix's own
- * (the same fragments, so the same cache entry).
+ * BPF exec logger, and both at once, and auditd's syslog plugin. The kernel
+ * is the built-in matrix's own (the same fragments, so the same cache entry).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,7 +32,7 @@ test('production: AppArmor in the LSM stack, the STIG set loads and costs more t
       scenario('vanilla'), scenario('auditd'),
       // Against auditd with no rules, paired by seed: what the rule set itself costs.
       { ...scenario('stig'), baseline: 'auditd' },
-      scenario('audit-execve'), scenario('exec-record'), scenario('stig-exec-record'),
+      scenario('audit-execve'), scenario('audit-execve-syslog'), scenario('exec-record'), scenario('stig-exec-record'),
     ],
   };
   writeFileSync(join(dir, 'm.json'), JSON.stringify(matrix));
@@ -58,6 +58,10 @@ test('production: AppArmor in the LSM stack, the STIG set loads and costs more t
   for (const e of events) assert.ok(e.ok, `${e.scenario} boot ${e.boot} ${e.source}: ${e.logged}/${e.expected} logged, ${e.matched} matched`);
   // Every exec's EXECVE record with argc 7 and every argument (init-script.ts execveRecord), and the logger's argv alike.
   for (const e of row('audit-execve', 'audit')) assert.ok(e.expected === e.execs && e.logged === e.execs, `audit-execve boot ${e.boot}: ${e.logged}/${e.execs}`);
+  // auditd's syslog plugin passed every one of those records on to the guest's syslog file.
+  const forwarded = row('audit-execve-syslog', 'audit syslog plugin');
+  assert.equal(forwarded.length, BOOTS);
+  for (const e of forwarded) assert.ok(e.logged === e.execs && e.execs > 0, `audit-execve-syslog boot ${e.boot}: ${e.logged}/${e.execs} in syslog`);
   for (const scenario of ['exec-record', 'stig-exec-record']) {
     const rows = row(scenario, 'krsi_exec_record');
     assert.equal(rows.length, BOOTS);

@@ -18,7 +18,7 @@ function inOrder(script: string, markers: string[]): void {
 }
 
 test('initScript writes sh that busybox parses, for every kind of scenario', () => {
-  for (const setup of [{ audit: null, bpf: [] }, { audit, bpf: [] }, { audit: null, bpf: [{ tool: 'krsi_ld_preload' }] }]) {
+  for (const setup of [{ audit: null, bpf: [] }, { audit, bpf: [] }, { audit: { ...audit, plugins: ['syslog'] }, bpf: [] }, { audit: null, bpf: [{ tool: 'krsi_ld_preload' }] }]) {
     const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, ...setup });
     execFileSync('/bin/busybox', ['sh', '-n', '-c', script]);
     assert.ok(script.startsWith('#!/bin/sh\n'));
@@ -99,3 +99,13 @@ test('initScript makes the disk, puts the program and the audit log on it before
   assert.match(noDisk, /mount -t tmpfs tmpfs \/var\/log\/audit/);
   assert.doesNotMatch(noDisk, /mke2fs|\/dev\/ram0/);
 });
+
+test('initScript starts syslogd before auditd for the syslog plugin, lets it catch up before auditd stops, and counts what reached it', () => {
+  const script = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: { ...audit, plugins: ['syslog'] }, bpf: [], disk: true });
+  inOrder(script, [
+    'syslogd -n -O /disk/var/log/syslog', 'syslogd_ready', '/sbin/auditd', '/bin/execbench',
+    'syslog_caught_up', 'kill -TERM "$(pidof auditd)"', 'count audit_syslog_exec_records', 'kill "$(cat /tmp/syslogd.pid)"',
+  ]);
+  assert.ok(!initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit, bpf: [], disk: true }).includes('syslogd'));
+});
+

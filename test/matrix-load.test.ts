@@ -118,6 +118,18 @@ test('auditdConf takes settings of auditd.conf for a scenario that starts auditd
   assert.match(problem(s({ daemon: false, enable: true, auditdConf: { flush: 'NONE' } })), /audit\.auditdConf: is for auditd: it needs daemon true/);
 });
 
+test('plugins turns on packaged auditd plugins the guest can run, and refuses the rest with the reason', () => {
+  const s = (audit: unknown) => ({ scenarios: [{ name: 'a', kernel: 'audit', audit }] });
+  assert.deepEqual(validateMatrix(s({ plugins: ['syslog'] }), 'm.json', '/nonexistent').scenarios[0]!.audit!.plugins, ['syslog']);
+  assert.equal(validateMatrix(s({}), 'm.json', '/nonexistent').scenarios[0]!.audit!.plugins, undefined);
+  assert.match(problem(s({ plugins: ['af_unix'] })), /audit\.plugins\[0\]: auditd's plugin "af_unix" is not supported: its records go to a socket/);
+  assert.match(problem(s({ plugins: ['sylog'] })), /audit\.plugins\[0\]: "sylog" is not a plugin of auditd's package \(known: syslog\)/);
+  assert.match(problem(s({ plugins: ['syslog', 'syslog'] })), /audit\.plugins\[1\]: "syslog" is named twice/);
+  assert.match(problem(s({ plugins: [] })), /audit\.plugins: must be a non-empty array/);
+  assert.match(problem(s({ plugins: 'syslog' })), /audit\.plugins: must be a non-empty array/);
+  assert.match(problem(s({ daemon: false, enable: true, plugins: ['syslog'] })), /audit\.plugins: are started by auditd: they need daemon true/);
+});
+
 test("a matrix's kernel may extend a built-in one: its fragments first, then the kernel's own", () => {
   const dir = mkdtempSync(join(tmpdir(), 'krsi-extends-'));
   writeFileSync(join(dir, 'more.config'), 'CONFIG_BPF_JIT_ALWAYS_ON=y\n');

@@ -38,6 +38,8 @@ export interface AuditdRoot {
   auditctl: string;
   /** The package's auditd.conf (bench/guest/auditd-conf.ts). */
   conf: string;
+  /** The packages' plugin files, all inactive (bench/guest/auditd-plugins.ts). */
+  pluginsDir: string;
   /** Library directories inside root, for resolving their dependencies. */
   libDirs: string[];
 }
@@ -54,6 +56,7 @@ async function unpackAuditd(log: string): Promise<AuditdRoot> {
     auditd: join(root, 'sbin/auditd'),
     auditctl: join(root, 'sbin/auditctl'),
     conf: join(root, 'etc/audit/auditd.conf'),
+    pluginsDir: join(root, 'etc/audit/plugins.d'),
     libDirs: [join(root, 'lib/x86_64-linux-gnu'), join(root, 'usr/lib/x86_64-linux-gnu')],
   };
   // The unpacked tree's manifest is written last: one that matches is a whole, undamaged unpack.

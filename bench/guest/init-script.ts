@@ -2,6 +2,7 @@ import { isBpfTool, WARMUP_TOLERANCE_PCT, type AuditSetup, type BpfSetup, type S
 import type { Layout } from '../qemu.ts';
 import { crngSeedHex } from './crng-seed.ts';
 import { directoriesNeeded, logsEveryExec, rulesOnly } from '../audit-rules.ts';
+import { syslogFile } from './auditd-plugins.ts';
 import { DISK } from './disk.ts';
 import { LIBC_HOLDER, SHELL_ENV, SHELL_ENV_FILE, TARGET_PATH, targetArgv, targetOf, targetPath } from './exec-target.ts';
 import { MARK } from './protocol.ts';
@@ -192,8 +193,19 @@ const RULES_ONE_BY_ONE = 8;
 /** A rule's words for the shell: those with an operator (auid>=1000, a2&03) single-quoted, the rest as they are. */
 const ruleWords = (rule: string) => rule.split(' ').map(shWord).join(' ');
 
-function auditSetup(a: AuditSetup): string[] {
+/** The syslog daemon audisp-syslog writes to, started before auditd so that no record finds /dev/log missing. */
+function syslogSetup(file: string): string[] {
+  return [
+    // -n: stay in the foreground, as a child of /init. Debian's busybox is built without log rotation.
+    `syslogd -n -O ${file} 2> /tmp/syslogd.err & echo $! > /tmp/syslogd.pid`,
+    'syslogd_ready() { test -S /dev/log && return 0; kill -0 "$(cat /tmp/syslogd.pid)" 2>/dev/null || fail "syslogd exited: $(tail -n 1 /tmp/syslogd.err)"; return 1; }',
+    'wait_for "syslogd to open /dev/log" 600 syslogd_ready',
+  ];
+}
+
+function auditSetup(a: AuditSetup, disk: boolean): string[] {
   const out: string[] = [];
+  if (a.plugins?.includes('syslog')) out.push(...syslogSetup(syslogFile(disk, DISK.mountPoint)));
   if (a.daemon) {
     out.push(
       `${GUEST.auditd} > /tmp/auditd.out 2>&1 || fail "auditd did not start: $(tail -n 1 /tmp/auditd.out)"`,
@@ -257,15 +269,43 @@ export const execveRecord = (w: WorkloadOptions): string => {
   return `: argc=${argv.length} ${argv.map((a, i) => `a${i}="${a}"`).join(' ')}`;
 };
 
-function auditTeardown(a: AuditSetup, w: WorkloadOptions, compared: boolean): string[] {
+/**
+ * Lets the syslog plugin catch up with auditd's log before auditd stops (and
+ * stops its plugins), for at most 20 s of guest time. Only the target's
+ * records are compared: with a rule on every exec, the greps and sleeps of
+ * this wait are logged too, and a count of all records would chase itself.
+ * Records the plugin never passed on are missing from the count that
+ * follows, which checks.ts compares with the execs.
+ */
+function syslogCatchUp(file: string, w: WorkloadOptions): string[] {
+  const record = shq(execveRecord(w));
+  return [
+    `syslog_caught_up() { [ "$(grep -F 'type=EXECVE' ${file} | grep -cF ${record})" -ge "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -cF ${record})" ]; }`,
+    'i=0; until syslog_caught_up || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.2; done',
+  ];
+}
+
+function syslogTeardown(file: string, w: WorkloadOptions): string[] {
+  return [
+    `count audit_syslog_exec_records "$(grep -F 'type=EXECVE' ${file} | grep -cF ${shq(execveRecord(w))})"`,
+    `count audit_syslog_lines "$(wc -l < ${file})"`,
+    `grep -F 'type=EXECVE' ${file} | grep -F ${shq(execveRecord(w))} | head -n 1 | sed 's/^/event /' >> $P`,
+    'kill "$(cat /tmp/syslogd.pid)"',
+  ];
+}
+
+function auditTeardown(a: AuditSetup, w: WorkloadOptions, compared: boolean, disk: boolean): string[] {
   if (!a.daemon) return [`count audit_lost "$(audit_field lost)"`];
+  const syslog = a.plugins?.includes('syslog') ? syslogFile(disk, DISK.mountPoint) : null;
   return [
     // Records still queued in the kernel are not lost: let auditd drain them before it stops.
     'wait_for "the audit backlog to drain" 600 backlog_empty',
     `count audit_lost "$(audit_field lost)"`,
     `count audit_backlog_limit "$(audit_field backlog_limit)"`,
+    ...(syslog ? syslogCatchUp(syslog, w) : []),
     'kill -TERM "$(pidof auditd)"',
     'wait_for "auditd to exit" 600 auditd_gone',
+    ...(syslog ? syslogTeardown(syslog, w) : []),
     // Records of the target's execs with every argument: the line ends where the arguments do.
     `count audit_exec_records "$(grep '^type=EXECVE' ${GUEST.auditLog} | grep -cF ${shq(execveRecord(w))})"`,
     `count audit_syscall_records "$(grep '^type=SYSCALL' ${GUEST.auditLog} | grep -c ' exe="${targetPath(w)}"')"`,
@@ -463,7 +503,7 @@ export function initScript(g: GuestSetup): string {
     'echo "info kernel $(uname -r)" >> $P',
     'echo "info lsm $(cat /sys/kernel/security/lsm)" >> $P',
     ...(targetOf(w) === 'dynamic' ? [`${LIBC_HOLDER} & echo $! > /tmp/hold.pid`] : []),
-    ...(g.audit ? auditSetup(g.audit) : []),
+    ...(g.audit ? auditSetup(g.audit, g.disk ?? false) : []),
     ...(g.bpf.length ? bpfSetup(g.bpf) : []),
     `sleep ${SETTLE_SECONDS}`,
     `status "running execbench ${execbenchArgs(w, seccomp, profile, accounting).replace(/'/g, '')}"`,
@@ -477,7 +517,7 @@ export function initScript(g: GuestSetup): string {
     ...(g.bpf.some((b) => isBpfTool(b) && b.tool === PRELOAD_FILE_WATCHER) ? preloadFileProbe() : []),
     ...(g.bpf.length ? bpfTeardown(g.bpf, w, compared) : []),
     ...(seccomp === 'notify' ? ldPreloadLogCounts(SECCOMP_KEY, SECCOMP_LOG, w) : []),
-    ...(g.audit ? auditTeardown(g.audit, w, compared) : []),
+    ...(g.audit ? auditTeardown(g.audit, w, compared, g.disk ?? false) : []),
     'cat /tmp/samples >> $P',
     `{ echo "${MARK} PAYLOAD"; cat $P; echo "${MARK} END $(wc -l < $P) $(sha256sum $P | cut -d' ' -f1)"; } > $R`,
     'sync',

@@ -21,6 +21,8 @@ export interface GuestPrograms {
   auditd: AuditdRoot;
   /** /etc/audit/auditd.conf (bench/guest/auditd-conf.ts). */
   auditdConf: string;
+  /** Turned-on auditd plugins (bench/guest/auditd-plugins.ts): their files for plugins.d, and the programs auditd starts. */
+  auditdPlugins?: { confs: Record<string, string>; binaries: Record<string, string> };
   /**
    * For a scenario that execs the dynamic target (bench/guest/exec-target.ts): the program, the library
    * LD_PRELOAD names for it, and the shell environment execbench reads.
@@ -102,13 +104,17 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
     entries.push(await fileEntry(p.dynamicTarget.holder, LIBC_HOLDER.slice(1)));
     entries.push(await fileEntry(p.dynamicTarget.preloadLibrary, PRELOAD_LIBRARY.slice(1), 0o644));
   }
+  for (const [file, text] of Object.entries(p.auditdPlugins?.confs ?? {})) {
+    entries.push({ kind: 'file', path: `etc/audit/plugins.d/${file}`, data: Buffer.from(text), mode: 0o640 });
+  }
+  for (const [guestPath, path] of Object.entries(p.auditdPlugins?.binaries ?? {})) entries.push(await fileEntry(path, guestPath.slice(1)));
   if (p.mke2fs) {
     entries.push(await fileEntry(p.mke2fs.binary, GUEST.mke2fs.slice(1)));
     entries.push(await fileEntry(p.mke2fs.conf, 'etc/mke2fs.conf', 0o644));
   }
   const dynamic = [
     p.auditd.auditd, p.auditd.auditctl, p.bpfAttach, ...Object.values(p.bpfTools), ...(p.mke2fs ? [p.mke2fs.binary] : []),
-    ...(p.dynamicTarget ? [p.dynamicTarget.binary] : []),
+    ...(p.dynamicTarget ? [p.dynamicTarget.binary] : []), ...Object.values(p.auditdPlugins?.binaries ?? {}),
   ];
   const libs = new Set<string>();
   for (const bin of dynamic) for (const lib of await sharedLibraries(bin, p.auditd.libDirs)) libs.add(lib);

@@ -48,6 +48,7 @@ export default {
       scenarios: ['auditd', 'stig', 'ospp', 'pci-dss', 'audit-execve', 'exec-record', 'stig-exec-record'],
       plot: 'forest',
     },
+    { title: 'What does forwarding every exec record to syslog add, over logging it to a file?', scenarios: ['audit-execve-syslog'], plot: 'forest' },
     { title: 'What does AppArmor, enabled with no policy, add to exec?', scenarios: ['apparmor', 'apparmor-nop'], plot: 'forest' },
   ],
   scenarios: [
@@ -57,6 +58,10 @@ export default {
     { name: 'ospp', description: 'auditd with the OSPP v4.2 rule set', kernel: 'production', workload: SHELL, audit: auditd(RULE_SETS.ospp) },
     { name: 'pci-dss', description: 'auditd with the PCI-DSS v3.1 rule set', kernel: 'production', workload: SHELL, audit: auditd(RULE_SETS['pci-dss']) },
     { name: 'audit-execve', description: 'auditd with the seed\'s execve rules: every exec logged', kernel: 'production', workload: SHELL, audit: { daemon: true, enable: true, rules: EXEC_RULES } },
+    {
+      name: 'audit-execve-syslog', description: 'the seed\'s execve rules with auditd\'s syslog plugin on: every record also sent to syslog, as fleets forward audit to a collector',
+      kernel: 'production', workload: SHELL, audit: { daemon: true, enable: true, rules: EXEC_RULES, plugins: ['syslog'] }, baseline: 'audit-execve',
+    },
     { name: 'exec-record', description: 'the BPF LSM logger of audit\'s exec record fields, no auditd', kernel: 'production', workload: SHELL, bpf: [{ tool: 'krsi_exec_record' }] },
     {
       name: 'stig-exec-record', description: 'auditd with the STIG rule set and the BPF LSM exec logger at once, as a fleet migrating runs them', kernel: 'production', workload: SHELL,
