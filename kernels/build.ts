@@ -10,7 +10,7 @@ import { allnoconfig, configure, type Allnoconfig } from './config.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { objectsToRecompile } from './objects.ts';
 import { compileProgress, ESTIMATED_OBJECTS } from './progress.ts';
-import { KERNEL_CFLAGS, REPRODUCIBLE_BUILD } from './recipe.ts';
+import { kernelFlags, REPRODUCIBLE_BUILD } from './recipe.ts';
 import { finishedSibling, seedFrom } from './seed.ts';
 import { sourceTree, type KernelSource } from './source.ts';
 import type { KernelVariant } from './variants.ts';
@@ -97,7 +97,7 @@ async function prepare(build: VariantBuild, src: KernelSource, tree: string, bas
   return { variant: variant.name, src, tree, buildDir, log, configHash, configText, byInputs };
 }
 
-/** How one variant's make runs; compiling and linking must get the same KCFLAGS, or kbuild compiles again. */
+/** How one variant's make runs; compiling and linking must get the same KCFLAGS and KAFLAGS, or kbuild compiles again. */
 interface MakeRun {
   jobs: number;
   env: Record<string, string>;
@@ -132,12 +132,12 @@ async function compileAll(ready: Prepared[], ours: string[], opts: BuildOptions)
     stop.abort();
   };
   const links: Promise<void>[] = [];
-  let env: Record<string, string> | undefined;
+  let shared: Record<string, string> | undefined;
   for (const [i, c] of todo.entries()) {
     const next = todo[i + 1];
     try {
-      env ??= { ...REPRODUCIBLE_BUILD, ...(await hugePageBuildEnv(c.log)), KCFLAGS: KERNEL_CFLAGS };
-      const run = { jobs: opts.jobs, env, signal };
+      shared ??= { ...REPRODUCIBLE_BUILD, ...(await hugePageBuildEnv(c.log)) };
+      const run = { jobs: opts.jobs, env: { ...shared, ...kernelFlags(c.tree, c.buildDir) }, signal };
       if (i === 0) await seedFrom(c.buildDir, await finishedSibling(c.buildDir, ours), c.log);
       if (!next) {
         const linkStarted = await compileObjects(c, run, { andLink: true });

@@ -12,8 +12,30 @@ import { once } from '../lib/once.ts';
  */
 export const KERNEL_CFLAGS = '-fno-var-tracking -gno-statement-frontiers -ftrack-macro-expansion=0';
 
+/**
+ * The source tree's and the build directory's paths, as debug info records
+ * them: the same on every machine and for every variant. Without this the
+ * vDSO's build ID (a hash over its debug info, which names the directories
+ * it was compiled in) differed between two builds of one config in other
+ * directories; the compressed kernel then differed in length by a byte, and
+ * the decompressor hashes that length into KASLR's seed, so that every boot
+ * drew another layout (measured: a cold build's audit-execve +85.05 % against
+ * +84.96 % from the same seeds). Assembler files get the same map (KAFLAGS).
+ */
+export const DEBUG_PATHS = { src: '/krsi-bench/src', build: '/krsi-bench/build' } as const;
+
+export function debugPrefixMaps(tree: string, buildDir: string): string {
+  return `-fdebug-prefix-map=${tree}=${DEBUG_PATHS.src} -fdebug-prefix-map=${buildDir}=${DEBUG_PATHS.build}`;
+}
+
+/** kbuild's KCFLAGS and KAFLAGS for a variant built out of tree in buildDir. */
+export function kernelFlags(tree: string, buildDir: string): { KCFLAGS: string; KAFLAGS: string } {
+  const maps = debugPrefixMaps(tree, buildDir);
+  return { KCFLAGS: `${KERNEL_CFLAGS} ${maps}`, KAFLAGS: maps };
+}
+
 /** Changes when the way a kernel is built changes, so that cached kernels built the old way are not reused. */
-export const BUILD_RECIPE = `tinyconfig+fragments, reproducible stamps, KCFLAGS=${KERNEL_CFLAGS}, v3`;
+export const BUILD_RECIPE = `tinyconfig+fragments, reproducible stamps, KCFLAGS=${KERNEL_CFLAGS}, debug paths ${DEBUG_PATHS.src} ${DEBUG_PATHS.build}, v4`;
 
 /**
  * Changes when the steps that make a .config change. Only the record of which

@@ -43,8 +43,8 @@ export async function kconfigOutputs(buildDir: string, config: string): Promise<
  * which options each object reads (fixdep: a dependency on
  * include/config/NAME), so only the objects that read an option that differs
  * are compiled again. Between audit and noaudit that is still most of them
- * (task_struct's layout depends on CONFIG_AUDIT): measured, 713 of the audit
- * kernel's 843 objects for noaudit, 757 of noaudit's 828 for audit.
+ * (task_struct's layout depends on CONFIG_AUDIT): measured, 880 of the audit
+ * kernel's 1004 objects for noaudit (2026-12-03).
  *
  * Left to itself, make would see a .config newer than the copied auto.conf
  * and run syncconfig: a whole Kconfig run (9 s alone, 20 s beside a link)
@@ -59,7 +59,7 @@ export async function seedFrom(buildDir: string, seed: string | undefined, log: 
   const config = await readFile(join(buildDir, '.config'), 'utf8');
   const own = await kconfigOutputs(buildDir, config);
   await shell({ log })(`copying the objects of ${seed}`)`cp -a ${seed}/. ${buildDir}`;
-  await adoptHostTools(buildDir, seed);
+  await adoptCommands(buildDir, seed);
   await writeFile(join(buildDir, '.config'), config);
   if (!own) return;
   const autoConf = join(buildDir, KCONFIG_OUTPUTS[0]!);
@@ -76,23 +76,24 @@ export async function seedFrom(buildDir: string, seed: string | undefined, log: 
 }
 
 /**
- * The host tools kbuild builds under tools/ (objtool, resolve_btfids and the
- * libraries they use: 29 objects) do not depend on the kernel's config, but
- * their build records each command with the build directory's absolute path,
- * so the copies would all be compiled again (8 s). The records are made to
- * name this directory instead.
+ * Kbuild records each object's command (its .cmd file) and compiles again
+ * when the command changes. Two places name the build directory: the
+ * commands of the host tools under tools/ (objtool, resolve_btfids and their
+ * libraries, which take absolute paths), and every compiler command's map of
+ * the build directory in debug info (kernels/recipe.ts DEBUG_PATHS). The
+ * copies' records are made to name this directory instead, so that only the
+ * objects that read a changed option are compiled again.
  */
-async function adoptHostTools(buildDir: string, seed: string): Promise<void> {
-  const tools = join(buildDir, 'tools');
-  if (!existsSync(tools)) return;
-  for (const entry of await readdir(tools, { recursive: true })) {
+async function adoptCommands(buildDir: string, seed: string): Promise<void> {
+  const named = new RegExp(`${seed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=[/=])`, 'g');
+  for (const entry of await readdir(buildDir, { recursive: true })) {
     const name = basename(entry);
     if (!name.startsWith('.') || !name.endsWith('.cmd')) continue;
-    const path = join(tools, entry);
+    const path = join(buildDir, entry);
     const text = await readFile(path, 'utf8');
-    if (!text.includes(`${seed}/`)) continue;
+    if (!text.includes(seed)) continue;
     const { atime, mtime } = await stat(path);
-    await writeFile(path, text.replaceAll(`${seed}/`, `${buildDir}/`));
+    await writeFile(path, text.replace(named, buildDir));
     await utimes(path, atime, mtime);
   }
 }

@@ -46,7 +46,7 @@ async function trees(own: Record<string, string>): Promise<{ seed: string; tree:
     'kernel/fork.o': '',
     'kernel/.fork.o.cmd': 'source_kernel/fork.o := /src/kernel/fork.c\ndeps_kernel/fork.o := \\\n  $(wildcard include/config/AUDIT) \\\n  $(wildcard include/config/SMP) \\\n',
     'lib/string.o': '',
-    'lib/.string.o.cmd': 'source_lib/string.o := /src/lib/string.c\ndeps_lib/string.o := \\\n  $(wildcard include/config/SMP) \\\n',
+    'lib/.string.o.cmd': `savedcmd_lib/string.o := gcc -fdebug-prefix-map=/src=/krsi-bench/src -fdebug-prefix-map=${seed}=/krsi-bench/build -c -o lib/string.o /src/lib/string.c\nsource_lib/string.o := /src/lib/string.c\ndeps_lib/string.o := \\\n  $(wildcard include/config/SMP) \\\n`,
     'tools/objtool/.check.o.cmd': `cmd_${seed}/tools/objtool/check.o := gcc -Wp,-MD,${seed}/tools/objtool/.check.o.d -o ${seed}/tools/objtool/check.o\n`,
   }, HOUR_AGO);
   await put(tree, own);
@@ -71,6 +71,11 @@ test('seedFrom keeps the tree\'s own Kconfig outputs and touches the markers of 
   const tools = await readFile(join(tree, 'tools/objtool/.check.o.cmd'), 'utf8');
   assert.ok(tools.startsWith(`cmd_${tree}/tools/objtool/check.o := gcc -Wp,-MD,${tree}/tools/objtool/.check.o.d -o ${tree}/tools/objtool/check.o`));
   assert.equal(await mtime('tools/objtool/.check.o.cmd'), HOUR_AGO.getTime());
+  // Every compiler command maps the build directory in debug info: the copy's names this tree, or kbuild compiles it again.
+  const string = await readFile(join(tree, 'lib/.string.o.cmd'), 'utf8');
+  assert.ok(string.startsWith(`savedcmd_lib/string.o := gcc -fdebug-prefix-map=/src=/krsi-bench/src -fdebug-prefix-map=${tree}=/krsi-bench/build -c`), string);
+  assert.ok(!string.includes(seed));
+  assert.equal(await mtime('lib/.string.o.cmd'), HOUR_AGO.getTime());
 });
 
 test('seedFrom leaves the sync to make where the tree\'s Kconfig outputs do not match its .config', async () => {
