@@ -174,10 +174,13 @@ test('loadMatrix reads the production matrix: Debian\'s packaged rule sets with 
   assert.deepEqual(m.kernels.production!.fragments.slice(0, m.kernels.audit!.fragments.length), m.kernels.audit!.fragments);
 });
 
-test("loadMatrix reads debian-kernel: the seed's setups on Debian's config and on the suite's kernel with AppArmor", async () => {
+test("loadMatrix reads debian-kernel: the seed's setups on Debian's config, on the suite's kernel with AppArmor, and on that kernel at -O2", async () => {
   const m = await loadMatrix('debian-kernel');
   assert.equal(m.kernels.debian!.base, 'debian-cloud-amd64');
   assert.deepEqual(m.kernels.debian!.fragments.map((f) => f.split('/').pop()), ['debian.config']);
   assert.equal(m.kernels.production!.base, undefined);
-  assert.deepEqual(m.scenarios.filter((s) => s.kernel === 'debian').map((s) => s.baseline ?? m.baseline), ['vanilla-suite', 'vanilla-debian', 'vanilla-debian']);
+  assert.deepEqual(m.scenarios.filter((s) => s.kernel === 'debian').map((s) => s.baseline ?? m.baseline), ['vanilla-suite', 'vanilla-debian', 'vanilla-debian', 'vanilla-suite-o2']);
+  // The suite's kernel at -O2 is the production kernel and performance.config, nothing else.
+  const o2 = m.kernels['production-o2']!.fragments.map((f) => f.split('/').pop());
+  assert.deepEqual(o2, [...m.kernels.production!.fragments.map((f) => f.split('/').pop()), 'performance.config']);
 });
