@@ -212,7 +212,7 @@ function validateScenario(s: unknown, field: string, kernels: Record<string, Ker
 }
 
 /** Arguments the suite sets itself, whose change would break how guests boot or report. */
-const SUITE_ARGS = ['console', 'rdinit', 'init', 'panic', 'loglevel', 'lapic_timer_period', 'nokaslr', 'norandmaps', 'quiet', 'root'];
+const SUITE_ARGS = ['console', 'rdinit', 'init', 'panic', 'loglevel', 'lapic_timer_period', 'trace_boot_fixups', 'nokaslr', 'norandmaps', 'quiet', 'root'];
 
 /** Words of the kernel command line: no quotes or spaces, and none of the suite's own. */
 function validateKernelArgs(raw: unknown, field: string, f: Fields): string[] {
