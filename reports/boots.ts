@@ -8,7 +8,7 @@
 import { median } from 'simple-statistics';
 import type { SampleRow } from '../lib/results.ts';
 import type { LoadedRun } from './load.ts';
-import { changePoint, isSteady } from './stats/index.ts';
+import { steadyChecks, type SteadyMethod } from './stats/index.ts';
 
 /** One boot of one scenario. */
 export interface BootSeries {
@@ -33,9 +33,13 @@ export interface BootSummary {
   median_ns: number;
   /** (max - min) / median * 100 over the boot's samples. */
   spread_pct: number;
-  /** The steady-state check (stats/change-point.ts): false when the samples change level. */
-  steady: boolean;
-  change_point: { index: number | null; shift_pct: number; p_value: number };
+  /**
+   * The steady-state check (stats/change-point.ts steadyChecks): false when the
+   * samples change level, null when it could not be tested (too few samples
+   * in the boot and too few other boots to compare with).
+   */
+  steady: boolean | null;
+  change_point: { index: number | null; shift_pct: number; p_value: number | null; method: SteadyMethod };
 }
 
 /** How a run's boots chose their layouts: runs made before layouts were drawn had the fixed one. */
@@ -66,20 +70,24 @@ export function bootSeries(runs: LoadedRun[]): Map<string, BootSeries[]> {
   return out;
 }
 
-export function summarizeBoot(b: BootSeries): BootSummary {
-  const m = median(b.values);
-  const cp = changePoint(b.values);
-  return {
-    run: b.run,
-    boot: b.boot,
-    seed: b.seed,
-    n: b.values.length,
-    warmups: b.warmup,
-    median_ns: m,
-    spread_pct: ((Math.max(...b.values) - Math.min(...b.values)) / m) * 100,
-    steady: isSteady(cp),
-    change_point: { index: cp.index, shift_pct: cp.shiftPct, p_value: cp.pValue },
-  };
+/** Each boot of one scenario summarised; the steady-state check compares each boot with the others. */
+export function summarizeBoots(boots: BootSeries[]): BootSummary[] {
+  const checks = steadyChecks(boots.map((b) => b.values));
+  return boots.map((b, i) => {
+    const m = median(b.values);
+    const cp = checks[i]!;
+    return {
+      run: b.run,
+      boot: b.boot,
+      seed: b.seed,
+      n: b.values.length,
+      warmups: b.warmup,
+      median_ns: m,
+      spread_pct: ((Math.max(...b.values) - Math.min(...b.values)) / m) * 100,
+      steady: cp.steady,
+      change_point: { index: cp.index, shift_pct: cp.shiftPct, p_value: cp.pValue, method: cp.method },
+    };
+  });
 }
 
 /**

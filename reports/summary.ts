@@ -2,9 +2,9 @@ import { median } from 'simple-statistics';
 import { usageError } from '../lib/errors.ts';
 import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
-import { bootSeries, pairBySeed, runLayout, summarizeBoot, type BootSummary } from './boots.ts';
+import { bootSeries, pairBySeed, runLayout, summarizeBoots, type BootSummary } from './boots.ts';
 import { multiCpuScenarios, runAccounting, type BootAccounting } from './latency.ts';
-import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
+import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
 /** delay: over the boots, the median of their p50 and p99, the largest max and all writes; null where no logger timed its records. */
@@ -81,7 +81,10 @@ export interface ScenarioSummary {
   /** Spread of samples inside a boot: the median over boots of (max - min) / median * 100. */
   within_boot: { spread_pct: number };
   /** Boots whose samples change level (stats/change-point.ts); kept in every statistic, and flagged. */
+  /** Boots the steady-state check found changing level. */
   unsteady_boots: number;
+  /** Boots it could not test (see BootSummary.steady). */
+  untested_boots: number;
   /** Tukey fences: mild beyond 1.5 IQR, severe beyond 3 IQR. Counted, never dropped. */
   outliers: { mild: number; severe: number; low: number; high: number };
   /** overhead.pct, repeated for readers of the first summary format; null for the baseline. */
@@ -214,7 +217,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
   const layouts = new Set(runs.map(runLayout));
   const layout: 'random' | 'fixed' = layouts.has('fixed') ? 'fixed' : 'random';
   if (layouts.size > 1) notes.push('Runs of both layouts are pooled here: every statistic is treated as of a fixed layout.');
-  const perBoot = new Map([...bootSeries(runs)].map(([name, series]) => [name, series.map(summarizeBoot)]));
+  const perBoot = new Map([...bootSeries(runs)].map(([name, series]) => [name, summarizeBoots(series)]));
   const bootLevel = (name: string) => layout === 'random' && perBoot.get(name)!.length >= 2;
 
   const against = scenarioBaselines(runs, groups, baseline, notes);
@@ -256,9 +259,11 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     if (layout === 'random' && boots.length < 3) {
       notes.push(`${name}: ${boots.length} boot${boots.length > 1 ? 's' : ''} only; ${boots.length < 2 ? 'its interval covers sampling noise within one layout, not the variation between layouts' : 'the interval over boots rests on so few layouts that it is very wide, and says little about how layouts vary'} (use --boots 3 or more).`);
     }
-    for (const b of boots.filter((x) => !x.steady)) {
-      notes.push(`${name}: boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`} is not in steady state: its samples change level at sample ${b.change_point.index} by ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} % (change-point test p=${b.change_point.p_value.toPrecision(2)}); it is kept in every statistic.`);
+    for (const b of boots.filter((x) => x.steady === false)) {
+      notes.push(`${name}: boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`} is not in steady state: its samples change level at sample ${b.change_point.index} by ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} % (change-point test against ${b.change_point.method}, p=${b.change_point.p_value!.toPrecision(2)}); it is kept in every statistic.`);
     }
+    const untested = boots.filter((x) => x.steady === null).length;
+    if (untested) notes.push(`${name}: steady state not tested for ${untested} of ${boots.length} boot${boots.length > 1 ? 's' : ''}: fewer than 3 samples, or fewer than ${MIN_SAMPLES_WITHIN_BOOT} samples and fewer than ${MIN_POOLED_RESIDUALS} residuals of other boots to test against, so no p-value could fall below 0.01.`);
     return {
       name,
       kernel: g.kernel,
@@ -286,7 +291,8 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
         range_pct: ((Math.max(...medians) - Math.min(...medians)) / centreNs) * 100,
       },
       within_boot: { spread_pct: median(boots.map((b) => b.spread_pct)) },
-      unsteady_boots: boots.filter((b) => !b.steady).length,
+      unsteady_boots: boots.filter((b) => b.steady === false).length,
+      untested_boots: boots.filter((b) => b.steady === null).length,
       outliers: { mild: d.outliers.mild, severe: d.outliers.severe, low: d.outliers.low.mild + d.outliers.low.severe, high: d.outliers.high.mild + d.outliers.high.severe },
       overhead_pct: overhead?.pct ?? null,
       overhead,
@@ -337,7 +343,7 @@ function latencySummaries(
   }
   // The same boot-level machinery as the CPU cost, each boot's latency standing for its median.
   const asBoots = (name: string): BootSummary[] => boots.get(name)!.map((b) => ({
-    run: b.run, boot: b.boot, seed: b.seed, n: 1, warmups: 0, median_ns: b.latencyNs, spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1 },
+    run: b.run, boot: b.boot, seed: b.seed, n: 1, warmups: 0, median_ns: b.latencyNs, spread_pct: 0, steady: null, change_point: { index: null, shift_pct: 0, p_value: null, method: 'not tested' },
   }));
   const side = (name: string): Side => ({ name, kernel: groups.get(name)!.kernel, values: boots.get(name)!.map((b) => b.latencyNs), boots: asBoots(name) });
   const bootLevel = (name: string) => how.layout === 'random' && boots.get(name)!.length >= 2;

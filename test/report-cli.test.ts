@@ -194,3 +194,23 @@ test('the gate refuses the same run with one line naming the boot (exit 2)', asy
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^error: .*attribution\.csv: vanilla boot 0: its tasks ran \d+ ns in a window of \d+ ns of CPU \(the accounting rows do not add up; tolerance 0\.5 %\)\n$/);
 });
+
+test('--merge refuses two runs that booted a scenario with the same seed, and merges them once the seeds differ', async () => {
+  // The fixture's boots: vanilla and krsi-ld-preload, seed 42, with a layout drawn from it.
+  const asRun = (id: string, seedShift: number) => (dir: string) => {
+    const path = join(dir, 'run.json');
+    const meta = JSON.parse(readFileSync(path, 'utf8')) as { runId: string; options: { layout?: string }; guests: { seed: number }[] };
+    meta.runId = id;
+    meta.options.layout = 'random';
+    for (const g of meta.guests) g.seed += seedShift;
+    writeFileSync(path, JSON.stringify(meta));
+  };
+  const a = runCopy('real-small', asRun('run-a', 0));
+  const b = runCopy('real-small', asRun('run-b', 0));
+  const refused = await report('--merge', a, b, '--out', join(tmp, `merge-${counter++}`));
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(refused.stderr, `error: ${b}: scenario vanilla was booted with seed 42 in ${a} too; the same seed draws the same layout, so merging would count that boot twice (run one of them with --seed beyond the other's seeds)\n`);
+  const c = runCopy('real-small', asRun('run-c', 100));
+  const merged = await report('--merge', a, c, '--out', join(tmp, `merge-${counter++}`));
+  assert.equal(merged.code, 0, merged.stderr);
+});

@@ -23,8 +23,8 @@ test('every data-derived string in the page is escaped, and inline JSON cannot c
   const scenario = {
     name: EVIL, kernel: EVIL, n: 3, warmup_n: 0, boots: 1, mean_ns: 1, sd_ns: 0, median_ns: 1, median_ci95_ns: [null, null], p5_ns: 1, p25_ns: 1, p75_ns: 1, p95_ns: 1, p99_ns: 1, mad_ns: 0,
     outliers: { mild: 0, severe: 0, low: 0, high: 0 }, overhead_pct: null, overhead: null,
-    layout: 'random', samples_per_boot: 3, centre: { ns: 1, ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 1,
-    per_boot: [{ run: EVIL, boot: 0, seed: 1, n: 3, warmups: 2, median_ns: 1, spread_pct: 0, steady: false, change_point: { index: 1, shift_pct: 1, p_value: 0.001 } }],
+    layout: 'random', samples_per_boot: 3, centre: { ns: 1, ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 1, untested_boots: 0,
+    per_boot: [{ run: EVIL, boot: 0, seed: 1, n: 3, warmups: 2, median_ns: 1, spread_pct: 0, steady: false, change_point: { index: 1, shift_pct: 1, p_value: 0.001, method: 'pooled residuals' } }],
     events: { source: EVIL, expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null, ok: true },
   };
   const summary = {

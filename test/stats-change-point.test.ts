@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   changePoint,
+  changePointPooled,
   isSteady,
+  relativeResiduals,
+  steadyChecks,
   mulberry32,
   STEADY_ALPHA,
   STEADY_MIN_SHIFT_PCT,
@@ -154,4 +157,82 @@ test('the permutation test stops once 20 shuffles reach the statistic (Besag-Cli
   // A clear change: no shuffle reaches it, so all are drawn and p is the smallest possible.
   const clear = changePoint([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], { permutations: 500 });
   assert.deepEqual([clear.permutations, clear.pValue], [500, 1 / 501]);
+});
+
+/** `boots` boots of `n` samples, each at its own level (two layout modes), with seeded noise of sd about `noisePct` %. */
+function bootsOf(rng: () => number, boots: number, n: number, noisePct: number): number[][] {
+  return Array.from({ length: boots }, (_, b) => {
+    const level = b % 5 === 0 ? 393 : 380;
+    // The sum of 3 uniforms of +-1 has sd 1: nearly normal noise without a normal generator.
+    return Array.from({ length: n }, () => level * (1 + (noisePct / 100) * (rng() + rng() + rng() - 1.5) * 2));
+  });
+}
+
+test('at N = 4 a boot\'s own permutations cannot reach p < 0.01, so a 3 % step is not flagged alone', () => {
+  const cp = changePoint([380, 380.2, 391.5, 391.3], { stopAfter: Infinity });
+  assert.ok(cp.pValue > STEADY_ALPHA, `p ${cp.pValue}`);
+  const [alone] = steadyChecks([[380, 380.2, 391.5, 391.3]]);
+  assert.equal(alone!.steady, null, 'one boot of 4 samples: not tested, not passed');
+  assert.equal(alone!.method, 'not tested');
+  assert.equal(alone!.pValue, null);
+});
+
+test('default N = 4: a boot with a 1 % level shift after 2 samples is flagged against 11 steady boots', () => {
+  const boots = bootsOf(mulberry32(7), 12, 4, 0.1);
+  boots[3] = [boots[3]![0]!, boots[3]![1]!, boots[3]![2]! * 1.01, boots[3]![3]! * 1.01];
+  const checks = steadyChecks(boots);
+  assert.equal(checks[3]!.method, 'pooled residuals');
+  assert.equal(checks[3]!.steady, false, `p ${checks[3]!.pValue}, shift ${checks[3]!.shiftPct}`);
+  assert.equal(checks[3]!.index, 2);
+  assert.ok(checks[3]!.pValue! < STEADY_ALPHA);
+  assertClose(checks[3]!.shiftPct, 1, 0.3, 'shift');
+  assert.deepEqual(checks.map((c, i) => (i === 3 ? true : c.steady)), Array(12).fill(true), 'the other boots pass');
+});
+
+test('a 0.3 % shift at N = 4 is significant against 0.02 % noise but below the practical threshold: steady', () => {
+  const boots = bootsOf(mulberry32(8), 12, 4, 0.02);
+  boots[0] = [boots[0]![0]!, boots[0]![1]!, boots[0]![2]! * 1.003, boots[0]![3]! * 1.003];
+  const [c] = steadyChecks(boots);
+  assert.ok(c!.pValue! < STEADY_ALPHA, `p ${c!.pValue}`);
+  assert.equal(c!.steady, true);
+});
+
+test('without a shift the pooled test flags at most its level: 0 of 12 x 50 boots with noise as large as the threshold', () => {
+  // Noise sd 0.5 %: random splits of 4 samples often differ by 0.5 %, so only the p-value keeps them steady.
+  let flagged = 0;
+  let below = 0;
+  let tested = 0;
+  for (let r = 0; r < 50; r++) {
+    for (const c of steadyChecks(bootsOf(mulberry32(100 + r), 12, 4, 0.5), { seed: r })) {
+      tested++;
+      if (c.steady === false) flagged++;
+      if (c.pValue! < STEADY_ALPHA) below++;
+    }
+  }
+  assert.equal(tested, 600);
+  // p < 0.01 happens about 1 % of the time by construction (6 of 600 expected; 15 is 3.7 sd above).
+  assert.ok(below <= 15, `${below} of 600 below alpha`);
+  assert.ok(flagged <= below);
+});
+
+test('steady checks: within-boot permutations from 10 samples on when other boots are too few; not tested below', () => {
+  const rng = mulberry32(9);
+  const long = bootsOf(rng, 2, 10, 0.1);
+  long[0] = long[0]!.map((x, i) => (i >= 5 ? x * 1.02 : x));
+  const checks = steadyChecks(long);
+  assert.deepEqual(checks.map((c) => c.method), ['within boot', 'within boot'], '2 x 9 residuals are fewer than 20');
+  assert.equal(checks[0]!.steady, false);
+  assert.equal(checks[1]!.steady, true);
+  const short = steadyChecks(bootsOf(rng, 3, 8, 0.1));
+  assert.deepEqual(short.map((c) => c.steady), [null, null, null], '3 boots x 8: 14 residuals of the other two, 8 samples');
+  const two = steadyChecks(bootsOf(rng, 12, 2, 0.1));
+  assert.deepEqual(two.map((c) => c.method), Array(12).fill('not tested'), 'two samples cannot show a change of level');
+});
+
+test('relative residuals are scaled to estimate the noise, and the pooled test refuses an empty pool', () => {
+  assert.deepEqual(relativeResiduals([5]), []);
+  const r = relativeResiduals([99, 101]);
+  assertClose(r[0]!, -0.01 * Math.SQRT2, 1e-12, 'r0');
+  assertClose(r[1]!, 0.01 * Math.SQRT2, 1e-12, 'r1');
+  assert.throws(() => changePointPooled([1, 2, 3], [0.1]), /at least 2 residuals/);
 });

@@ -13,7 +13,7 @@
 
 import { median } from 'simple-statistics';
 import { usageError } from '../../lib/errors.ts';
-import { bootstrapRatioOfMedians, changePoint, holmBonferroni, isSteady, mannWhitneyU, verdict, type Verdict } from '../stats/index.ts';
+import { bootstrapRatioOfMedians, holmBonferroni, mannWhitneyU, steadyChecks, verdict, type Verdict } from '../stats/index.ts';
 import type { Baseline } from './baseline.ts';
 import { absoluteChange, bootLevel, overheadChange, runOverhead, tInterval } from './boot-compare.ts';
 import { bootstrapOverheadDelta } from './overhead-delta.ts';
@@ -216,7 +216,8 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
     if (few.length) notes.push(`The ${which} has fewer than 3 boots for ${few.join(', ')}: ${few.some((f) => f.endsWith('(1)')) ? 'with one boot the interval covers one layout only; ' : ''}so few layouts say little about how layouts vary, and the interval does not cover that variation.`);
     for (const [n, x] of Object.entries(b.scenarios)) {
       if (!names.includes(n)) continue;
-      const unsteady = x.boots.filter((bt) => !isSteady(changePoint(bt.samples_ns))).map((bt) => (bt.seed === null ? '?' : String(bt.seed)));
+      const checks = steadyChecks(x.boots.map((bt) => bt.samples_ns));
+      const unsteady = x.boots.filter((_, i) => checks[i]!.steady === false).map((bt) => (bt.seed === null ? '?' : String(bt.seed)));
       if (unsteady.length) notes.push(`${n} in the ${which}: boot${unsteady.length > 1 ? 's' : ''} of seed ${unsteady.join(', ')} not in steady state (their samples change level by 0.5 % or more); kept in the comparison.`);
     }
   }

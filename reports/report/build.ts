@@ -145,16 +145,19 @@ export function plotSources(summary: Summary, samples: ScenarioSamples[]): PlotS
     },
   ];
   const boots = bootMedianRows(summary);
-  const unsteady = summary.scenarios.flatMap((x) => x.per_boot.filter((b) => !b.steady).map((b) => `${x.name} boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`}, from sample ${b.change_point.index}, ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} %`));
+  const unsteady = summary.scenarios.flatMap((x) => x.per_boot.filter((b) => b.steady === false).map((b) => `${x.name} boot ${b.boot}${b.seed === null ? '' : ` (seed ${b.seed})`}, from sample ${b.change_point.index}, ${b.change_point.shift_pct >= 0 ? '+' : ''}${b.change_point.shift_pct.toFixed(2)} %`));
+  const untested = summary.scenarios.reduce((n, x) => n + x.untested_boots, 0);
   plots[plots.length - 1]!.caption += unsteady.length
     ? ` Not in steady state (change-point test, p < 0.01 and a shift of 0.5 % or more): ${unsteady.join('; ')}.`
-    : ' Every boot passed the steady-state check (no change of level of 0.5 % or more at p < 0.01).';
+    : untested === 0
+      ? ' Every boot passed the steady-state check (no change of level of 0.5 % or more at p < 0.01).'
+      : ` No boot failed the steady-state check; ${untested} could not be tested (fewer than 3 samples, or too few samples and too few other boots to reach p < 0.01).`;
   plots.push({
     id: 'boot-medians',
     title: 'Each boot\'s median',
     caption: summary.scenarios.some((x) => x.layout === 'fixed')
       ? 'One point per boot. The layout was fixed, so every boot of a scenario had the same layout: their spread is not the variation between layouts.'
-      : 'One point per boot; each boot drew its own memory layout from its seed. Grey lines join the boots of one seed across the scenarios of one kernel, which share that seed\'s kernel layout (the pairs of the paired overheads). Crosses mark boots not in steady state.',
+      : 'One point per boot; each boot drew its own memory layout from its seed. Grey lines join the boots of one seed across the scenarios of one kernel, which share that seed\'s kernel layout (the pairs of the paired overheads). Crosses mark boots not in steady state, squares boots the check could not test.',
     spec: bootMediansSpec(boots, order, unit),
   });
   const forest = forestRows(summary);

@@ -172,6 +172,14 @@ function overheadCells(s: ScenarioSummary, baseline: string): string[] {
   return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>${vs}`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
 }
 
+/** Boots that passed the steady-state check, of those it could test. */
+function steadyCell(c: ReportView['summary']['scenarios'][number]): string {
+  const tested = c.boots - c.untested_boots;
+  if (tested === 0) return 'not tested (too few samples and boots)';
+  const passed = `${tested - c.unsteady_boots} / ${tested}${c.untested_boots ? ` (${c.untested_boots} not tested)` : ''}`;
+  return `${passed}${c.unsteady_boots ? ' <span class="bad">not steady</span>' : ''}`;
+}
+
 function verdictTable(v: ReportView): string {
   const s = v.summary;
   const head = ['scenario', 'kernel', 'n (boots × samples)', 'µs per exec <span class="ci">[95 % CI]</span>', 'between boots sd %', 'within a boot spread %', 'steady boots', `overhead vs ${esc(s.baseline)} <span class="ci">[95 % CI]</span>`, 'p (Holm)', 'verdict', 'events expected / logged / lost'];
@@ -182,13 +190,13 @@ function verdictTable(v: ReportView): string {
     `${us(c.centre.ns)} <span class="ci">${usInterval(c.centre.ci95_ns)}</span>`,
     c.between_boot.sd_pct === null ? '' : c.between_boot.sd_pct.toFixed(2),
     c.within_boot.spread_pct.toFixed(2),
-    `${c.boots - c.unsteady_boots} / ${c.boots}${c.unsteady_boots ? ' <span class="bad">not steady</span>' : ''}`,
+    steadyCell(c),
     ...overheadCells(c, s.baseline),
     `${c.events.expected} / ${c.events.logged} / ${c.events.lost ?? 'unknown'}${c.events.ok ? '' : ' <span class="bad">mismatch</span>'}`,
   ]);
   return `<section><h2>Verdict</h2>
 ${table('verdict', head, rows)}
-<p class="note">µs per exec: with a random layout, the geometric mean of the boots' medians with a t interval over boots; with a fixed layout or one boot, the pooled median with its order-statistic interval (±inf where the sample is too small to bound it). Between boots: the sd of the logs of the boots' medians, in %; within a boot: the median over boots of (max - min) / median of its samples. Steady boots: those whose samples show no change of level (change-point test). A scenario is called slower or faster only when the Holm-adjusted p-value is below α and the whole overhead interval lies on one side of 0. Events: what the instrumentation had to log for the execs of all samples (warm-up included), what it logged, and what it lost; "mismatch" marks a scenario whose check failed (see the notes).</p>
+<p class="note">µs per exec: with a random layout, the geometric mean of the boots' medians with a t interval over boots; with a fixed layout or one boot, the pooled median with its order-statistic interval (±inf where the sample is too small to bound it). Between boots: the sd of the logs of the boots' medians, in %; within a boot: the median over boots of (max - min) / median of its samples. Steady boots: those whose samples show no change of level of 0.5 % or more at p < 0.01 (a change-point test against the noise of the scenario's other boots), of the boots it could test. A scenario is called slower or faster only when the Holm-adjusted p-value is below α and the whole overhead interval lies on one side of 0. Events: what the instrumentation had to log for the execs of all samples (warm-up included), what it logged, and what it lost; "mismatch" marks a scenario whose check failed (see the notes).</p>
 </section>`;
 }
 
@@ -251,10 +259,11 @@ function numbersSection(v: ReportView): string {
     esc(c.name), us3(c.p5_ns), us3(c.p25_ns), us3(c.p75_ns), us3(c.p95_ns), us3(c.p99_ns),
     String(c.outliers.mild), String(c.outliers.severe), String(c.outliers.low), String(c.outliers.high),
   ]), 'Quantiles of the measured samples, µs per exec, and Tukey outliers (beyond 1.5 IQR mild, beyond 3 IQR severe; below the box low, above it high): counted, never dropped');
-  const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'warm-ups', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
+  const boots = table('boots', ['scenario', 'run', 'boot', 'seed', 'warm-ups', 'n', 'median', 'spread %', 'steady', 'change at', 'shift %', 'p', 'tested against'], s.scenarios.flatMap((c) => c.per_boot.map((b) => [
     esc(c.name), esc(b.run), String(b.boot), b.seed === null ? '' : String(b.seed), String(b.warmups), String(b.n), us3(b.median_ns), b.spread_pct.toFixed(3),
-    b.steady ? 'yes' : '<span class="bad">no</span>', b.change_point.index === null ? '' : String(b.change_point.index), b.change_point.shift_pct.toFixed(3), pValue(b.change_point.p_value),
-  ])), 'Each boot: the warm-up samples its guest needed before two in a row agreed, its median (µs per exec), the spread of its samples, and the steady-state check (the most likely change of level, its size and permutation p-value)');
+    b.steady === null ? 'not tested' : b.steady ? 'yes' : '<span class="bad">no</span>', b.change_point.index === null ? '' : String(b.change_point.index), b.change_point.shift_pct.toFixed(3),
+    b.change_point.p_value === null ? '' : pValue(b.change_point.p_value), b.change_point.method,
+  ])), 'Each boot: the warm-up samples its guest needed before two in a row agreed, its median (µs per exec), the spread of its samples, and the steady-state check: the most likely change of level, its size, and its p-value against the residuals of the scenario\'s other boots (pooled residuals) or the boot\'s own permutations (within boot); not tested where neither can reach p < 0.01');
   const compared = s.scenarios.filter((c) => c.overhead);
   const overheads = compared.length
     ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {

@@ -286,7 +286,7 @@ export interface BootMedianRow {
   pair: string | null;
   seed: number | null;
   us: number;
-  steady: boolean;
+  steady: 'yes' | 'no' | 'not tested';
 }
 
 export function bootMedianRows(summary: Summary): BootMedianRow[] {
@@ -296,7 +296,7 @@ export function bootMedianRows(summary: Summary): BootMedianRow[] {
     pair: b.seed === null || s.layout === 'fixed' ? null : `${s.kernel} seed ${b.seed}`,
     seed: b.seed,
     us: b.median_ns / 1000,
-    steady: b.steady,
+    steady: b.steady === null ? 'not tested' : b.steady ? 'yes' : 'no',
   })));
 }
 

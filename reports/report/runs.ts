@@ -69,6 +69,7 @@ export function checkMergeable(inputs: ReportInput[]): void {
       seen.set(key, x.input);
     }
   }
+  checkSeedsOnce(inputs);
   const modes = new Map<string, string[]>();
   for (const x of inputs) {
     const mode = x.info.mode ?? 'unknown (no run.json)';
@@ -77,6 +78,28 @@ export function checkMergeable(inputs: ReportInput[]): void {
   if (modes.size > 1) {
     const parts = [...modes].map(([mode, labels]) => `${labels.join(', ')} ${labels.length > 1 ? 'are' : 'is'} ${mode}`);
     throw usageError(`cannot merge runs of different modes: ${parts.join('; ')} (instruction-time and wall-clock times do not compare)`);
+  }
+}
+
+/**
+ * No boot counted twice: a seed draws a boot's layout (and under icount its
+ * every instruction), so the same scenario booted with the same seed in two
+ * runs is one boot measured twice, not two layouts, and pooling both would
+ * shrink the interval over boots by counting it twice. Runs with a fixed
+ * layout are left to their own note: every boot of theirs had one layout.
+ */
+function checkSeedsOnce(inputs: ReportInput[]): void {
+  const seen = new Map<string, string>();
+  for (const x of inputs) {
+    if (x.run.meta?.options.layout !== 'random') continue;
+    for (const g of x.run.meta.guests) {
+      const key = `${g.scenario}\0${g.seed}`;
+      const before = seen.get(key);
+      if (before !== undefined && before !== x.input) {
+        throw usageError(`${x.input}: scenario ${g.scenario} was booted with seed ${g.seed} in ${before} too; the same seed draws the same layout, so merging would count that boot twice (run one of them with --seed beyond the other's seeds)`);
+      }
+      seen.set(key, x.input);
+    }
   }
 }
 

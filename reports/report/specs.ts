@@ -215,7 +215,7 @@ export function bootMediansSpec(rows: BootMedianRow[], order: string[], unit: Un
         mark: { type: 'point', filled: true, size: 40, opacity: 0.9 },
         encoding: {
           x, y, color: color(order),
-          shape: { field: 'steady', type: 'nominal', title: 'steady state', scale: { domain: [true, false], range: ['circle', 'cross'] } },
+          shape: { field: 'steady', type: 'nominal', title: 'steady state', scale: { domain: ['yes', 'no', 'not tested'], range: ['circle', 'cross', 'square'] } },
           tooltip: [{ field: 'scenario' }, { field: 'seed' }, { field: 'us', format: '.3f' }],
         },
       },

@@ -132,3 +132,105 @@ export function changePoint(xs: readonly number[], opts: ChangePointOptions = {}
 export function isSteady(cp: ChangePoint): boolean {
   return !(cp.pValue < STEADY_ALPHA && Math.abs(cp.shiftPct) >= STEADY_MIN_SHIFT_PCT);
 }
+
+/**
+ * The fewest samples for which a boot's own permutations can flag a step at
+ * STEADY_ALPHA: when k samples sit at one level and n - k at another, only
+ * the orders that keep the two groups apart reach the step's statistic, so
+ * its p is at least 2 / C(n, k), smallest for k = n / 2: 2/70 at n = 8
+ * (see the test of [1,1,1,1,5,5,5,5]), 2/252 < 0.01 from n = 10.
+ */
+export const MIN_SAMPLES_WITHIN_BOOT = 10;
+
+/** Fewest residuals of other boots for the pooled test: 5 boots of 4 samples. */
+export const MIN_POOLED_RESIDUALS = 20;
+
+/** How a boot's steady state was tested. */
+export type SteadyMethod = 'pooled residuals' | 'within boot' | 'not tested';
+
+/** A change point with the test that judged it; pValue is null when nothing could be tested. */
+export interface SteadyCheck extends Omit<ChangePoint, 'pValue'> {
+  pValue: number | null;
+  method: SteadyMethod;
+  /** false: a significant, large shift; null: not tested (too few samples here and too few other boots). */
+  steady: boolean | null;
+}
+
+/**
+ * Relative residuals of one boot's samples about their mean, scaled by
+ * sqrt(n / (n - 1)) so that their variance estimates the noise's (a boot's
+ * own mean takes one degree of freedom).
+ */
+export function relativeResiduals(xs: readonly number[]): number[] {
+  const n = xs.length;
+  if (n < 2) return [];
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const scale = Math.sqrt(n / (n - 1));
+  return xs.map((x) => (x / mean - 1) * scale);
+}
+
+/**
+ * Single change point of `xs` tested against the noise of other boots of the
+ * same scenario: `pool` holds their relative residuals (relativeResiduals).
+ * Under "no change" this boot's samples are its level times (1 + noise), the
+ * noise drawn like the others' residuals; so the null distribution of the
+ * statistic is that of n residuals drawn from the pool with replacement and
+ * centred (a residual bootstrap). With 4 samples per boot a boot's own
+ * permutations cannot reach STEADY_ALPHA (MIN_SAMPLES_WITHIN_BOOT); drawing
+ * from 44 residuals can, down to 1 / (1 + permutations). Boots at different
+ * levels (layout modes) do not matter: each boot's residuals are about its own
+ * mean. Same sequential stopping as changePoint.
+ */
+export function changePointPooled(xs: readonly number[], pool: readonly number[], opts: ChangePointOptions = {}): ChangePoint {
+  assertPositive('changePointPooled', xs);
+  if (pool.length < 2) throw new Error(`changePointPooled: the pool needs at least 2 residuals, got ${pool.length}`);
+  const permutations = opts.permutations ?? 2000;
+  const seed = opts.seed ?? 42;
+  const n = xs.length;
+  if (n < 3 || xs.every((x) => x === xs[0])) return { n, index: null, shiftPct: 0, pValue: 1, permutations: 0, seed };
+  let total = 0;
+  for (const x of xs) total += x;
+  const mean = total / n;
+  const weights = splitWeights(n);
+  const { stat, k } = maxStatistic(Float64Array.from(xs, (x) => x / mean - 1), weights);
+  let before = 0;
+  for (let i = 0; i < k; i++) before += xs[i] as number;
+  const shiftPct = (((total - before) / (n - k)) / (before / k) - 1) * 100;
+
+  const stopAfter = opts.stopAfter ?? 20;
+  const rng = mulberry32(seed);
+  const threshold = stat - 1e-12 * Math.abs(stat);
+  const draw = new Float64Array(n);
+  let atLeast = 0;
+  for (let p = 0; p < permutations; p++) {
+    if (atLeast >= stopAfter) return { n, index: k, shiftPct, pValue: atLeast / p, permutations: p, seed };
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += draw[i] = pool[Math.floor(rng() * pool.length)] as number;
+    for (let i = 0; i < n; i++) draw[i] = (draw[i] as number) - sum / n;
+    if (maxStatistic(draw, weights).stat >= threshold) atLeast++;
+  }
+  return { n, index: k, shiftPct, pValue: (1 + atLeast) / (1 + permutations), permutations, seed };
+}
+
+/**
+ * The steady-state check of every boot of one scenario (each boot's samples
+ * in run order): against the residuals of the other boots where there are
+ * enough of them (MIN_POOLED_RESIDUALS), else against the boot's own
+ * permutations where it has enough samples (MIN_SAMPLES_WITHIN_BOOT), else
+ * not tested, and said so: a check that cannot reject must not report a pass.
+ */
+export function steadyChecks(boots: readonly (readonly number[])[], opts: ChangePointOptions = {}): SteadyCheck[] {
+  const residuals = boots.map(relativeResiduals);
+  return boots.map((xs, i) => {
+    const pool = residuals.flatMap((r, j) => (j === i ? [] : r));
+    if (xs.length < 3) return { ...changePoint(xs, opts), pValue: null, method: 'not tested', steady: null };
+    if (pool.length >= MIN_POOLED_RESIDUALS) return judged(changePointPooled(xs, pool, opts), 'pooled residuals');
+    if (xs.length >= MIN_SAMPLES_WITHIN_BOOT) return judged(changePoint(xs, opts), 'within boot');
+    const cp = changePoint(xs, { ...opts, permutations: 1, stopAfter: Infinity });
+    return { ...cp, permutations: 0, pValue: null, method: 'not tested', steady: null };
+  });
+}
+
+function judged(cp: ChangePoint, method: SteadyMethod): SteadyCheck {
+  return { ...cp, method, steady: isSteady(cp) };
+}

@@ -28,5 +28,5 @@ export type { Rng } from '../../lib/prng.ts';
 export { studentTCdf, studentTQuantile, studentTSf } from './student-t.ts';
 export { geometricMeanCI, pairedLogDiff, pairedLogRatio, welchLogDiff, welchLogRatio } from './boot-level.ts';
 export type { GeoMeanCI, LogDiffEstimate, RatioTest } from './boot-level.ts';
-export { changePoint, isSteady, STEADY_ALPHA, STEADY_MIN_SHIFT_PCT } from './change-point.ts';
-export type { ChangePoint, ChangePointOptions } from './change-point.ts';
+export { changePoint, changePointPooled, isSteady, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, relativeResiduals, steadyChecks, STEADY_ALPHA, STEADY_MIN_SHIFT_PCT } from './change-point.ts';
+export type { ChangePoint, ChangePointOptions, SteadyCheck, SteadyMethod } from './change-point.ts';
