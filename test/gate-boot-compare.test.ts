@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Baseline } from '../reports/gate/baseline.ts';
-import { absoluteChange, overheadChange, runOverhead, tInterval } from '../reports/gate/boot-compare.ts';
+import { absoluteChange, overheadChange, runOverhead } from '../reports/gate/boot-compare.ts';
+import { tIntervalAt, tThresholdTests } from '../reports/gate/decide.ts';
 import { pairBySeed, type BootSummary } from '../reports/boots.ts';
 
 /** A baseline whose boots each hold one sample, so that a boot's median is that sample. */
@@ -28,12 +29,26 @@ test('overheadChange pairs by seed where both runs booted the same kernels: the 
   assert.equal(e.units, 3);
   assert.ok(Math.abs(e.est - Math.log(1.05)) < 1e-12);
   assert.ok(e.se < 1e-12, `se ${e.se}`);
-  const t = tInterval(e, 0.95);
-  assert.ok(t.p < 1e-6 && t.ci[0] > 0.04, 'a 5 % change of the ratio on every seed is found');
+  const ci = tIntervalAt(e, 0.98);
+  assert.ok(tThresholdTests(e, Math.log(1.01), Math.log(0.99)).regressed < 1e-6 && ci[0] > 0.04, 'a 5 % change of the ratio on every seed is found');
 });
 
-test('overheadChange without shared kernels compares each run\'s own estimate (Welch across boots)', () => {
-  const other = run({ noaudit: 'k2' }, { vanilla: { kernel: 'noaudit', seeds, ns: base }, krsi: { kernel: 'noaudit', seeds, ns: base.map((x) => x * 1.1025) } });
+test('overheadChange pairs by seed even where a kernel changed: an unchanged vanilla adds no variance', () => {
+  // krsi on another build: its layouts no longer match the old ones seed for seed, so they do not cancel;
+  // vanilla's boots are the same in both runs, so its term is 0 on every seed.
+  const krsiNew = [100 * 1.1025 * 1.01, 200 * 1.1025 * 0.99, 300 * 1.1025];
+  const other = run({ noaudit: 'k1', krsi: 'k2' }, { vanilla: { kernel: 'noaudit', seeds, ns: base }, krsi: { kernel: 'krsi', seeds, ns: krsiNew } });
+  const e = overheadChange(old, other, 'krsi', 'vanilla');
+  assert.equal(e.paired, true);
+  const d = seeds.map((_, i) => Math.log(krsiNew[i]! / (base[i]! * 1.05)));
+  const mean = d.reduce((a, x) => a + x, 0) / d.length;
+  const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (d.length - 1));
+  assert.ok(Math.abs(e.est - mean) < 1e-12);
+  assert.ok(Math.abs(e.se - sd / Math.sqrt(3)) < 1e-12, `se ${e.se} against ${sd / Math.sqrt(3)}: vanilla's spread (factor 3) must not enter`);
+});
+
+test('overheadChange without shared seeds compares each run\'s own estimate, with both standard errors', () => {
+  const other = run({ noaudit: 'k2' }, { vanilla: { kernel: 'noaudit', seeds: [60, 61, 62], ns: base }, krsi: { kernel: 'noaudit', seeds: [60, 61, 62], ns: base.map((x) => x * 1.1025) } });
   const e = overheadChange(old, other, 'krsi', 'vanilla');
   assert.equal(e.paired, false);
   // Each run's overhead is still paired within the run (same kernel), so the estimate is exact here too.
@@ -41,16 +56,17 @@ test('overheadChange without shared kernels compares each run\'s own estimate (W
   assert.ok(Math.abs(runOverhead(other, 'krsi', 'vanilla').est - Math.log(1.1025)) < 1e-12);
 });
 
-test('absoluteChange: paired by seed on the same kernel, Welch when the kernel differs', () => {
+test('absoluteChange: paired by seed wherever the seeds match, Welch where they do not', () => {
   const paired = absoluteChange(old, cur, 'krsi');
   assert.equal(paired.paired, true);
   assert.ok(Math.abs(paired.est - Math.log(1.05)) < 1e-12 && paired.se < 1e-12);
-  const other = run({ noaudit: 'k2' }, { vanilla: { kernel: 'noaudit', seeds, ns: base }, krsi: { kernel: 'noaudit', seeds, ns: base.map((x) => x * 1.1025) } });
+  const other = run({ noaudit: 'k2' }, { vanilla: { kernel: 'noaudit', seeds: [60, 61, 62], ns: base }, krsi: { kernel: 'noaudit', seeds: [60, 61, 62], ns: base.map((x) => x * 1.1025) } });
   const welch = absoluteChange(old, other, 'krsi');
   assert.equal(welch.paired, false);
   // Welch on logs: the spread of the layouts (factor 3) swamps the 5 % change.
-  const t = tInterval(welch, 0.95);
-  assert.ok(t.p > 0.5 && t.ci[0] < 0 && t.ci[1] > 0);
+  const t = tThresholdTests(welch, Math.log(1.01), Math.log(0.99));
+  const ci = tIntervalAt(welch, 0.98);
+  assert.ok(t.regressed > 0.3 && t.equivalent > 0.3 && ci[0] < 0 && ci[1] > 0);
 });
 
 test('pairBySeed pairs boots that share a seed, in seed order, and skips unknown or repeated seeds', () => {

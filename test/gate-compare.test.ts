@@ -70,7 +70,7 @@ test('bootstrapOverheadDelta rejects empty and non-positive groups', () => {
   assert.throws(() => bootstrapOverheadDelta({ oldScenario: [1], oldBase: [1], newScenario: [1], newBase: [1] }, { resamples: 0 }), /resamples/);
 });
 
-test('identical data: every scenario "no change" with p = 1, under both metrics', () => {
+test('identical data: every scenario "no change", shown within the threshold, under both metrics', () => {
   const old = seedLike({ seed: 1 });
   const cur = seedLike({ seed: 1 });
   for (const metric of ['overhead', 'absolute'] as const) {
@@ -79,7 +79,7 @@ test('identical data: every scenario "no change" with p = 1, under both metrics'
     assert.equal(gated.length, metric === 'overhead' ? 4 : 5);
     for (const s of gated) {
       assert.equal(s.verdict, 'no change', `${metric} ${s.name}`);
-      assert.equal(s.p_adjusted, 1, `${metric} ${s.name}`);
+      assert.ok(s.p_holm!.regressed > 0.99 && s.p_holm!.equivalent < 0.01, `${metric} ${s.name}: ${JSON.stringify(s.p_holm)}`);
       assert.equal(s.delta, 0, `${metric} ${s.name}`);
     }
   }
@@ -92,7 +92,7 @@ test('+5 % on one scenario (independent noise): regressed under both metrics, th
   assert.deepEqual(verdicts(abs), { vanilla: 'no change', 'audit-compiled': 'no change', 'audit-no-rules': 'no change', 'audit-execve': 'regressed', 'krsi-ld-preload': 'no change' });
   const a = byName(abs, 'audit-execve');
   assert.ok(a.delta! > 4.8 && a.delta! < 5.2, `absolute delta ${a.delta}`);
-  assert.ok(a.ci95![0] > 1, `CI ${a.ci95}`);
+  assert.ok(a.ci![0] > 1, `CI ${a.ci}`);
 
   const ovh = compareRuns(old, cur, OPTS).scenarios;
   assert.deepEqual(verdicts(ovh), { vanilla: 'not gated', 'audit-compiled': 'no change', 'audit-no-rules': 'no change', 'audit-execve': 'regressed', 'krsi-ld-preload': 'no change' });
@@ -100,18 +100,20 @@ test('+5 % on one scenario (independent noise): regressed under both metrics, th
   // overhead 262.1/208 - 1 = 26.0 % becomes 1.05 * 262.1/208 - 1 = 32.3 %: +6.3 pp
   assert.ok(o.delta! > 6 && o.delta! < 6.6, `overhead delta ${o.delta}`);
   assert.ok(o.old!.overhead_pct! > 25.5 && o.old!.overhead_pct! < 26.5, `old overhead ${o.old!.overhead_pct}`);
-  assert.ok(o.p_adjusted! < 0.01);
+  assert.ok(o.p_holm!.regressed < 0.01);
+  assert.ok(o.detectable! > 1 && o.detectable! < o.delta!, `detectable ${o.detectable} between the threshold and the change found`);
 });
 
-test('+0.1 % within icount noise: significant but inside the 1 % threshold, so "no change"; a 0.05 threshold flags it', () => {
+test('+0.1 % within icount noise: beyond 0 but shown inside the 1 % threshold, so "no change"; a 0.05 threshold flags it', () => {
   const old = seedLike({ seed: 1, sd: 0.0005 });
   const cur = seedLike({ seed: 2, sd: 0.0005, shift: { 'audit-execve': 1.001 } });
   for (const metric of ['overhead', 'absolute'] as const) {
     const s = byName(compareRuns(old, cur, { ...OPTS, metric }).scenarios, 'audit-execve');
-    assert.ok(s.p_adjusted! < 0.01, `${metric}: p ${s.p_adjusted} should be tiny: only the threshold keeps this from failing`);
+    assert.ok(s.ci![0] > 0, `${metric}: CI ${s.ci} should lie above 0: only the threshold keeps this from failing`);
+    assert.ok(s.p_holm!.equivalent < 0.01, `${metric}: within the threshold, p ${s.p_holm!.equivalent}`);
     assert.equal(s.verdict, 'no change', metric);
     const strict = byName(compareRuns(old, cur, { ...OPTS, metric, thresholdPct: 0.05 }).scenarios, 'audit-execve');
-    assert.equal(strict.verdict, 'regressed', `${metric} with threshold 0.05: CI ${strict.ci95}`);
+    assert.equal(strict.verdict, 'regressed', `${metric} with threshold 0.05: CI ${strict.ci}`);
   }
 });
 
@@ -137,13 +139,15 @@ test('a slower baseline scenario: absolute flags it; overhead sees every other s
   for (const name of ['audit-compiled', 'audit-no-rules', 'audit-execve', 'krsi-ld-preload']) assert.equal(ovh[name], 'improved', name);
 });
 
-test('p-values are Holm-adjusted over the gated scenarios only', () => {
+test('p-values are Holm-adjusted over the gated scenarios only, within each family', () => {
   const old = seedLike({ seed: 1 });
   const cur = seedLike({ seed: 2, shift: { 'audit-execve': 1.002 } });
   const gated = compareRuns(old, cur, OPTS).scenarios.filter((s) => s.role === 'gated');
   assert.equal(gated.length, 4);
-  assert.deepEqual(gated.map((s) => s.p_adjusted), holmBonferroni(gated.map((s) => s.p_value!)));
-  assert.ok(gated.some((s) => s.p_adjusted! > s.p_value!), 'some p-value should be raised by the adjustment');
+  for (const k of ['regressed', 'improved', 'equivalent'] as const) {
+    assert.deepEqual(gated.map((s) => s.p_holm![k]), holmBonferroni(gated.map((s) => s.p![k])), k);
+  }
+  assert.ok(gated.some((s) => s.p_holm!.equivalent > s.p!.equivalent), 'some p-value should be raised by the adjustment');
 });
 
 test('a scenario only in the current run is new and not gated; the baseline scenario is not gated under overhead', () => {
@@ -176,7 +180,7 @@ test('too few samples to ever reach alpha: a note says so', () => {
   assert.equal(layoutNotes(small.notes).length, 2);
   const floors = small.notes.filter((n) => !/has a fixed layout/.test(n));
   assert.equal(floors.length, 4);
-  assert.match(floors[0]!, /audit-compiled: with 3 and 3 samples the smallest possible p is 0\.10/);
+  assert.match(floors[0]!, /audit-compiled: with 3 and 3 samples the smallest possible one-sided p is 0\.050, not below alpha 0\.01/);
   const large = compareRuns(seedLike({ seed: 1 }), seedLike({ seed: 2 }), OPTS).notes;
   assert.deepEqual(large.filter((n) => !/has a fixed layout/.test(n)), []);
 });

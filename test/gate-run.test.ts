@@ -67,9 +67,9 @@ test('gate.md: headline first, a row per scenario, regressions in bold, settings
   const md = readFileSync(join(out, 'gate.md'), 'utf8').split('\n');
   assert.match(md[0]!, /^\*\*krsi-bench gate FAIL\*\*: 1 of 4 scenarios regressed: audit-no-rules \+\d+\.\d\d pp \[/);
   assert.equal(md.filter((l) => l.startsWith('| `')).length, 5);
-  assert.match(md.find((l) => l.startsWith('| `audit-no-rules`'))!, /\| \*\*regressed\*\* \| 60 samples \|$/);
+  assert.match(md.find((l) => l.startsWith('| `audit-no-rules`'))!, /\| \*\*regressed\*\* \| \+1\.\d\d pp \| 60 samples \|$/);
   assert.ok(md.some((l) => /`vanilla` itself is not gated/.test(l)));
-  assert.ok(md.some((l) => /p < 0\.01 and the whole 95 % CI lies above \+1 \(below -1\) pp/.test(l)));
+  assert.ok(md.some((l) => /one-sided, at alpha 0\.01, Holm-adjusted .*\*\*regressed\*\* when the change is shown above \+1 pp.*The interval is at 98 %/.test(l)));
   assert.ok(md.some((l) => /"samples": one layout only .* bootstrap CI \(2000 resamples, seed 42\)/.test(l)));
 });
 

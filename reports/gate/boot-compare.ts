@@ -1,22 +1,23 @@
 /**
  * The gate at boot level, for runs whose boots drew their layouts from their
  * seeds. Everything is on the log scale of boot medians, as in summary.ts:
- * - absolute: ln(new / old) of a scenario. Where both runs booted the same
- *   kernel (same config hash), boot k of each had seed k and so the same
- *   kernel layout: the per-seed differences are paired. Otherwise Welch.
+ * - absolute: ln(new / old) of a scenario. Where both runs booted it with
+ *   the same seeds, the per-seed differences are paired (on the same kernel,
+ *   boot k of each had the same layout, which cancels). Otherwise Welch.
  * - overhead: the change of ln(scenario / baseline scenario). Where both runs
- *   booted the same kernels, seed k gives four boots of matched layouts, and
+ *   booted the same seeds, seed k gives four boots, and
  *   d_k = ln(S_new,k / S_old,k) - ln(B_new,k / B_old,k) is paired over seeds:
- *   layout variation cancels, so a change in a BPF program or a rule set
- *   shows even when layouts move each scenario by several %. Otherwise each
- *   run's overhead is estimated on its own (paired within the run where its
- *   two scenarios share a kernel, Welch where not) and the two are compared
- *   with their standard errors added (Welch-Satterthwaite df).
- * Intervals are t intervals; p-values two-sided t-tests.
+ *   on unchanged kernels layout variation cancels, so a change in a BPF
+ *   program or a rule set shows even when layouts move each scenario by
+ *   several %. Otherwise each run's overhead is estimated on its own (paired
+ *   within the run where its two scenarios share a kernel, Welch where not)
+ *   and the two are compared with their standard errors added
+ *   (Welch-Satterthwaite df).
+ * Estimates carry their standard error and df; compare.ts tests them.
  */
 
 import { median } from 'simple-statistics';
-import { pairedLogDiff, studentTQuantile, studentTSf, welchLogDiff, type LogDiffEstimate } from '../stats/index.ts';
+import { pairedLogDiff, welchLogDiff, type LogDiffEstimate } from '../stats/index.ts';
 import type { Baseline, BaselineBoot } from './baseline.ts';
 
 /** A log-scale estimate with its standard error and degrees of freedom. */
@@ -45,7 +46,7 @@ function common(...maps: Map<number, number>[]): number[] {
 const asGate = (e: LogDiffEstimate, paired: boolean): LogEstimate => ({
   est: e.diff,
   se: e.se,
-  // No spread: df does not matter (tInterval gives a point), but the combination below needs a number.
+  // No spread: df does not matter (the interval is a point), but the combination below needs a number.
   df: e.df ?? Math.max(1, e.n - (paired ? 1 : 2)),
   units: e.n,
   paired,
@@ -71,19 +72,6 @@ function difference(x: LogEstimate, y: LogEstimate): LogEstimate {
   return { est: x.est - y.est, se: Math.sqrt(v), df, units: x.units + y.units, paired: false };
 }
 
-/** The t interval and two-sided p of an estimate; a zero standard error gives a point interval. */
-export function tInterval(e: LogEstimate, confidence: number): { ci: [number, number]; p: number } {
-  if (e.se === 0) return { ci: [e.est, e.est], p: e.est === 0 ? 1 : 0 };
-  const q = studentTQuantile(1 - (1 - confidence) / 2, e.df);
-  return { ci: [e.est - q * e.se, e.est + q * e.se], p: Math.min(1, 2 * studentTSf(Math.abs(e.est / e.se), e.df)) };
-}
-
-/** Whether a scenario's kernel is the same build in both. */
-const sameKernel = (old: Baseline, cur: Baseline, name: string) => {
-  const k = old.scenarios[name]!.kernel;
-  return k === cur.scenarios[name]!.kernel && old.depends_on.kernels[k] !== undefined && old.depends_on.kernels[k] === cur.depends_on.kernels[k];
-};
-
 /** One run's ln(scenario / base): paired by seed where they share a kernel, else Welch. */
 export function runOverhead(b: Baseline, name: string, base: string): LogEstimate {
   const s = b.scenarios[name]!;
@@ -97,29 +85,32 @@ export function runOverhead(b: Baseline, name: string, base: string): LogEstimat
   return welch(r.boots.map(medianOf), s.boots.map(medianOf));
 }
 
-/** ln(new / old) of one scenario. */
+/** ln(new / old) of one scenario: paired by seed wherever both runs booted it with the same seeds, whatever the kernels. */
 export function absoluteChange(old: Baseline, cur: Baseline, name: string): LogEstimate {
   const o = old.scenarios[name]!.boots;
   const c = cur.scenarios[name]!.boots;
-  if (sameKernel(old, cur, name)) {
-    const mo = bySeed(o);
-    const mc = bySeed(c);
-    const seeds = common(mo, mc);
-    if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(mc.get(k)! / mo.get(k)!)));
-  }
+  const mo = bySeed(o);
+  const mc = bySeed(c);
+  const seeds = common(mo, mc);
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(mc.get(k)! / mo.get(k)!)));
   return welch(o.map(medianOf), c.map(medianOf));
 }
 
-/** The change of ln(scenario / base) from old to cur. */
+/**
+ * The change of ln(scenario / base) from old to cur. Paired over the seeds all
+ * four boot sets share, whatever the kernels: each d_k is one seed's own
+ * difference, independent of the other seeds', so the paired t test is valid
+ * even where a kernel changed and its layouts no longer match. Where only the
+ * scenario's kernel changed, base's boots are the same in both runs and its
+ * term is 0 on every seed, instead of adding its variance twice.
+ */
 export function overheadChange(old: Baseline, cur: Baseline, name: string, base: string): LogEstimate {
-  if (sameKernel(old, cur, name) && sameKernel(old, cur, base)) {
-    const so = bySeed(old.scenarios[name]!.boots);
-    const sc = bySeed(cur.scenarios[name]!.boots);
-    const bo = bySeed(old.scenarios[base]!.boots);
-    const bc = bySeed(cur.scenarios[base]!.boots);
-    const seeds = common(so, sc, bo, bc);
-    if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(sc.get(k)! / so.get(k)!) - Math.log(bc.get(k)! / bo.get(k)!)));
-  }
+  const so = bySeed(old.scenarios[name]!.boots);
+  const sc = bySeed(cur.scenarios[name]!.boots);
+  const bo = bySeed(old.scenarios[base]!.boots);
+  const bc = bySeed(cur.scenarios[base]!.boots);
+  const seeds = common(so, sc, bo, bc);
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(sc.get(k)! / so.get(k)!) - Math.log(bc.get(k)! / bo.get(k)!)));
   return difference(runOverhead(cur, name, base), runOverhead(old, name, base));
 }
 

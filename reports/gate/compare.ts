@@ -1,38 +1,35 @@
 /**
  * The gate's statistics: each scenario of the baseline against the same
  * scenario of the current run, by one of two metrics.
- * - absolute: delta % = (median_new / median_old - 1) * 100, CI from
- *   bootstrapRatioOfMedians(old, new), p from mannWhitneyU(new, old).
- * - overhead: the change of the scenario's overhead over the baseline scenario,
- *   in percentage points (overhead-delta.ts); p from mannWhitneyU on the samples
- *   divided by their run's baseline-scenario median. The baseline scenario
- *   itself is not gated.
- * Holm-Bonferroni runs over the gated scenarios; verdict() with thresholdPct
- * decides, its words mapped to regressed / improved / no change.
+ * - absolute: delta % = (new / old - 1) * 100 of the scenario's figure;
+ * - overhead: the change of the scenario's overhead over the baseline
+ *   scenario, in percentage points. The baseline scenario itself is not gated.
+ * At boot level (random layouts, boot-compare.ts) on the logs of boot
+ * medians with t tests; within one layout (fixed layout, or one boot) over
+ * samples, with a bootstrap interval and Mann-Whitney U. Either way the
+ * change is tested against the threshold at alpha, Holm over the gated
+ * scenarios (decide.ts).
  */
 
 import { median } from 'simple-statistics';
 import { usageError } from '../../lib/errors.ts';
-import { bootstrapRatioOfMedians, holmBonferroni, mannWhitneyU, steadyChecks, verdict, type Verdict } from '../stats/index.ts';
+import { bootstrapRatioOfMedians, mannWhitneyU, steadyChecks } from '../stats/index.ts';
 import type { Baseline } from './baseline.ts';
-import { absoluteChange, bootLevel, overheadChange, runOverhead, tInterval } from './boot-compare.ts';
+import { absoluteChange, bootLevel, overheadChange, runOverhead, type LogEstimate } from './boot-compare.ts';
+import { decide, intervalLevel, intervalMinimumDetectable, samplesThresholdTests, tIntervalAt, tMinimumDetectable, tThresholdTests, type GateVerdict, type ThresholdTests } from './decide.ts';
 import { bootstrapOverheadDelta } from './overhead-delta.ts';
 
 /** What is compared: each scenario's median (absolute) or its overhead over the baseline scenario (overhead). */
 export type Metric = 'overhead' | 'absolute';
 
-/** The gate's decision for one scenario. */
-export type GateVerdict = 'regressed' | 'improved' | 'no change';
-
-/** Confidence level of every interval the gate reports. */
-export const CONFIDENCE = 0.95;
+export type { GateVerdict } from './decide.ts';
 
 /** The statistical settings of a comparison. */
 export interface CompareOptions {
   metric: Metric;
   /** Smallest change that counts: percent (absolute) or percentage points (overhead), >= 0. */
   thresholdPct: number;
-  /** Significance level for the Holm-adjusted p-values, in (0, 1). */
+  /** Error rate of each of the gate's decisions (Holm over the gated scenarios), in (0, 0.5). */
   alpha: number;
   /** Bootstrap resamples. */
   resamples: number;
@@ -64,13 +61,15 @@ export interface ScenarioResult {
   new: Side;
   /** Percent (absolute) or percentage points (overhead). */
   delta: number | null;
-  /** 95 % percentile-bootstrap CI of delta. */
-  ci95: [number, number] | null;
-  /** Two-sided Mann-Whitney U. */
-  p_value: number | null;
-  /** Holm-Bonferroni over the gated scenarios. */
-  p_adjusted: number | null;
-  test: 'exact' | 'normal' | 't' | null;
+  /** Interval of delta at level 1 - 2 alpha (the report's options.confidence): each bound a one-sided test at alpha. */
+  ci: [number, number] | null;
+  /** One-sided p-values against the threshold (decide.ts). */
+  p: ThresholdTests | null;
+  /** The same, Holm-adjusted over the gated scenarios within each family: what the verdict reads. */
+  p_holm: ThresholdTests | null;
+  /** The smallest true change (same unit as delta) the gate flags as regressed with 80 % power. */
+  detectable: number | null;
+  test: 'mann-whitney' | 't' | null;
   /** boot-paired / boot-welch: at boot level (boot-compare.ts); samples: within one layout, over samples. */
   method: 'boot-paired' | 'boot-welch' | 'samples' | null;
   /** Seeds paired, boots, or samples the interval is over. */
@@ -85,8 +84,6 @@ export interface Comparison {
   /** E.g. sample sizes too small to ever reach alpha. */
   notes: string[];
 }
-
-const WORDS: Record<Verdict, GateVerdict> = { slower: 'regressed', faster: 'improved', 'no difference detected': 'no change' };
 
 const side = (xs: readonly number[], overheadPct: number | null = null): Side => ({ n: xs.length, median_ns: median(xs as number[]), overhead_pct: overheadPct });
 
@@ -104,51 +101,79 @@ interface Raw {
   new: Side;
   delta: number;
   ci: [number, number];
-  p: number;
-  test: 'exact' | 'normal' | 't';
+  tests: ThresholdTests;
+  /** The minimum detectable change for m gated scenarios. */
+  detectable: (m: number) => number;
+  test: 'mann-whitney' | 't';
   method: 'boot-paired' | 'boot-welch' | 'samples';
   units: number;
 }
 
-const expPct = (x: number) => (Math.exp(x) - 1) * 100;
+/** A metric's unit against the log scale: toUnit(d) for a change d of the log, fromUnit(x) its inverse. */
+interface Scale {
+  toUnit: (d: number) => number;
+  fromUnit: (x: number) => number;
+}
 
-function bootAbsolute(name: string, kernel: string, old: Baseline, cur: Baseline): Raw {
-  const e = absoluteChange(old, cur, name);
-  const t = tInterval(e, CONFIDENCE);
+/** Percent of the figure itself; for overheads, percentage points of an overhead ratio r: 100 (r e^d - r). */
+const scaleOf = (r: number): Scale => ({
+  toUnit: (d) => r * (Math.exp(d) - 1) * 100,
+  // A fall of the threshold larger than the whole overhead is not possible: -Infinity.
+  fromUnit: (x) => (1 + x / (100 * r) > 0 ? Math.log(1 + x / (100 * r)) : -Infinity),
+});
+
+function bootRaw(name: string, kernel: string, old: Side, cur: Side, e: LogEstimate, scale: Scale, opts: CompareOptions): Raw {
+  const up = scale.fromUnit(opts.thresholdPct);
+  const down = scale.fromUnit(-opts.thresholdPct);
+  const ci = tIntervalAt(e, intervalLevel(opts.alpha));
   return {
-    name, kernel, old: side(old.scenarios[name]!.samples_ns), new: side(cur.scenarios[name]!.samples_ns),
-    delta: expPct(e.est), ci: [expPct(t.ci[0]), expPct(t.ci[1])], p: t.p, test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
+    name, kernel, old, new: cur,
+    delta: scale.toUnit(e.est), ci: [scale.toUnit(ci[0]), scale.toUnit(ci[1])],
+    tests: tThresholdTests(e, up, down),
+    detectable: (m) => scale.toUnit(tMinimumDetectable(e, up, opts.alpha, m)),
+    test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
   };
 }
 
-/** In percentage points of overhead: 100 (R_old e^d - R_old) for a change d of ln R. */
-function bootOverhead(name: string, kernel: string, old: Baseline, cur: Baseline, base: string): Raw {
+function bootAbsolute(name: string, kernel: string, old: Baseline, cur: Baseline, opts: CompareOptions): Raw {
+  const e = absoluteChange(old, cur, name);
+  return bootRaw(name, kernel, side(old.scenarios[name]!.samples_ns), side(cur.scenarios[name]!.samples_ns), e, scaleOf(1), opts);
+}
+
+function bootOverhead(name: string, kernel: string, old: Baseline, cur: Baseline, base: string, opts: CompareOptions): Raw {
   const rOld = Math.exp(runOverhead(old, name, base).est);
   const rNew = Math.exp(runOverhead(cur, name, base).est);
   const e = overheadChange(old, cur, name, base);
-  const t = tInterval(e, CONFIDENCE);
-  const pp = (d: number) => rOld * (Math.exp(d) - 1) * 100;
-  return {
-    name, kernel, old: side(old.scenarios[name]!.samples_ns, (rOld - 1) * 100), new: side(cur.scenarios[name]!.samples_ns, (rNew - 1) * 100),
-    delta: pp(e.est), ci: [pp(t.ci[0]), pp(t.ci[1])], p: t.p, test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
-  };
+  return bootRaw(name, kernel, side(old.scenarios[name]!.samples_ns, (rOld - 1) * 100), side(cur.scenarios[name]!.samples_ns, (rNew - 1) * 100), e, scaleOf(rOld), opts);
 }
 
 function absolute(name: string, kernel: string, old: number[], cur: number[], opts: CompareOptions): Raw {
-  const r = bootstrapRatioOfMedians(old, cur, { resamples: opts.resamples, seed: opts.seed, confidence: CONFIDENCE });
-  const t = mannWhitneyU(cur, old);
-  return { name, kernel, old: side(old), new: side(cur), delta: r.overheadPct, ci: [r.overheadPctCI[0], r.overheadPctCI[1]], p: t.pValue, test: t.method, method: 'samples', units: old.length + cur.length };
+  const level = intervalLevel(opts.alpha);
+  const r = bootstrapRatioOfMedians(old, cur, { resamples: opts.resamples, seed: opts.seed, confidence: level });
+  const ci: [number, number] = [r.overheadPctCI[0], r.overheadPctCI[1]];
+  return {
+    name, kernel, old: side(old), new: side(cur), delta: r.overheadPct, ci,
+    tests: samplesThresholdTests(old, (t) => cur.map((x) => x / (1 + t / 100)), opts.thresholdPct),
+    detectable: (m) => intervalMinimumDetectable(ci, opts.thresholdPct, opts.alpha, m),
+    test: 'mann-whitney', method: 'samples', units: old.length + cur.length,
+  };
 }
 
 function overhead(name: string, kernel: string, g: { old: number[]; oldBase: number[]; cur: number[]; curBase: number[] }, opts: CompareOptions): Raw {
   const d = bootstrapOverheadDelta(
     { oldScenario: g.old, oldBase: g.oldBase, newScenario: g.cur, newBase: g.curBase },
-    { resamples: opts.resamples, seed: opts.seed, confidence: CONFIDENCE },
+    { resamples: opts.resamples, seed: opts.seed, confidence: intervalLevel(opts.alpha) },
   );
   const oldM = median(g.oldBase);
   const curM = median(g.curBase);
-  const t = mannWhitneyU(g.cur.map((x) => x / curM), g.old.map((x) => x / oldM));
-  return { name, kernel, old: side(g.old, d.oldPct), new: side(g.cur, d.newPct), delta: d.deltaPp, ci: [d.deltaPpCI[0], d.deltaPpCI[1]], p: t.pValue, test: t.method, method: 'samples', units: g.old.length + g.cur.length };
+  const ci: [number, number] = [d.deltaPpCI[0], d.deltaPpCI[1]];
+  const curRatio = g.cur.map((x) => x / curM);
+  return {
+    name, kernel, old: side(g.old, d.oldPct), new: side(g.cur, d.newPct), delta: d.deltaPp, ci,
+    tests: samplesThresholdTests(g.old.map((x) => x / oldM), (t) => curRatio.map((x) => x - t / 100), opts.thresholdPct),
+    detectable: (m) => intervalMinimumDetectable(ci, opts.thresholdPct, opts.alpha, m),
+    test: 'mann-whitney', method: 'samples', units: g.old.length + g.cur.length,
+  };
 }
 
 /**
@@ -175,18 +200,17 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const raw = gatedNames.map((name) => {
     const kernel = current.scenarios[name]!.kernel;
     if (opts.metric === 'absolute') {
-      return bootLevel(baseline, current, [name]) ? bootAbsolute(name, kernel, baseline, current) : absolute(name, kernel, samples(baseline, name), samples(current, name), opts);
+      return bootLevel(baseline, current, [name]) ? bootAbsolute(name, kernel, baseline, current, opts) : absolute(name, kernel, samples(baseline, name), samples(current, name), opts);
     }
     const b = baseOf(name);
-    if (bootLevel(baseline, current, [name, b])) return bootOverhead(name, kernel, baseline, current, b);
+    if (bootLevel(baseline, current, [name, b])) return bootOverhead(name, kernel, baseline, current, b, opts);
     return overhead(name, kernel, { old: samples(baseline, name), oldBase: samples(baseline, b), cur: samples(current, name), curBase: samples(current, b) }, opts);
   });
-  const adjusted = holmBonferroni(raw.map((r) => r.p));
-  const gated = new Map(raw.map((r, i): [string, ScenarioResult] => {
-    const pAdj = adjusted[i]!;
-    const v = verdict({ pAdjusted: pAdj, ciPct: r.ci, alpha: opts.alpha, thresholdPct: opts.thresholdPct });
-    return [r.name, { name: r.name, role: 'gated', kernel: r.kernel, old: r.old, new: r.new, delta: r.delta, ci95: r.ci, p_value: r.p, p_adjusted: pAdj, test: r.test, method: r.method, units: r.units, verdict: WORDS[v] }];
-  }));
+  const { adjusted, verdicts } = decide(raw.map((r) => r.tests), opts.alpha);
+  const gated = new Map(raw.map((r, i): [string, ScenarioResult] => [r.name, {
+    name: r.name, role: 'gated', kernel: r.kernel, old: r.old, new: r.new, delta: r.delta, ci: r.ci, p: r.tests, p_holm: adjusted[i]!,
+    detectable: r.detectable(raw.length), test: r.test, method: r.method, units: r.units, verdict: verdicts[i]!,
+  }]));
 
   // Under the overhead metric, a side that is not gated still shows its overhead (0 for the baseline scenario).
   const sideOf = (b: Baseline, name: string) => {
@@ -198,7 +222,7 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const notGated = (name: string, role: 'baseline scenario' | 'new'): ScenarioResult => ({
     name, role, kernel: current.scenarios[name]!.kernel,
     old: role === 'new' ? null : sideOf(baseline, name), new: sideOf(current, name),
-    delta: null, ci95: null, p_value: null, p_adjusted: null, test: null, method: null, units: null, verdict: 'not gated',
+    delta: null, ci: null, p: null, p_holm: null, detectable: null, test: null, method: null, units: null, verdict: 'not gated',
   });
   const scenarios = [
     ...names.map((n) => gated.get(n) ?? notGated(n, 'baseline scenario')),
@@ -223,9 +247,9 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   }
   for (const r of raw) {
     if (r.method !== 'samples') continue;
-    const floor = smallestP(r.old.n, r.new.n);
+    const floor = smallestP(r.old.n, r.new.n) / 2;
     if (floor >= opts.alpha) {
-      notes.push(`${r.name}: with ${r.old.n} and ${r.new.n} samples the smallest possible p is ${floor.toPrecision(2)}, not below alpha ${opts.alpha}; the gate cannot flag this scenario (take more samples)`);
+      notes.push(`${r.name}: with ${r.old.n} and ${r.new.n} samples the smallest possible one-sided p is ${floor.toPrecision(2)}, not below alpha ${opts.alpha}; the gate cannot decide this scenario (take more samples)`);
     }
   }
   return { scenarios, notes };

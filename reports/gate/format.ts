@@ -21,8 +21,8 @@ export const formatP = (p: number) => (p >= 0.001 ? p.toFixed(3) : p >= 1e-16 ? 
 
 /** "+5.00 % [+4.91, +5.08]" (absolute) or "+5.00 pp [+4.91, +5.08]" (overhead). */
 function formatDelta(s: ScenarioResult, unit: string): string {
-  if (s.delta === null || s.ci95 === null) return '';
-  return `${signed(s.delta)} ${unit} [${signed(s.ci95[0])}, ${signed(s.ci95[1])}]`;
+  if (s.delta === null || s.ci === null) return '';
+  return `${signed(s.delta)} ${unit} [${signed(s.ci[0])}, ${signed(s.ci[1])}]`;
 }
 
 /** The old / new cell: median µs (absolute) or overhead % (overhead). */
@@ -48,6 +48,13 @@ function settings(r: Pick<GateReport, 'options'>): string {
   return `${what}, threshold ${o.threshold} ${unitOf(r)}, alpha ${o.alpha}`;
 }
 
+/** The p-value the verdict rests on: of regressed, improved or no change; for inconclusive, of regressed. */
+function verdictP(s: ScenarioResult): string {
+  if (s.p_holm === null) return '';
+  const p = s.verdict === 'improved' ? s.p_holm.improved : s.verdict === 'no change' ? s.p_holm.equivalent : s.p_holm.regressed;
+  return formatP(p);
+}
+
 /** The one-line verdict of the whole gate. */
 export function headline(r: Omit<GateReport, 'headline'>): string {
   const unit = unitOf(r);
@@ -61,7 +68,8 @@ export function headline(r: Omit<GateReport, 'headline'>): string {
   const main = r.status === 'fail'
     ? `FAIL: ${[regressed, events.length ? `event check failed: ${events.join('; ')} (see ${r.event_failures[0]!.file})` : ''].filter(Boolean).join('; ')}`
     : `PASS: no regression in ${of}`;
-  return `${main}${improved} (${settings(r)})${allowed}`;
+  const open = r.counts.inconclusive ? `; inconclusive (neither beyond nor within the threshold): ${r.scenarios.filter((s) => s.verdict === 'inconclusive').map(named).join(', ')}` : '';
+  return `${main}${improved}${open} (${settings(r)})${allowed}`;
 }
 
 function row(s: ScenarioResult, r: GateReport): string[] {
@@ -70,15 +78,16 @@ function row(s: ScenarioResult, r: GateReport): string[] {
     formatSide(s, 'old', r),
     formatSide(s, 'new', r),
     formatDelta(s, unitOf(r)),
-    s.p_adjusted === null ? '' : formatP(s.p_adjusted),
+    verdictP(s),
     verdictCell(s),
+    s.detectable === null ? '' : `${signed(s.detectable)} ${unitOf(r)}`,
     s.method === null ? '' : s.method === 'boot-paired' ? `${s.units} seeds paired` : s.method === 'boot-welch' ? `${s.units} boots` : `${s.units} samples`,
   ];
 }
 
 function header(r: GateReport): string[] {
   const what = overheads(r) ? 'overhead' : 'median';
-  return ['scenario', `old ${what}`, `new ${what}`, `delta (${Math.round(r.options.confidence * 100)} % CI)`, 'p (Holm)', 'verdict', 'over'];
+  return ['scenario', `old ${what}`, `new ${what}`, `delta (${+(r.options.confidence * 100).toFixed(1)} % CI)`, 'p (Holm)', 'verdict', `detects (${Math.round(r.options.power * 100)} % power)`, 'over'];
 }
 
 const describeInput = (i: GateReport['inputs']['baseline']) => `${i.path} (${i.kind === 'baseline file' ? 'baseline file, ' : ''}run ${i.run_id}, revision ${i.suite_revision})`;
@@ -87,7 +96,7 @@ const describeInput = (i: GateReport['inputs']['baseline']) => `${i.path} (${i.k
 export function gateTable(r: GateReport): string {
   const rows = [header(r), ...r.scenarios.map((s) => row(s, r))];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i >= 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || (i >= 3 && i !== 4) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [
     `gate: ${settings(r)}, Holm over ${r.counts.gated} gated scenario${r.counts.gated === 1 ? '' : 's'}; ${r.mode} mode`,
     `baseline: ${describeInput(r.inputs.baseline)}`,
@@ -117,17 +126,20 @@ export function gateMarkdown(r: GateReport): string {
     `**krsi-bench gate ${status}**: ${md(rest.join(': '))}`,
     '',
     `| ${header(r).join(' | ')} |`,
-    '| :-- | --: | --: | :-- | --: | :-- | :-- |',
+    '| :-- | --: | --: | :-- | --: | :-- | --: | :-- |',
     ...rows,
     '',
     `Baseline: ${md(describeInput(r.inputs.baseline))}. Current: ${md(describeInput(r.inputs.current))}. `
       + `${r.mode} mode, unit: ${md(r.unit)}. `
       + (overheads(r)
-        ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\` in its ${o.metric === 'both' ? 'CPU cost and in its exec latency (the loop\'s time less the exec\'ing tasks\' wait for the CPU), each family at alpha / 2' : o.metric === 'latency' ? 'exec latency' : 'CPU cost'}, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
+        ? `Metric: each scenario's overhead over \`${o.baseline_scenario}\` in its ${o.metric === 'both' ? `CPU cost and in its exec latency (the loop's time less the exec'ing tasks' wait for the CPU), each family at alpha ${o.family_alpha}` : o.metric === 'latency' ? 'exec latency' : 'CPU cost'}, change in percentage points; \`${o.baseline_scenario}\` itself is not gated. `
         : 'Metric: each scenario\'s median, change in percent. ')
-      + `A scenario regresses (improves) when its Holm-adjusted p < ${o.alpha} and the whole `
-      + `${Math.round(o.confidence * 100)} % CI lies above +${o.threshold} (below -${o.threshold}) ${unitOf(r)}. `
-      + 'Over "seeds paired": both runs booted the same kernels with the same seeds, so each seed\'s boots share a layout and the change is a paired t-test over seeds of boot medians (logs). '
+      + `Each change is tested against the threshold, one-sided, at alpha ${o.family_alpha}${o.family_alpha !== o.alpha ? ` (${o.alpha} over the two figures)` : ''}, Holm-adjusted over the gated scenarios: `
+      + `**regressed** when the change is shown above +${o.threshold} ${unitOf(r)}, **improved** when shown below -${o.threshold}, `
+      + `**no change** when shown within ±${o.threshold} (two one-sided tests), **inconclusive** otherwise; only regressed fails the gate. `
+      + `p is the adjusted p of the verdict shown (of regressed when inconclusive). The interval is at ${+(o.confidence * 100).toFixed(1)} %, so each bound is one of these one-sided tests before Holm. `
+      + `"Detects" is the smallest true change the gate flags as regressed with ${Math.round(o.power * 100)} % power at the strictest Holm step: the threshold plus (t(1 - alpha/m) + t(power)) standard errors. `
+      + 'Over "seeds paired": both runs booted the same seeds, and the change is a paired t-test over seeds of boot medians (logs); where a kernel is unchanged its boots share their layouts and cancel. '
       + 'Over "boots": Welch t over boot medians (logs). '
       + `Over "samples": one layout only (fixed layout, or a single boot): Mann-Whitney U over samples and a bootstrap CI (${o.resamples} resamples, seed ${o.seed}), which cover sampling noise within that layout, not the layout.`,
   ];

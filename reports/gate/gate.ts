@@ -11,13 +11,14 @@ import { usageError } from '../../lib/errors.ts';
 import type { LoadedRun } from '../load.ts';
 import { writeFiles } from '../write.ts';
 import { formatBaseline, latencyView, readBaselineFile, readBaselineSource, readRunAsBaseline, type Baseline, type BaselineSource } from './baseline.ts';
-import { CONFIDENCE, compareRuns, type Figure, type ScenarioResult } from './compare.ts';
+import { compareRuns, type Figure, type ScenarioResult } from './compare.ts';
+import { intervalLevel, POWER } from './decide.ts';
 import { checkDependencies, describeMismatch, refusal, type Mismatch } from './depends.ts';
 import { gateMarkdown, gateTable, headline, updateText } from './format.ts';
 import type { GateMetric, GateOptions } from './options.ts';
 import { explainRegressions, readProfileSummary, type Explanation } from './explain.ts';
 
-export const GATE_FORMAT = 'krsi-bench-gate/1';
+export const GATE_FORMAT = 'krsi-bench-gate/2';
 
 /** One input of the gate, as gate.json records it. */
 export interface GateInput {
@@ -46,8 +47,14 @@ export interface GateReport {
     baseline_scenario: string;
     /** Percent (absolute) or percentage points (overhead). */
     threshold: number;
+    /** Error rate of the gate's decisions, over every figure. */
     alpha: number;
+    /** Error rate of each figure's family: alpha, or alpha / 2 where CPU cost and latency are both gated. */
+    family_alpha: number;
+    /** Level of the intervals: 1 - 2 alpha of a family, so that each bound is a one-sided test at its alpha. */
     confidence: number;
+    /** Power at which each scenario's detectable change is stated. */
+    power: number;
     resamples: number;
     seed: number;
     allow_mismatch: boolean;
@@ -62,7 +69,7 @@ export interface GateReport {
    * "unchanged" or "improved". Any of them fails the gate.
    */
   event_failures: EventFailure[];
-  counts: { gated: number; regressed: number; improved: number; no_change: number; not_gated: number };
+  counts: { gated: number; regressed: number; improved: number; no_change: number; inconclusive: number; not_gated: number };
   scenarios: ScenarioResult[];
   /** The regressed scenarios' grown functions, where profiles were given or found. */
   explanations: Explanation[];
@@ -129,26 +136,27 @@ function eventWarnings(run: LoadedRun | null, label: string): string[] {
  * recorded) stops an explicit --metric latency and leaves both with the CPU
  * cost alone, said in a note.
  */
-function compareFigures(old: Baseline, cur: Baseline, opts: GateOptions): { scenarios: ScenarioResult[]; notes: string[] } {
-  if (opts.metric === 'absolute' || opts.metric === 'cpu') return compareRuns(old, cur, { ...opts, metric: opts.metric === 'absolute' ? 'absolute' : 'overhead' });
+function compareFigures(old: Baseline, cur: Baseline, opts: GateOptions): { scenarios: ScenarioResult[]; notes: string[]; familyAlpha: number } {
+  if (opts.metric === 'absolute' || opts.metric === 'cpu') return { ...compareRuns(old, cur, { ...opts, metric: opts.metric === 'absolute' ? 'absolute' : 'overhead' }), familyAlpha: opts.alpha };
   const views = { old: latencyView(old), cur: latencyView(cur) };
   if (!views.old || !views.cur) {
     const which = [!views.old && 'the baseline', !views.cur && 'the current run'].filter(Boolean).join(' and ');
     const why = `${which} ha${which.includes(' and ') ? 've' : 's'} no exec latency (made before every run recorded the kernel's accounting)`;
     if (opts.metric === 'latency') throw usageError(`--metric latency: ${why}; gate with --metric cpu, or make the baseline again`);
     const cpu = compareRuns(old, cur, { ...opts, metric: 'overhead' });
-    return { scenarios: cpu.scenarios, notes: [`Exec latency not gated: ${why}; only the CPU cost was compared.`, ...cpu.notes] };
+    return { scenarios: cpu.scenarios, notes: [`Exec latency not gated: ${why}; only the CPU cost was compared, at alpha ${opts.alpha}.`, ...cpu.notes], familyAlpha: opts.alpha };
   }
   const tag = (figure: Figure, r: { scenarios: ScenarioResult[]; notes: string[] }) => ({
     scenarios: r.scenarios.map((s) => ({ ...s, figure })),
     notes: r.notes.map((n) => `${figure === 'cpu' ? 'CPU cost' : 'Exec latency'}: ${n}`),
   });
   const latency = tag('latency', compareRuns(views.old, views.cur, { ...opts, metric: 'overhead', alpha: opts.metric === 'both' ? opts.alpha / 2 : opts.alpha }));
-  if (opts.metric === 'latency') return latency;
+  if (opts.metric === 'latency') return { ...latency, familyAlpha: opts.alpha };
   const cpu = tag('cpu', compareRuns(old, cur, { ...opts, metric: 'overhead', alpha: opts.alpha / 2 }));
   return {
     scenarios: cpu.scenarios.flatMap((c) => [c, ...latency.scenarios.filter((l) => l.name === c.name)]),
     notes: [`Both figures gated, each at alpha ${opts.alpha / 2} (Bonferroni over the two), Holm within each.`, ...cpu.notes, ...latency.notes],
+    familyAlpha: opts.alpha / 2,
   };
 }
 
@@ -164,7 +172,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
   const stop = refusal(check, opts.allowMismatch, { baseline: baselinePath, current: opts.current });
   if (stop) throw stop;
 
-  const { scenarios, notes } = compareFigures(base.baseline, current.baseline, opts);
+  const { scenarios, notes, familyAlpha } = compareFigures(base.baseline, current.baseline, opts);
   const gated = scenarios.filter((s) => s.role === 'gated');
   const count = (v: ScenarioResult['verdict']) => scenarios.filter((s) => s.verdict === v).length;
   const warnings = [
@@ -198,7 +206,9 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
       baseline_scenario: base.baseline.baseline_scenario,
       threshold: opts.thresholdPct,
       alpha: opts.alpha,
-      confidence: CONFIDENCE,
+      family_alpha: familyAlpha,
+      confidence: intervalLevel(familyAlpha),
+      power: POWER,
       resamples: opts.resamples,
       seed: opts.seed,
       allow_mismatch: opts.allowMismatch,
@@ -206,7 +216,7 @@ export function evaluateGate(opts: GateOptions): { report: GateReport; outDir: s
     mismatches: check.mismatches,
     warnings,
     event_failures: failures,
-    counts: { gated: gated.length, regressed: count('regressed'), improved: count('improved'), no_change: count('no change'), not_gated: count('not gated') },
+    counts: { gated: gated.length, regressed: count('regressed'), improved: count('improved'), no_change: count('no change'), inconclusive: count('inconclusive'), not_gated: count('not gated') },
     scenarios,
     explanations,
   };

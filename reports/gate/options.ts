@@ -24,7 +24,7 @@ export interface GateOptions {
   metric: GateMetric;
   /** Smallest change that counts: percent (absolute), percentage points (overhead). */
   thresholdPct: number;
-  /** Significance level of the Holm-adjusted p-values. */
+  /** Error rate of each decision (Holm over the gated scenarios); the intervals are at 1 - 2 alpha. */
   alpha: number;
   /** Proceed, with warnings, when depends_on differs (never when the mode does). */
   allowMismatch: boolean;
@@ -54,10 +54,10 @@ export function parseThreshold(text: string): number {
   return Number(m[1]);
 }
 
-/** A significance level strictly between 0 and 1. */
+/** An error rate strictly between 0 and 0.5 (the intervals are at 1 - 2 alpha). */
 export function parseAlpha(text: string): number {
   const v = Number(text);
-  if (text.trim() === '' || !(v > 0 && v < 1)) throw usageError(`--alpha "${text}" must be a number strictly between 0 and 1`);
+  if (text.trim() === '' || !(v > 0 && v < 0.5)) throw usageError(`--alpha "${text}" must be a number strictly between 0 and 0.5`);
   return v;
 }
 
