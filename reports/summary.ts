@@ -41,6 +41,12 @@ export interface Overhead {
   units: number;
   /** The seeds paired (paired-t only). */
   paired_seeds?: number[];
+  /**
+   * The equivalence test: the interval at 1 - 2 alpha / k (k comparisons,
+   * Bonferroni), whose bounds are its two one-sided tests; "equivalent" when
+   * it lies inside ±margin_pct.
+   */
+  equivalence: { margin_pct: number; level: number; ci_pct: [number, number] };
   verdict: Verdict;
 }
 
@@ -119,6 +125,8 @@ export interface Summary {
   /** The runs the samples came from. */
   runs: string[];
   alpha: number;
+  /** The margin within which a comparison is called equivalent, in % (EQUIVALENCE_MARGIN_PCT). */
+  equivalence_margin_pct: number;
   bootstrap: { resamples: number; seed: number };
   /** What a reader should know: pooled runs, missing events, small samples. */
   notes: string[];
@@ -199,6 +207,16 @@ function scenarioBaselines(runs: LoadedRun[], groups: Map<string, unknown>, base
   return own;
 }
 
+/**
+ * Two overheads within 1 % of each other are called equivalent when a test
+ * shows it: the gate's default threshold, and about the smallest overhead
+ * the default run resolves (docs/methodology.md, "Calibration").
+ */
+export const EQUIVALENCE_MARGIN_PCT = 1;
+
+/** The interval level of the equivalence tests of k comparisons at alpha: TOST, Bonferroni over k. */
+const equivalenceLevel = (alpha: number, k: number) => 1 - (2 * alpha) / Math.max(1, k);
+
 /** The statistics stage: per-scenario descriptions, then each scenario against its baseline (the matrix's, or its own). */
 export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summary {
   const first = runs[0]!;
@@ -225,11 +243,12 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     notes.push(`${scenario}: the same guests as ${other} (same kernel, setup, workload and seeds, so under icount the same instructions), booted once and counted under both names.`);
   }
   const compared = [...groups.keys()].filter((n) => n !== baseline);
+  const eqLevel = equivalenceLevel(alpha, compared.length);
   const raw = compared.map((name) => {
     const g = groups.get(name)!;
     const b = against.get(name) ?? baseline;
     const bg = groups.get(b)!;
-    return { name, against: b, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: b, kernel: bg.kernel, values: bg.values, boots: perBoot.get(b)! }, bootLevel(name) && bootLevel(b), bootstrap) };
+    return { name, against: b, ...compareToBaseline({ name, kernel: g.kernel, values: g.values, boots: perBoot.get(name)! }, { name: b, kernel: bg.kernel, values: bg.values, boots: perBoot.get(b)! }, bootLevel(name) && bootLevel(b), bootstrap, eqLevel) };
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   const overheads = new Map(raw.map((r, i): [string, Overhead] => [r.name, overheadOf(r, adjusted[i]!, alpha)]));
@@ -306,6 +325,7 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     baseline,
     runs: runs.map((r) => r.meta?.runId ?? r.dir),
     alpha,
+    equivalence_margin_pct: EQUIVALENCE_MARGIN_PCT,
     bootstrap,
     notes,
     scenarios,
@@ -349,9 +369,10 @@ function latencySummaries(
   const bootLevel = (name: string) => how.layout === 'random' && boots.get(name)!.length >= 2;
   // A scenario is compared where it and its baseline both have latency.
   const compared = [...groups.keys()].filter((n) => n !== how.baseline && boots.has(n) && boots.has(how.against.get(n) ?? how.baseline));
+  const eqLevel = equivalenceLevel(how.alpha, compared.length);
   const raw = compared.map((name) => {
     const b = how.against.get(name) ?? how.baseline;
-    return { name, against: b, ...compareToBaseline(side(name), side(b), bootLevel(name) && bootLevel(b), how.bootstrap) };
+    return { name, against: b, ...compareToBaseline(side(name), side(b), bootLevel(name) && bootLevel(b), how.bootstrap, eqLevel) };
   });
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   const out = new Map<string, LatencySummary>();
@@ -382,7 +403,8 @@ function overheadOf(r: RawComparison & { against: string }, pAdjusted: number, a
   return {
     against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdjusted, test: r.test, method: r.method, units: r.units,
     ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
-    verdict: verdict({ pAdjusted, ciPct: r.ci, alpha }),
+    equivalence: { margin_pct: EQUIVALENCE_MARGIN_PCT, level: r.equivalence.level, ci_pct: r.equivalence.ci },
+    verdict: verdict({ pAdjusted, ciPct: r.ci, alpha, equivalenceCiPct: r.equivalence.ci, marginPct: EQUIVALENCE_MARGIN_PCT }),
   };
 }
 
@@ -401,6 +423,8 @@ interface RawComparison {
   method: OverheadMethod;
   units: number;
   pairedSeeds?: number[];
+  /** The same comparison's interval at the equivalence test's level. */
+  equivalence: { level: number; ci: [number, number] };
 }
 
 const pctOf = (ratio: number) => (ratio - 1) * 100;
@@ -411,20 +435,27 @@ const pctOf = (ratio: number) => (ratio - 1) * 100;
  * layout otherwise. A t interval that cannot be had (all pairs equal gives a
  * zero-width one) is taken as it is.
  */
-function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }): RawComparison {
+function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }, eqLevel: number): RawComparison {
   if (bootLevel) {
     const pairs = s.kernel === base.kernel ? pairBySeed(base.boots, s.boots) : null;
-    const t = pairs && pairs.seeds.length >= 2
-      ? pairedLogRatio(pairs.a, pairs.b)
-      : welchLogRatio(base.boots.map((b) => b.median_ns), s.boots.map((b) => b.median_ns));
+    const test = (level: number) => (pairs && pairs.seeds.length >= 2
+      ? pairedLogRatio(pairs.a, pairs.b, level)
+      : welchLogRatio(base.boots.map((b) => b.median_ns), s.boots.map((b) => b.median_ns), level));
+    const t = test(0.95);
     if (t.ratioCI && t.pValue !== null) {
+      const e = test(eqLevel).ratioCI!;
       return {
         pct: pctOf(t.ratio), ci: [pctOf(t.ratioCI[0]), pctOf(t.ratioCI[1])], p: t.pValue, test: 't', method: t.method, units: t.n,
         ...(t.method === 'paired-t' && pairs && { pairedSeeds: pairs.seeds }),
+        equivalence: { level: eqLevel, ci: [pctOf(e[0]), pctOf(e[1])] },
       };
     }
   }
   const ratio = bootstrapRatioOfMedians(base.values, s.values, bootstrap);
+  const e = bootstrapRatioOfMedians(base.values, s.values, { ...bootstrap, confidence: eqLevel }).overheadPctCI;
   const u = mannWhitneyU(s.values, base.values);
-  return { pct: ratio.overheadPct, ci: [ratio.overheadPctCI[0], ratio.overheadPctCI[1]], p: u.pValue, test: u.method, method: 'within-layout', units: s.values.length + base.values.length };
+  return {
+    pct: ratio.overheadPct, ci: [ratio.overheadPctCI[0], ratio.overheadPctCI[1]], p: u.pValue, test: u.method, method: 'within-layout', units: s.values.length + base.values.length,
+    equivalence: { level: eqLevel, ci: [e[0], e[1]] },
+  };
 }

@@ -49,7 +49,8 @@ test('boots draw their layouts from their seeds: seeds differ, a seed repeats, n
 
   // A/A: names are not part of what a guest boots, so the copy measures what the original does.
   const aa = all.summary.scenarios.find((s) => s.name === 'vanilla-again')!;
-  assert.equal(aa.overhead?.verdict, 'no difference detected');
+  assert.equal(aa.overhead?.verdict, 'equivalent');
+  assert.ok(aa.overhead!.equivalence.ci_pct.every((x) => Math.abs(x) < 1e-9), `A/A equivalence interval ${aa.overhead!.equivalence.ci_pct}`);
   assert.equal(aa.overhead?.method, 'paired-t');
   assert.ok(Math.abs(aa.overhead!.pct) < 0.5, `A/A overhead ${aa.overhead!.pct} %`);
   const krsi = all.summary.scenarios.find((s) => s.name === 'krsi-ld-preload')!;

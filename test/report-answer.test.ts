@@ -11,7 +11,7 @@ const summary = {
   scenarios: [
     { name: 'vanilla', overhead: null, latency: null, centre: { ns: 231780, ci95_ns: [230000, 233000] }, events: { ok: true } },
     { name: 'audit-execve', overhead: overhead(52.96, [52.1, 53.8], 'slower'), latency: { overhead: overhead(22.42, [21.9, 22.9], 'slower') }, centre: { ns: 354000, ci95_ns: [353000, 355000] }, events: { ok: true } },
-    { name: 'kprobe', overhead: overhead(0.3, [-0.2, 0.8], 'no difference detected'), latency: null, centre: { ns: 232400, ci95_ns: [231000, 233000] }, events: { ok: false } },
+    { name: 'kprobe', overhead: overhead(0.3, [-0.2, 0.8], 'inconclusive'), latency: null, centre: { ns: 232400, ci95_ns: [231000, 233000] }, events: { ok: false } },
   ],
 } as unknown as Summary;
 const reference = { setups: [{ scenario: 'vanilla', overhead_pct: null }, { scenario: 'audit-execve', overhead_pct: 28 }] } as unknown as TalkReference;

@@ -15,11 +15,11 @@ const REF: TalkReference = {
   ],
 };
 
-type Ours = { name: string; pct?: number; ci?: [number, number]; verdict?: 'slower' | 'faster' | 'no difference detected' };
+type Ours = { name: string; pct?: number; ci?: [number, number]; verdict?: 'slower' | 'faster' | 'equivalent' | 'inconclusive' };
 
 function summary(baseline: string, ours: Ours[], mode = 'icount'): Summary {
   return {
-    mode, unit: 'ns', baseline, runs: ['r'], alpha: 0.05, bootstrap: { resamples: 10, seed: 1 }, notes: [],
+    mode, unit: 'ns', baseline, runs: ['r'], alpha: 0.05, equivalence_margin_pct: 1, bootstrap: { resamples: 10, seed: 1 }, notes: [],
     scenarios: ours.map((o) => ({
       name: o.name,
       n: 3,
@@ -47,21 +47,23 @@ test('direction and size: same direction larger, inside the interval, slightly s
   assert.match(s.vanilla!, /^vanilla: the baseline in both; 208\.35 µs \(geometric mean of the boots' medians, instruction-time\) here vs 518 µs \(mean, wall-clock\) in the talk\. Absolute times do not compare/);
 });
 
-test('no difference detected, opposite direction, not run', () => {
+test('inconclusive, equivalent, opposite direction, not run', () => {
   const s = sentences(summary('vanilla', [
     { name: 'vanilla' },
-    { name: 'audit-no-rules', pct: 0.05, ci: [-0.1, 0.2], verdict: 'no difference detected' },
+    { name: 'audit-no-rules', pct: 0.05, ci: [-0.1, 0.2], verdict: 'inconclusive' },
     { name: 'krsi-ld-preload', pct: -2, ci: [-3, -1], verdict: 'faster' },
   ]));
-  assert.match(s['audit-no-rules']!, /no difference detected here, while the talk reported a cost of \+0\.8 %, outside this run's interval\.$/);
+  assert.match(s['audit-no-rules']!, /no difference shown here, while the talk reported a cost of \+0\.8 %, outside this run's interval\.$/);
   assert.match(s['krsi-ld-preload']!, /opposite direction \(faster here, slower in the talk\)/);
   assert.equal(s['audit-execve'], 'audit-execve: not measured in this run; the talk measured +28.0 %.');
-  const consistent = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'audit-no-rules', pct: 0.3, ci: [-0.5, 1.0], verdict: 'no difference detected' }]));
+  const consistent = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'audit-no-rules', pct: 0.3, ci: [-0.5, 1.0], verdict: 'inconclusive' }]));
   assert.match(consistent['audit-no-rules']!, /lies inside this run's interval: consistent/);
+  const equivalent = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'audit-no-rules', pct: 0.1, ci: [-0.2, 0.4], verdict: 'equivalent' }]));
+  assert.match(equivalent['audit-no-rules']!, /: equivalent to vanilla within ±1 % here, while the talk reported a cost of \+0\.8 %/);
 });
 
 test('an interval clear of 0 without a verdict is called too few samples, not no difference', () => {
-  const s = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'krsi-ld-preload', pct: 5.44, ci: [5.11, 5.98], verdict: 'no difference detected' }]));
+  const s = sentences(summary('vanilla', [{ name: 'vanilla' }, { name: 'krsi-ld-preload', pct: 5.44, ci: [5.11, 5.98], verdict: 'inconclusive' }]));
   assert.equal(s['krsi-ld-preload'], 'krsi-ld-preload: +5.44 % here (95 % CI +5.11 % to +5.98 %) vs +4.8 % in the talk: this run\'s interval points in the same direction as the talk, but the difference is not significant (3 against 3 boots): too few for a verdict.');
 });
 

@@ -80,7 +80,7 @@ test('strip and ECDF rows are capped, and the ECDF climbs from 0 to 1', () => {
 
 function summaryOf(entries: { name: string; values: number[]; overhead?: [number, number, number] }[]): Summary {
   return {
-    mode: 'icount', unit: 'ns', baseline: entries[0]!.name, runs: ['r'], alpha: 0.05, bootstrap: { resamples: 10, seed: 1 }, notes: [],
+    mode: 'icount', unit: 'ns', baseline: entries[0]!.name, runs: ['r'], alpha: 0.05, equivalence_margin_pct: 1, bootstrap: { resamples: 10, seed: 1 }, notes: [],
     scenarios: entries.map((e) => {
       const s = Float64Array.from(e.values).sort();
       const q = (p: number) => quantileSorted(s, p);
@@ -91,7 +91,7 @@ function summaryOf(entries: { name: string; values: number[]; overhead?: [number
         per_boot: [{ run: 'r', boot: 0, seed: 42, n: s.length, warmups: 2, median_ns: q(0.5), spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1, method: 'pooled residuals' } }],
         centre: { ns: q(0.5), ci95_ns: [null, null], method: 'within-layout' }, between_boot: { sd_pct: null, range_pct: 0 }, within_boot: { spread_pct: 0 }, unsteady_boots: 0, untested_boots: 0,
         overhead_pct: e.overhead?.[0] ?? null,
-        overhead: e.overhead ? { against: entries[0]!.name, pct: e.overhead[0], ci95_pct: [e.overhead[1], e.overhead[2]], p_value: 0.01, p_adjusted: 0.02, test: 'normal', method: 'within-layout', units: 2 * s.length, verdict: 'slower' } : null,
+        overhead: e.overhead ? { against: entries[0]!.name, pct: e.overhead[0], ci95_pct: [e.overhead[1], e.overhead[2]], p_value: 0.01, p_adjusted: 0.02, test: 'normal', method: 'within-layout', units: 2 * s.length, equivalence: { margin_pct: 1, level: 0.98, ci_pct: [e.overhead[1] - 0.5, e.overhead[2] + 0.5] }, verdict: 'slower' } : null,
         events: { source: 'none', expected: 0, logged: 0, matched: 0, lost: 0, truncated: 0, unaccounted: null, delay: null, ok: true },
       };
     }),

@@ -8,7 +8,7 @@
 import type { Overhead, ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
-import { pctInterval, signedPct, us, usInterval, verdictClass } from './format.ts';
+import { pctInterval, signedPct, us, usInterval, verdictClass, verdictText } from './format.ts';
 
 /** One line of the answer, as plain data (the page escapes every field). */
 export interface AnswerItem {
@@ -37,7 +37,7 @@ export interface AnswerLead {
 const figuresOf = (s: ScenarioSummary): AnswerItem['figures'] => {
   const out: AnswerItem['figures'] = [];
   const add = (metric: 'CPU cost' | 'exec latency', o: Overhead | null | undefined) => {
-    if (o) out.push({ metric, pct: o.pct, ci95Pct: [o.ci95_pct[0], o.ci95_pct[1]], verdict: o.verdict, against: o.against });
+    if (o) out.push({ metric, pct: o.pct, ci95Pct: [o.ci95_pct[0], o.ci95_pct[1]], verdict: verdictText(o), against: o.against });
   };
   add('CPU cost', s.overhead);
   add('exec latency', s.latency?.overhead);

@@ -111,7 +111,8 @@ function sentence(setup: ReferenceSetup, ours: Omit<TalkRow, 'sentence' | 'setup
   const inside = ours.ci95Pct[0] <= talk && talk <= ours.ci95Pct[1];
   const lead = `${name}: ${here} vs ${pct1(talk)} in the talk`;
   const talkDirection = talk > 0 ? 'slower' : talk < 0 ? 'faster' : 'none';
-  if (ours.verdict === 'no difference detected') {
+  if (ours.verdict === 'inconclusive' || ours.verdict === 'equivalent') {
+    const none = ours.verdict === 'equivalent' ? `equivalent to ${summary.baseline} within ±${summary.equivalence_margin_pct ?? 1} % here` : 'no difference shown here';
     // an interval clear of 0 without a verdict: the test could not be significant (few samples)
     const ciDirection = ours.ci95Pct[0] > 0 ? 'slower' : ours.ci95Pct[1] < 0 ? 'faster' : null;
     if (ciDirection !== null) {
@@ -120,9 +121,9 @@ function sentence(setup: ReferenceSetup, ours: Omit<TalkRow, 'sentence' | 'setup
       const what = baseline?.centre.method === 'boots' ? 'boots' : 'samples';
       return `${lead}: this run's interval points in ${relation}, but the difference is not significant (${n} against ${baseline ? replicates(baseline) : 0} ${what}): too few for a verdict.`;
     }
-    if (inside) return `${lead}: no difference detected here, and the talk's figure lies inside this run's interval: consistent.`;
+    if (inside) return `${lead}: ${none}, and the talk's figure lies inside this run's interval: consistent.`;
     if (talkDirection === 'none') return `${lead}: neither shows a cost.`;
-    return `${lead}: no difference detected here, while the talk reported ${talkDirection === 'slower' ? 'a cost' : 'a gain'} of ${pct1(talk)}, outside this run's interval.`;
+    return `${lead}: ${none}, while the talk reported ${talkDirection === 'slower' ? 'a cost' : 'a gain'} of ${pct1(talk)}, outside this run's interval.`;
   }
   if (talkDirection === 'none') return `${lead}: the talk reported no cost; this run finds the scenario ${ours.verdict}.`;
   if (ours.verdict !== talkDirection) return `${lead}: opposite direction (${ours.verdict} here, ${talkDirection} in the talk).`;

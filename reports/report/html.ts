@@ -8,7 +8,7 @@
 import type { ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkComparison, TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
-import { methodText, pctInterval, pValue, signedPct, us, usInterval, verdictClass } from './format.ts';
+import { methodText, pctInterval, pValue, signedPct, us, usInterval, verdictClass, verdictText } from './format.ts';
 import type { KernelInfo, RunInfo } from './run-info.ts';
 import type { ProfileSummary } from '../profile/summarize.ts';
 import { profileSection } from './profile-section.ts';
@@ -169,7 +169,7 @@ function overheadCells(s: ScenarioSummary, baseline: string): string[] {
   const cls = verdictClass(o.verdict);
   // A scenario with a baseline of its own says which.
   const vs = o.against && o.against !== baseline ? ` <span class="ci">vs ${esc(o.against)}</span>` : '';
-  return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>${vs}`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(o.verdict)}</span>`];
+  return [`${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span>${vs}`, pValue(o.p_adjusted), `<span class="verdict ${cls}">${esc(verdictText(o))}</span>`];
 }
 
 /** Boots that passed the steady-state check, of those it could test. */
@@ -269,7 +269,7 @@ function numbersSection(v: ReportView): string {
     ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {
         const o = c.overhead!;
         const over = o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
-        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), over, esc(o.verdict)];
+        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), over, esc(verdictText(o))];
       }), `Against ${esc(s.baseline)}, two-sided. paired-t: ${methodText('paired-t')}; welch-t: ${methodText('welch-t')}; within-layout: ${methodText('within-layout')}`)
     : '<p>Only the baseline was measured: no overheads.</p>';
   const events = table('events', ['scenario', 'logged by', 'expected', 'logged', 'with the right value', 'lost', 'ok'], s.scenarios.map((c) => [

@@ -5,7 +5,7 @@
  */
 import type { ScenarioSummary, Summary } from '../summary.ts';
 import { esc } from './escape.ts';
-import { pctInterval, signedPct, us, usInterval, verdictClass } from './format.ts';
+import { pctInterval, signedPct, us, usInterval, verdictClass, verdictText } from './format.ts';
 import type { StackRow } from './profile-specs.ts';
 
 type Table = (id: string, head: string[], rows: string[][], caption?: string) => string;
@@ -33,7 +33,7 @@ export function latencyStacks(summary: Summary): { parts: StackRow[]; latency: {
 function overheadCell(o: NonNullable<ScenarioSummary['overhead']> | null): string {
   if (!o) return 'baseline';
   const cls = verdictClass(o.verdict);
-  return `${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span> <span class="verdict ${cls}">${esc(o.verdict)}</span>`;
+  return `${signedPct(o.pct)} <span class="ci">${pctInterval(o.ci95_pct)}</span> <span class="verdict ${cls}">${esc(verdictText(o))}</span>`;
 }
 
 export function latencySection(summary: Summary, figures: string[], table: Table): string {
