@@ -177,12 +177,29 @@ function overhead(name: string, kernel: string, g: { old: number[]; oldBase: num
 }
 
 /**
+ * A scenario's samples with boots that repeat an earlier boot value for
+ * value counted once: under a fixed layout and icount every boot is the same
+ * instructions, and pooling them would count one draw as many.
+ */
+function distinctSamples(b: Baseline, name: string): number[] {
+  const s = b.scenarios[name]!;
+  if (s.boots.length < 2) return s.samples_ns;
+  const seen = new Set<string>();
+  return s.boots.flatMap((bt) => {
+    const key = bt.samples_ns.join(',');
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return bt.samples_ns;
+  });
+}
+
+/**
  * Compares every scenario both runs have. Scenarios the baseline has and the
  * current run lacks must have been refused before (see depends.ts).
  */
 export function compareRuns(baseline: Baseline, current: Baseline, opts: CompareOptions): Comparison {
   const base = baseline.baseline_scenario;
-  const samples = (b: Baseline, name: string) => b.scenarios[name]!.samples_ns;
+  const samples = (b: Baseline, name: string) => distinctSamples(b, name);
   const names = Object.keys(baseline.scenarios).filter((n) => n in current.scenarios);
   // A scenario with a baseline of its own (in both runs) is gated against it; the rest against base.
   const baseOf = (name: string) => {
@@ -235,6 +252,8 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   for (const [which, b] of [['baseline', baseline], ['current run', current]] as const) {
     if (b.depends_on.layout === 'fixed') {
       notes.push(`The ${which} has a fixed layout: its intervals cover sampling noise within one memory layout, not the variation between layouts, so a change it flags may be a change of layout alone.`);
+      const repeated = names.filter((n) => distinctSamples(b, n).length < b.scenarios[n]!.samples_ns.length);
+      if (repeated.length) notes.push(`The ${which}: boots that repeat another boot's samples value for value (one fixed layout, the same instructions) are counted once, in ${repeated.join(', ')}.`);
     }
     const few = Object.entries(b.scenarios).filter(([n, x]) => names.includes(n) && b.depends_on.layout === 'random' && x.boots.length < 3).map(([n, x]) => `${n} (${x.boots.length})`);
     if (few.length) notes.push(`The ${which} has fewer than 3 boots for ${few.join(', ')}: ${few.some((f) => f.endsWith('(1)')) ? 'with one boot the interval covers one layout only; ' : ''}so few layouts say little about how layouts vary, and the interval does not cover that variation.`);
