@@ -4,7 +4,9 @@
  * whose scenarios were not run (a --scenarios subset) says so instead.
  */
 import type { LogDelay, Question } from '../../lib/results.ts';
-import type { ScenarioSummary, Summary } from '../summary.ts';
+import { pairBySeed } from '../boots.ts';
+import { pairedLogRatio, verdict, welchLogRatio, type Verdict } from '../stats/index.ts';
+import { EQUIVALENCE_MARGIN_PCT, type ScenarioSummary, type Summary } from '../summary.ts';
 import { pctInterval, signedPct } from './format.ts';
 import type { ScenarioInfo } from './run-info.ts';
 
@@ -74,16 +76,65 @@ function envPagesSentence(rows: AnswerRow[]): string {
   return `${parts.join('; ')} (each against the same environment without instrumentation).`;
 }
 
-function forestSentence(rows: AnswerRow[]): string {
+/** One scenario against another, tested directly: what a question's order rests on. */
+export interface DirectComparison {
+  /** (dear / cheap - 1) * 100 of the CPU cost. */
+  pct: number;
+  ci: [number, number];
+  p: number;
+  method: 'paired-t' | 'welch-t';
+  /** Seeds paired, or boots of both. */
+  units: number;
+  verdict: Verdict;
+}
+
+/**
+ * `other` against `base` on their boots' medians: paired by seed where both
+ * ran on one kernel (a seed draws the same layout for both, so it cancels),
+ * Welch's test on the logs across kernels. Null where either has fewer than
+ * two boots of drawn layouts: one layout cannot order two mechanisms.
+ */
+export function directComparison(base: ScenarioSummary, other: ScenarioSummary, alpha = 0.05): DirectComparison | null {
+  if (base.centre?.method !== 'boots' || other.centre?.method !== 'boots') return null;
+  const pairs = base.kernel === other.kernel ? pairBySeed(base.per_boot, other.per_boot) : null;
+  const test = (level: number) => (pairs && pairs.seeds.length >= 2
+    ? pairedLogRatio(pairs.a, pairs.b, level)
+    : welchLogRatio(base.per_boot.map((b) => b.median_ns), other.per_boot.map((b) => b.median_ns), level));
+  const t = test(0.95);
+  const eq = test(1 - 2 * alpha).ratioCI;
+  if (!t.ratioCI || t.pValue === null || !eq) return null;
+  const pct = (r: number) => (r - 1) * 100;
+  const ci: [number, number] = [pct(t.ratioCI[0]), pct(t.ratioCI[1])];
+  return {
+    pct: pct(t.ratio), ci, p: t.pValue, method: t.method === 'paired-t' ? 'paired-t' : 'welch-t', units: t.n,
+    verdict: verdict({ pAdjusted: t.pValue, ciPct: ci, alpha, equivalenceCiPct: [pct(eq[0]), pct(eq[1])], marginPct: EQUIVALENCE_MARGIN_PCT }),
+  };
+}
+
+/** The sentence of a direct test of the dearest against the cheapest. */
+function directText(cheap: string, dear: string, d: DirectComparison | null): string {
+  if (d === null) return ` Whether ${cheap} costs less than ${dear} is not tested: one layout (fixed, or a single boot) cannot order them.`;
+  const how = d.method === 'paired-t' ? `paired by seed over ${d.units} seeds` : `Welch over ${d.units} boots, different kernels`;
+  const figure = `${dear} against ${cheap} directly (${how}): ${signedPct(d.pct)} ${pctInterval(d.ci)}, p ${d.p >= 0.001 ? `= ${d.p.toFixed(3)}` : d.p >= 1e-16 ? `= ${d.p.toExponential(0)}` : '< 1e-16'}`;
+  if (d.verdict === 'slower') return ` ${figure}: ${cheap} costs less.`;
+  if (d.verdict === 'faster') return ` ${figure}: ${dear} costs less, against the order of their overheads.`;
+  if (d.verdict === 'equivalent') return ` ${figure}: the two are equivalent within ±${EQUIVALENCE_MARGIN_PCT} %.`;
+  return ` ${figure}: no order is shown, and no equivalence either.`;
+}
+
+function forestSentence(rows: AnswerRow[], summary: Summary): string {
   const sorted = [...rows].sort((a, b) => a.pct - b.pct);
   const all = sorted.map((r) => `${r.scenario} ${overheadText(r)}`).join(', ');
   const against = [...new Set(sorted.map((r) => r.against))].join(' or ');
   if (sorted.length === 1) return `${all} against ${against}.`;
-  // An order is only claimed where the intervals of the ends do not overlap.
+  // An order is claimed only from a direct test of the ends, never from intervals that do or do not overlap.
   const lo = sorted[0]!;
   const hi = sorted.at(-1)!;
-  const apart = lo.hi < hi.lo ? ` ${lo.scenario} costs less than ${hi.scenario}: their intervals do not overlap.` : ' The intervals of the cheapest and the dearest overlap: no order is shown.';
-  return `Against ${against}, from the cheapest: ${all}.${apart}`;
+  const find = (name: string) => summary.scenarios.find((x) => x.name === name)!;
+  const direct = lo.against === hi.against
+    ? directText(lo.scenario, hi.scenario, directComparison(find(lo.scenario), find(hi.scenario)))
+    : ` ${lo.scenario} and ${hi.scenario} are against different baselines: not compared directly.`;
+  return `Against ${against}, from the cheapest: ${all}.${direct}`;
 }
 
 function ruleCountSentence(rows: AnswerRow[]): string {
@@ -104,7 +155,7 @@ export function answerQuestions(questions: Question[], summary: Summary, infos: 
     const lacking = missing.length ? ` Not in this run: ${missing.join(', ')}.` : '';
     const notes = rows.flatMap((r) => (question.notes?.[r.scenario] ? [` ${r.scenario}: ${question.notes[r.scenario]}`] : [])).join('');
     if (rows.length === 0) return { question, sentence: `None of its scenarios was run.${lacking}`, rows, missing };
-    const sentence = question.plot === 'env-pages' ? envPagesSentence(rows) : question.plot === 'rule-count' ? ruleCountSentence(rows) : forestSentence(rows);
+    const sentence = question.plot === 'env-pages' ? envPagesSentence(rows) : question.plot === 'rule-count' ? ruleCountSentence(rows) : forestSentence(rows, summary);
     return { question, sentence: sentence + notes + lacking, rows, missing };
   });
 }
