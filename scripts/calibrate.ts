@@ -10,6 +10,9 @@ import { parseBenchArgs } from '../bench/options.ts';
 import { ensurePrerequisites } from '../bench/prereqs.ts';
 import { runBench } from '../bench/run.ts';
 import { calibrate, type Calibration, type CalibrationOptions } from '../reports/calibration.ts';
+import { readRunAsBaseline } from '../reports/gate/baseline.ts';
+import { calibrateGate, type GateCalibration } from '../reports/gate/calibrate-gate.ts';
+import { GATE_DEFAULTS } from '../reports/gate/options.ts';
 import { loadRun } from '../reports/load.ts';
 
 const HELP = `usage: npm run calibrate -- [--run DIR] [--sets B] [--partitions P] [--baseline NAME]
@@ -20,8 +23,11 @@ sets of B boots, as a default run of B boots would have them, and reports how
 often each set's 95 % interval covers the estimate from all M boots (the
 centre, and the overhead over the baseline scenario, computed as the summary
 computes them), and how often two disjoint sets of one scenario are called
-different by Welch's test at the 5 % level (A/A). Writes calibration.json in
-the run directory.
+different by Welch's test at the 5 % level (A/A). Then the gate: pairs of
+disjoint sets gated against each other as if every kernel had been rebuilt
+with nothing changed (false failures), and with one scenario raised by the
+change the gate says it detects with 80 % power (power). Writes
+calibration.json in the run directory.
 
   --run DIR        analyse this run instead of booting a new one
   --sets B         boots per drawn set (default 12, the default run's boots)
@@ -82,6 +88,18 @@ function table(c: Calibration): string {
   ].join('\n');
 }
 
+function gateTable(g: GateCalibration): string {
+  const o = g.options;
+  const v = (r: GateCalibration['atZero']['verdicts']) => `regressed ${pct(r.regressed)}, improved ${pct(r.improved)}, no change ${pct(r.no_change)}, inconclusive ${pct(r.inconclusive)}`;
+  return [
+    `gate, A/A: ${o.draws} pairs of disjoint sets of B=${o.bootsPerSet} seeds, the second renamed to the first's (every kernel as if rebuilt, nothing changed), CPU cost overheads at alpha ${o.alpha}`,
+    `  threshold ${o.thresholdPct} pp: gate failed ${pct(g.atThreshold.failed)}; per scenario ${v(g.atThreshold.verdicts)}`,
+    `  threshold 0:    gate failed ${pct(g.atZero.failed)} (at most alpha, ${o.alpha * 100} %, is the claim); per scenario ${v(g.atZero.verdicts)}`,
+    ...g.power.map((p) => `  ${p.scenario}: a rise of ${p.detectablePp.toFixed(2)} pp (the stated detectable change, mean over draws) called regressed ${pct(p.regressed)} of the time (80 % is the claim)`),
+    '',
+  ].join('\n');
+}
+
 try {
   const { own, bench } = splitArgs(process.argv.slice(2));
   if (own.help) {
@@ -116,8 +134,11 @@ try {
     throw usageError(`with --run, no bench options: ${bench.join(' ')}`);
   }
   const result = calibrate(loadRun(dir), opts);
-  writeFileSync(join(dir, 'calibration.json'), `${JSON.stringify(result, null, 2)}\n`);
+  // The gate as CI runs it: each figure's family at half the default alpha (--metric both), the default threshold.
+  const gate = calibrateGate(readRunAsBaseline(dir).baseline, { bootsPerSet: opts.bootsPerSet, draws: opts.partitions, alpha: GATE_DEFAULTS.alpha / 2, thresholdPct: GATE_DEFAULTS.thresholdPct, seed: opts.seed });
+  writeFileSync(join(dir, 'calibration.json'), `${JSON.stringify({ ...result, gate }, null, 2)}\n`);
   process.stdout.write(table(result));
+  process.stdout.write(gateTable(gate));
   process.stdout.write(`calibration: ${join(dir, 'calibration.json')}\n`);
 } catch (err) {
   const { line, exitCode } = errorLine(err);
