@@ -85,6 +85,13 @@ function maxStatistic(centred: Float64Array, weights: Float64Array): { stat: num
   return { stat, k };
 }
 
+/** The change of level at split k, in %: mean after over mean before, minus 1. */
+function levelShiftPct(xs: readonly number[], total: number, k: number): number {
+  let before = 0;
+  for (let i = 0; i < k; i++) before += xs[i] as number;
+  return (((total - before) / (xs.length - k)) / (before / k) - 1) * 100;
+}
+
 /** Single change point of `xs` (samples in run order) with its permutation p-value. */
 export function changePoint(xs: readonly number[], opts: ChangePointOptions = {}): ChangePoint {
   assertPositive('changePoint', xs);
@@ -106,9 +113,7 @@ export function changePoint(xs: readonly number[], opts: ChangePointOptions = {}
   const weights = splitWeights(n);
   const { stat, k } = maxStatistic(centred, weights);
 
-  let before = 0;
-  for (let i = 0; i < k; i++) before += xs[i] as number;
-  const shiftPct = (((total - before) / (n - k)) / (before / k) - 1) * 100;
+  const shiftPct = levelShiftPct(xs, total, k);
 
   const stopAfter = opts.stopAfter ?? 20;
   const rng = mulberry32(seed);
@@ -193,9 +198,7 @@ export function changePointPooled(xs: readonly number[], pool: readonly number[]
   const mean = total / n;
   const weights = splitWeights(n);
   const { stat, k } = maxStatistic(Float64Array.from(xs, (x) => x / mean - 1), weights);
-  let before = 0;
-  for (let i = 0; i < k; i++) before += xs[i] as number;
-  const shiftPct = (((total - before) / (n - k)) / (before / k) - 1) * 100;
+  const shiftPct = levelShiftPct(xs, total, k);
 
   const stopAfter = opts.stopAfter ?? 20;
   const rng = mulberry32(seed);
