@@ -106,3 +106,24 @@ export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[
   const seeds = [...ua.keys()].filter((s) => ua.get(s) && ub.get(s)).sort((x, y) => x - y);
   return { seeds, a: seeds.map((s) => ua.get(s)!.median_ns), b: seeds.map((s) => ub.get(s)!.median_ns) };
 }
+
+/**
+ * Boots' samples, one boot after another, with every boot whose samples
+ * repeat an earlier boot's value for value left out: under a fixed layout
+ * and icount each boot is the same instructions, and pooling them would
+ * count one draw as many. `repeats` says how many were left out.
+ */
+export function distinctBoots(series: readonly (readonly number[])[]): { values: number[]; repeats: number } {
+  const seen = new Set<string>();
+  const values: number[] = [];
+  let repeats = 0;
+  for (const xs of series) {
+    const key = xs.join(',');
+    if (seen.has(key)) repeats++;
+    else {
+      seen.add(key);
+      values.push(...xs);
+    }
+  }
+  return { values, repeats };
+}

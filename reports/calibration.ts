@@ -16,6 +16,7 @@
 import { usageError } from '../lib/errors.ts';
 import type { LoadedRun } from './load.ts';
 import { bootSeries } from './boots.ts';
+import { shuffled } from '../lib/prng.ts';
 import { geometricMeanCI, mulberry32, pairedLogRatio, welchLogRatio, type Rng } from './stats/index.ts';
 
 export interface CalibrationOptions {
@@ -75,16 +76,6 @@ export interface Calibration {
   run: string;
   options: CalibrationOptions;
   scenarios: ScenarioCalibration[];
-}
-
-/** Fisher-Yates on a copy. */
-function shuffled<T>(xs: readonly T[], rng: Rng): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 /** Disjoint sets of `size` from one random order of `xs` (the remainder is left out). */

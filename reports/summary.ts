@@ -2,7 +2,7 @@ import { median } from 'simple-statistics';
 import { usageError } from '../lib/errors.ts';
 import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
-import { bootSeries, pairBySeed, runLayout, summarizeBoots, type BootSeries, type BootSummary } from './boots.ts';
+import { bootSeries, distinctBoots, pairBySeed, runLayout, summarizeBoots, type BootSeries, type BootSummary } from './boots.ts';
 import { multiCpuScenarios, runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
 
@@ -186,28 +186,16 @@ function sumEvents(rows: EventRow[]): EventSummary {
  * instructions: their samples are the same numbers, and pooling them would
  * count one layout's noise B times as if it were B independent draws. Boots
  * whose measured samples equal an earlier boot's, value for value, are left
- * out of the sample-level statistics, with a note.
+ * out of the sample-level statistics (distinctBoots), with a note.
  */
 function countReplicasOnce(groups: Map<string, Group>, series: Map<string, BootSeries[]>, notes: string[]): void {
   for (const [name, list] of series) {
     const g = groups.get(name);
-    if (!g || list.length < 2) continue;
-    const seen = new Set<string>();
-    const kept: number[] = [];
-    let repeats = 0;
-    for (const b of list) {
-      const key = b.values.join(',');
-      if (seen.has(key)) {
-        repeats++;
-        continue;
-      }
-      seen.add(key);
-      kept.push(...b.values);
-    }
+    if (!g) continue;
+    const { values, repeats } = distinctBoots(list.map((b) => b.values));
     if (repeats === 0) continue;
-    g.values = kept;
-    const all = list.reduce((n, b) => n + b.values.length, 0);
-    notes.push(`${name}: ${repeats} of its ${list.length} boots repeated another boot's samples value for value (one fixed layout, the same instructions), so each set of samples counts once: n = ${kept.length}, not ${all}.`);
+    notes.push(`${name}: ${repeats} of its ${list.length} boots repeated another boot's samples value for value (one fixed layout, the same instructions), so each set of samples counts once: n = ${values.length}, not ${g.values.length}.`);
+    g.values = values;
   }
 }
 

@@ -11,7 +11,7 @@
 
 import type { Baseline, BaselineScenario } from './baseline.ts';
 import { compareRuns, type CompareOptions, type ScenarioResult } from './compare.ts';
-import { mulberry32 } from '../stats/index.ts';
+import { mulberry32, shuffled } from '../../lib/prng.ts';
 
 export interface GateCalibrationOptions {
   /** Seeds per set: the B of a run. */
@@ -40,15 +40,6 @@ export interface GateCalibration {
   atZero: { verdicts: VerdictRates; failed: number };
   /** Per scenario: the mean detectable change the gate stated, and how often that change, injected, was called regressed. */
   power: { scenario: string; detectablePp: number; regressed: number }[];
-}
-
-function shuffled<T>(xs: readonly T[], rng: () => number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 /** The run restricted to `seeds`, each boot's seed renamed to `as[i]`; a factor on one scenario's samples. */

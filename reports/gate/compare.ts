@@ -14,6 +14,7 @@
 import { median } from 'simple-statistics';
 import { usageError } from '../../lib/errors.ts';
 import { bootstrapRatioOfMedians, mannWhitneyU, steadyChecks } from '../stats/index.ts';
+import { distinctBoots } from '../boots.ts';
 import type { Baseline } from './baseline.ts';
 import { absoluteChange, bootLevel, overheadChange, runOverhead, type LogEstimate } from './boot-compare.ts';
 import { decide, intervalLevel, intervalMinimumDetectable, samplesThresholdTests, tIntervalAt, tMinimumDetectable, tThresholdTests, type GateVerdict, type ThresholdTests } from './decide.ts';
@@ -176,22 +177,9 @@ function overhead(name: string, kernel: string, g: { old: number[]; oldBase: num
   };
 }
 
-/**
- * A scenario's samples with boots that repeat an earlier boot value for
- * value counted once: under a fixed layout and icount every boot is the same
- * instructions, and pooling them would count one draw as many.
- */
-function distinctSamples(b: Baseline, name: string): number[] {
-  const s = b.scenarios[name]!;
-  if (s.boots.length < 2) return s.samples_ns;
-  const seen = new Set<string>();
-  return s.boots.flatMap((bt) => {
-    const key = bt.samples_ns.join(',');
-    if (seen.has(key)) return [];
-    seen.add(key);
-    return bt.samples_ns;
-  });
-}
+/** A scenario's samples, each boot that repeats another value for value counted once (boots.ts). */
+const distinctSamples = (b: Baseline, name: string) => distinctBoots(b.scenarios[name]!.boots.map((bt) => bt.samples_ns)).values;
+
 
 /**
  * Compares every scenario both runs have. Scenarios the baseline has and the
