@@ -87,7 +87,6 @@ export interface ScenarioSummary {
   /** Spread of samples inside a boot: the median over boots of (max - min) / median * 100. */
   within_boot: { spread_pct: number };
   /** Boots whose samples change level (stats/change-point.ts); kept in every statistic, and flagged. */
-  /** Boots the steady-state check found changing level. */
   unsteady_boots: number;
   /** Boots it could not test (see BootSummary.steady). */
   untested_boots: number;
