@@ -1,7 +1,4 @@
-import type { Overhead, Summary } from './summary.ts';
-
-/** "equivalent ±1 %" with its margin; the other verdicts as they are. */
-const verdictWords = (o: Overhead) => (o.verdict === 'equivalent' ? `equivalent ±${o.equivalence.margin_pct} %` : o.verdict);
+import { verdictText, type Summary } from './summary.ts';
 
 /**
  * The summary as a plain-text table for the terminal, with its notes below:
@@ -16,7 +13,7 @@ export function printSummary(s: Summary): string {
     const l = c.latency;
     if (!l) return ['not measured', '', '', ''];
     if (!l.overhead) return [(l.centre.ns / 1000).toFixed(2), 'baseline', '', ''];
-    return [(l.centre.ns / 1000).toFixed(2), `${signed(l.overhead.pct)} %`, `[${signed(l.overhead.ci95_pct[0])}, ${signed(l.overhead.ci95_pct[1])}] %`, verdictWords(l.overhead)];
+    return [(l.centre.ns / 1000).toFixed(2), `${signed(l.overhead.pct)} %`, `[${signed(l.overhead.ci95_pct[0])}, ${signed(l.overhead.ci95_pct[1])}] %`, verdictText(l.overhead)];
   };
   const rows = s.scenarios.map((c) => [
     c.name,
@@ -27,7 +24,7 @@ export function printSummary(s: Summary): string {
     c.between_boot.sd_pct === null ? '' : `sd ${c.between_boot.sd_pct.toFixed(2)} %`,
     c.overhead === null ? 'baseline' : `${signed(c.overhead.pct)} %${c.overhead.against && c.overhead.against !== s.baseline ? ` vs ${c.overhead.against}` : ''}`,
     c.overhead === null ? '' : `[${signed(c.overhead.ci95_pct[0])}, ${signed(c.overhead.ci95_pct[1])}] %`,
-    c.overhead === null ? '' : verdictWords(c.overhead),
+    c.overhead === null ? '' : verdictText(c.overhead),
     ...latency(c),
     `${c.events.logged}/${c.events.expected}${c.events.ok ? '' : ' MISMATCH'}`,
     c.events.lost === null ? 'unknown' : String(c.events.lost),

@@ -4,7 +4,7 @@ import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
 import { bootSeries, distinctBoots, pairBySeed, runLayout, summarizeBoots, type BootSeries, type BootSummary } from './boots.ts';
 import { multiCpuScenarios, runAccounting, type BootAccounting } from './latency.ts';
-import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, pairedLogRatio, verdict, welchLogRatio, type Verdict } from './stats/index.ts';
+import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, pairedLogRatio, verdict, welchLogRatio, type RatioTest, type Verdict } from './stats/index.ts';
 
 /** Events of one scenario, boots added up (lost: null when a boot could not tell, then the total is unknown, not 0). */
 /** delay: over the boots, the median of their p50 and p99, the largest max and all writes; null where no logger timed its records. */
@@ -231,6 +231,11 @@ function scenarioBaselines(runs: LoadedRun[], groups: Map<string, unknown>, base
  */
 export const EQUIVALENCE_MARGIN_PCT = 1;
 
+/** A verdict in words: "equivalent" with its margin (a summary from before the margin was recorded had 1 %). */
+export function verdictText(o: { verdict: string; equivalence?: { margin_pct: number } }): string {
+  return o.verdict === 'equivalent' ? `equivalent within ±${o.equivalence?.margin_pct ?? EQUIVALENCE_MARGIN_PCT} %` : o.verdict;
+}
+
 /** The interval level of the equivalence tests of k comparisons at alpha: TOST, Bonferroni over k. */
 const equivalenceLevel = (alpha: number, k: number) => 1 - (2 * alpha) / Math.max(1, k);
 
@@ -449,6 +454,21 @@ interface RawComparison {
 const pctOf = (ratio: number) => (ratio - 1) * 100;
 
 /**
+ * other / base over their boots' medians, as a test at any level: paired by
+ * seed where both ran on one kernel with 2 seeds or more in common (a seed
+ * draws the same layout for both, so it cancels), Welch's test on the logs
+ * otherwise. pairedSeeds: the seeds paired, null for Welch.
+ */
+export function bootRatio(
+  base: { kernel: string; boots: BootSummary[] },
+  other: { kernel: string; boots: BootSummary[] },
+): { test: (level: number) => RatioTest; pairedSeeds: number[] | null } {
+  const pairs = other.kernel === base.kernel ? pairBySeed(base.boots, other.boots) : null;
+  if (pairs && pairs.seeds.length >= 2) return { test: (level) => pairedLogRatio(pairs.a, pairs.b, level), pairedSeeds: pairs.seeds };
+  return { test: (level) => welchLogRatio(base.boots.map((b) => b.median_ns), other.boots.map((b) => b.median_ns), level), pairedSeeds: null };
+}
+
+/**
  * One scenario against the baseline, at boot level where the boots drew
  * their layouts (paired by seed on a shared kernel, else Welch), within one
  * layout otherwise. A t interval that cannot be had (all pairs equal gives a
@@ -456,16 +476,13 @@ const pctOf = (ratio: number) => (ratio - 1) * 100;
  */
 function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }, eqLevel: number): RawComparison {
   if (bootLevel) {
-    const pairs = s.kernel === base.kernel ? pairBySeed(base.boots, s.boots) : null;
-    const test = (level: number) => (pairs && pairs.seeds.length >= 2
-      ? pairedLogRatio(pairs.a, pairs.b, level)
-      : welchLogRatio(base.boots.map((b) => b.median_ns), s.boots.map((b) => b.median_ns), level));
+    const { test, pairedSeeds } = bootRatio(base, s);
     const t = test(0.95);
     if (t.ratioCI && t.pValue !== null) {
       const e = test(eqLevel).ratioCI!;
       return {
         pct: pctOf(t.ratio), ci: [pctOf(t.ratioCI[0]), pctOf(t.ratioCI[1])], p: t.pValue, test: 't', method: t.method, units: t.n,
-        ...(t.method === 'paired-t' && pairs && { pairedSeeds: pairs.seeds }),
+        ...(pairedSeeds && { pairedSeeds }),
         equivalence: { level: eqLevel, ci: [pctOf(e[0]), pctOf(e[1])] },
       };
     }

@@ -40,10 +40,7 @@ export function methodText(method: string): string {
   return 'within one layout: ratio of pooled medians, bootstrap interval over the samples, which does not cover the layout';
 }
 
-/** A verdict in words: "equivalent" with its margin. */
-export function verdictText(o: { verdict: string; equivalence?: { margin_pct: number } }): string {
-  return o.verdict === 'equivalent' ? `equivalent within ±${o.equivalence?.margin_pct ?? 1} %` : o.verdict;
-}
+export { verdictText } from '../summary.ts';
 
 /** The CSS class of a verdict's cell: slower, faster, or none (equivalent or inconclusive). */
 export function verdictClass(verdict: string): 'slower' | 'faster' | 'none' {

@@ -4,9 +4,8 @@
  * whose scenarios were not run (a --scenarios subset) says so instead.
  */
 import type { LogDelay, Question } from '../../lib/results.ts';
-import { pairBySeed } from '../boots.ts';
-import { pairedLogRatio, verdict, welchLogRatio, type Verdict } from '../stats/index.ts';
-import { EQUIVALENCE_MARGIN_PCT, type ScenarioSummary, type Summary } from '../summary.ts';
+import { verdict, type Verdict } from '../stats/index.ts';
+import { bootRatio, EQUIVALENCE_MARGIN_PCT, type ScenarioSummary, type Summary } from '../summary.ts';
 import { pctInterval, signedPct } from './format.ts';
 import type { ScenarioInfo } from './run-info.ts';
 
@@ -96,10 +95,7 @@ export interface DirectComparison {
  */
 export function directComparison(base: ScenarioSummary, other: ScenarioSummary, alpha = 0.05): DirectComparison | null {
   if (base.centre?.method !== 'boots' || other.centre?.method !== 'boots') return null;
-  const pairs = base.kernel === other.kernel ? pairBySeed(base.per_boot, other.per_boot) : null;
-  const test = (level: number) => (pairs && pairs.seeds.length >= 2
-    ? pairedLogRatio(pairs.a, pairs.b, level)
-    : welchLogRatio(base.per_boot.map((b) => b.median_ns), other.per_boot.map((b) => b.median_ns), level));
+  const { test } = bootRatio({ kernel: base.kernel, boots: base.per_boot }, { kernel: other.kernel, boots: other.per_boot });
   const t = test(0.95);
   const eq = test(1 - 2 * alpha).ratioCI;
   if (!t.ratioCI || t.pValue === null || !eq) return null;
