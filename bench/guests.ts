@@ -10,6 +10,7 @@ import { attribute, parseSnapshots } from './attribution.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
 import { initScript } from './guest/init-script.ts';
 import { initArchive } from './guest/initramfs.ts';
+import type { WorkloadLayout } from './guest/workload-layout.ts';
 import type { BenchOptions } from './options.ts';
 import { isBpfTool } from './matrix.ts';
 import { guestCost, totalExecs, type GuestJob } from './plan.ts';
@@ -53,6 +54,8 @@ export interface GuestSystem {
   kernelArgs: string[];
   /** The kernel can make the guest's disk (bench/guest/disk.ts). */
   disk: boolean;
+  /** The execbench a boot of this seed runs, and its drawn layout (none: the build's own link). */
+  execbench: (seed: number) => Promise<{ path: string; layout: WorkloadLayout | null }>;
 }
 
 /**
@@ -142,7 +145,8 @@ async function bootGuests(
       profile: profiler !== null, accounting: accountingOn(), disk: system.disk,
     });
     const rawProfile = join(tmp, `${job.id}.tb`);
-    await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script)]));
+    const execbench = await system.execbench(job.seed);
+    await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script, await readFile(execbench.path))]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();
     const result = await bootGuest(
@@ -183,6 +187,7 @@ async function bootGuests(
       id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
+      ...(execbench.layout && { workloadLayout: execbench.layout }),
       ...(result.info.auditlog !== undefined && { auditLog: result.info.auditlog }),
       ...(result.info.ruledirs !== undefined && { ruleDirs: result.info.ruledirs }),
     };

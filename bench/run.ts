@@ -17,7 +17,8 @@ import { pluginFiles } from './guest/auditd-plugins.ts';
 import { targetOf } from './guest/exec-target.ts';
 import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
 import { buildBaseInitramfs } from './guest/initramfs.ts';
-import { buildBpf, buildProfiler, buildWorkloads } from './guest/tools.ts';
+import { buildBpf, buildProfiler, buildWorkloads, linkWorkloadLayout, type Workloads } from './guest/tools.ts';
+import { drawWorkloadLayout } from './guest/workload-layout.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject, type Scenario } from './matrix.ts';
 import { DEFAULT_BOOTS, type BenchOptions } from './options.ts';
@@ -92,6 +93,13 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     const profiler = opts.profile ? buildProfiler(dir.logs) : null;
     profiler?.catch(() => abort.abort());
     const bpfDigests: Record<string, string> = {};
+    // A random layout draws execbench's link per boot seed; a profiling run keeps the build's own,
+    // the one binary its profiles are symbolised with.
+    const execbenchOf = async (seed: number, workloads: Workloads) => {
+      if (opts.layout !== 'random' || opts.profile) return { path: workloads.execbench, layout: null };
+      const layout = drawWorkloadLayout(seed);
+      return { path: await linkWorkloadLayout(workloads, layout, dir.logs), layout };
+    };
     // Each scenario's guest holds what that scenario runs and nothing else, so that it boots the
     // same bytes alone, in the full matrix or in a shard: the initramfs's size and content move
     // where the kernel puts things, and with them the figures.
@@ -111,7 +119,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       for (const s of mine) {
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
         initramfs[s.name] = await buildBaseInitramfs({
-          busybox: '/bin/busybox', nop: workloads.nop, execbench: workloads.execbench, seedrng: workloads.seedrng, auditd,
+          busybox: '/bin/busybox', nop: workloads.nop, seedrng: workloads.seedrng, auditd,
           auditdConf: auditdConf(packagedConf, s.audit?.auditdConf),
           ...(s.audit?.plugins && { auditdPlugins: await pluginFiles(s.audit.plugins, auditd) }),
           ...(disk && { mke2fs: MKE2FS }),
@@ -124,7 +132,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       }
       const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
-      return { kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk };
+      return { kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk, execbench: (seed) => execbenchOf(seed, workloads) };
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));

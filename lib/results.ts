@@ -327,6 +327,11 @@ export interface RunMeta {
     /** CPUs online in the guest (its /proc/schedstat), which attribution.csv's rows add up over; absent in runs from before. */
     onlineCpus?: number;
     /**
+     * The layout this boot linked execbench in (bench/guest/workload-layout.ts); absent with --layout fixed,
+     * in profiling runs (their profiles are symbolised with one execbench) and in runs from before.
+     */
+    workloadLayout?: { textPad: number; rodataPad: number; dataPad: number; bssPad: number; order: string[] };
+    /**
      * Where auditd wrote, in boots that ran it: "<file system> <enriched>/<SYSCALL records>", e.g.
      * "ext4 2400/2400" (bench/guest/init-script.ts); absent in runs from before.
      */

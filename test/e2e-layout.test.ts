@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { drawWorkloadLayout } from '../bench/guest/workload-layout.ts';
 import { sourceLabel, type RunMeta } from '../lib/results.ts';
 import { readSamples } from '../reports/load.ts';
 import type { Summary } from '../reports/summary.ts';
@@ -56,9 +57,11 @@ test('boots draw their layouts from their seeds: seeds differ, a seed repeats, n
   const krsi = all.summary.scenarios.find((s) => s.name === 'krsi-ld-preload')!;
   assert.equal(krsi.overhead?.method, 'paired-t');
   assert.deepEqual(krsi.overhead?.paired_seeds, [42, 43, 44]);
-  const meta = JSON.parse(readFileSync(join(all.dir, 'run.json'), 'utf8')) as { options: { layout: string }; guests: { scenario: string; boot: number; seed: number }[] };
+  const meta = JSON.parse(readFileSync(join(all.dir, 'run.json'), 'utf8')) as RunMeta;
   assert.equal(meta.options.layout, 'random');
   assert.deepEqual(meta.guests.filter((g) => g.scenario === 'vanilla').map((g) => g.seed).sort(), [42, 43, 44]);
+  // Each boot linked execbench in its seed's layout, whatever the scenario: a seed's boots pair.
+  for (const g of meta.guests) assert.deepEqual(g.workloadLayout, drawWorkloadLayout(g.seed), `guest ${g.id}'s execbench layout`);
 
   // The gate at boot level, on these real boots: the run against itself passes; the same run with
   // one scenario's samples 5 % slower (a shift applied to real data, layouts and all) fails, and
@@ -95,6 +98,8 @@ test('--layout fixed: every boot and seed the same layout, at the level it was m
   const s = fixed.summary.scenarios[0]!;
   assert.equal(s.layout, 'fixed');
   assert.equal(s.centre.method, 'within-layout');
+  const fixedMeta = JSON.parse(readFileSync(join(fixed.dir, 'run.json'), 'utf8')) as RunMeta;
+  assert.ok(fixedMeta.guests.every((g) => g.workloadLayout === undefined), 'a fixed-layout boot drew a layout for execbench');
   assert.ok(fixed.summary.notes.some((n) => /Layout fixed/.test(n)), 'no note saying what a fixed layout covers');
   // The level is compared, not the bits, so that changes beside the workload (the init script, the
   // warm-up rule) pass while a change of what the guest measures shows.

@@ -14,7 +14,6 @@ import { LIBC_HOLDER, PRELOAD_LIBRARY, SHELL_ENV, SHELL_ENV_FILE } from './exec-
 export interface GuestPrograms {
   busybox: string;
   nop: string;
-  execbench: string;
   seedrng: string;
   /** The snapshot of the kernel's accounting (workloads/attribution.c), run by execbench in every boot. */
   attribution: string;
@@ -87,7 +86,6 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
-  entries.push(await fileEntry(p.execbench, GUEST.execbench.slice(1)));
   entries.push(await fileEntry(p.seedrng, GUEST.seedrng.slice(1)));
   entries.push(await fileEntry(p.attribution, GUEST.attribution.slice(1)));
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
@@ -150,7 +148,14 @@ function dedupe(entries: CpioEntry[]): CpioEntry[] {
   return [...seen.values()];
 }
 
-/** The per-boot part: /init alone, appended to the base archive (the kernel unpacks concatenated archives in order). */
-export function initArchive(script: string): Buffer {
-  return cpioArchive([{ kind: 'file', path: 'init', data: Buffer.from(script), mode: 0o755 }]);
+/**
+ * The per-boot part, appended to the base archive (the kernel unpacks concatenated archives in
+ * order): /init, and execbench, which each boot of a random layout links in a layout of its own
+ * (bench/guest/workload-layout.ts).
+ */
+export function initArchive(script: string, execbench: Buffer): Buffer {
+  return cpioArchive([
+    { kind: 'file', path: 'init', data: Buffer.from(script), mode: 0o755 },
+    { kind: 'file', path: GUEST.execbench.slice(1), data: execbench, mode: 0o755 },
+  ]);
 }

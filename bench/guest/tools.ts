@@ -9,6 +9,7 @@ import { BenchError } from '../../lib/errors.ts';
 import { withLock } from '../../lib/lock.ts';
 import { checkManifest, fileDigest, writeManifest } from '../../lib/manifest.ts';
 import { shell } from '../../lib/shell.ts';
+import { LAYOUT_OBJECTS, layoutName, type WorkloadLayout } from './workload-layout.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WORKLOADS_DIR = join(ROOT, 'workloads');
@@ -33,6 +34,8 @@ export interface Workloads {
   /** What keeps libc mapped beside it (workloads/krsi_hold.c). */
   krsiHold: string;
   preloadLibrary: string;
+  /** Where execbench's objects are kept, for the layouts linked from them (linkWorkloadLayout). */
+  objectDir: string;
   digest: string;
 }
 
@@ -68,12 +71,27 @@ export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const out = cachePath('workloads', digest);
   const built = {
     nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), attribution: join(out, 'attribution'),
-    krsiTrue: join(out, 'krsi-true'), krsiHold: join(out, 'krsi-hold'), preloadLibrary: join(out, 'libkrsi-demo.so'), digest,
+    krsiTrue: join(out, 'krsi-true'), krsiHold: join(out, 'krsi-hold'), preloadLibrary: join(out, 'libkrsi-demo.so'), objectDir: out, digest,
   };
-  const outputs = [built.nop, built.execbench, built.seedrng, built.attribution, built.krsiTrue, built.krsiHold, built.preloadLibrary];
+  const objects = LAYOUT_OBJECTS.filter((o) => o !== 'layout_pad.o').map((o) => join(out, o));
+  const outputs = [built.nop, built.execbench, built.seedrng, built.attribution, built.krsiTrue, built.krsiHold, built.preloadLibrary, ...objects];
   await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, outputs, 'workloads', (into) =>
     shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
+}
+
+/**
+ * execbench linked in a drawn layout (bench/guest/workload-layout.ts) from the
+ * objects buildWorkloads keeps: a compile of the padding and a static link,
+ * about a tenth of a second, cached under the workloads' digest and the layout.
+ */
+export async function linkWorkloadLayout(w: Workloads, layout: WorkloadLayout, logDir: string): Promise<string> {
+  const out = cachePath('workloads', `${w.digest}-layouts`, layoutName(layout));
+  const execbench = join(out, 'execbench');
+  const pads = [`TEXT_PAD=${layout.textPad}`, `RODATA_PAD=${layout.rodataPad}`, `DATA_PAD=${layout.dataPad}`, `BSS_PAD=${layout.bssPad}`];
+  await withLock(`${out}.lock`, 'workload layout', () => buildVerified(out, [execbench], `execbench layout ${layoutName(layout)}`, (into) =>
+    shell({ log: join(logDir, 'workloads.log') })(`linking execbench in layout ${layoutName(layout)}`)`make -C ${WORKLOADS_DIR} OUT=${w.objectDir} LAYOUT_OUT=${into} ${pads} ORDER=${layout.order.join(' ')} layout`));
+  return execbench;
 }
 
 /**
