@@ -9,8 +9,8 @@
  *
  * A set of B boots stands for a run with B seeds: a scenario's set and its
  * baseline's share their seeds, as the scenarios of one run do, so that an
- * overhead on a shared kernel is paired by seed (pairedLogRatio) and one
- * across kernels is Welch's (welchLogRatio), as in summary.ts.
+ * overhead is paired by seed (pairedLogRatio), whatever the kernels, as in
+ * summary.ts. The A/A sets have no seed in common: Welch's test.
  */
 
 import { usageError } from '../lib/errors.ts';
@@ -67,7 +67,7 @@ export interface ScenarioCalibration {
   modes: Modes | null;
   centre: Coverage;
   /** Against the baseline; null for the baseline itself. */
-  overhead: (Coverage & { method: 'paired-t' | 'welch-t' }) | null;
+  overhead: (Coverage & { method: 'paired-t' }) | null;
   /** A/A: tests of two disjoint sets of this scenario, and how many were called different at alpha. */
   aa: { tests: number; different: number; rate: number };
 }
@@ -138,10 +138,7 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
     const seeds = [...mine.keys()].filter((s) => baseSeeds.has(s)).sort((a, b) => a - b);
     const med = (m: Map<number, number[]>, s: number) => medianOf(m.get(s)!);
     const allMedians = [...mine.keys()].map((s) => med(mine, s));
-    const paired = kernelOf(name) === kernelOf(opts.baseline);
-    const overheadAll = paired
-      ? pairedLogRatio(seeds.map((s) => med(baseSeeds, s)), seeds.map((s) => med(mine, s))).ratio
-      : welchLogRatio(seeds.map((s) => med(baseSeeds, s)), seeds.map((s) => med(mine, s))).ratio;
+    const overheadAll = pairedLogRatio(seeds.map((s) => med(baseSeeds, s)), seeds.map((s) => med(mine, s))).ratio;
     const centres: { lo: number; hi: number; centre: number }[] = [];
     const overheads: { lo: number; hi: number; centre: number }[] = [];
     let aaTests = 0;
@@ -154,7 +151,7 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
         if (name !== opts.baseline) {
           const b = set.map((s) => med(baseSeeds, s));
           const o = set.map((s) => med(mine, s));
-          const t = paired ? pairedLogRatio(b, o, opts.confidence) : welchLogRatio(b, o, opts.confidence);
+          const t = pairedLogRatio(b, o, opts.confidence);
           if (t.ratioCI) overheads.push({ lo: t.ratioCI[0], hi: t.ratioCI[1], centre: t.ratio });
         }
       }
@@ -176,7 +173,7 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
       withinSdPct: withinSds.length ? withinSds[Math.floor(withinSds.length / 2)]! : 0,
       modes: layoutModes([...mine.keys()], allMedians),
       centre: coverage(centres, geo(allMedians), (x) => (x / geo(allMedians) - 1) * 100),
-      overhead: over && { ...over, estimate: pct(overheadAll), method: paired ? 'paired-t' : 'welch-t' },
+      overhead: over && { ...over, estimate: pct(overheadAll), method: 'paired-t' },
       aa: { tests: aaTests, different: aaDifferent, rate: aaTests ? aaDifferent / aaTests : 0 },
     });
   }

@@ -455,22 +455,22 @@ const pctOf = (ratio: number) => (ratio - 1) * 100;
 
 /**
  * other / base over their boots' medians, as a test at any level: paired by
- * seed where both ran on one kernel with 2 seeds or more in common (a seed
- * draws the same layout for both, so it cancels), Welch's test on the logs
- * otherwise. pairedSeeds: the seeds paired, null for Welch.
+ * seed where they have 2 seeds or more in common, whatever their kernels,
+ * Welch's test on the logs otherwise. A seed draws the same execbench link on
+ * every kernel, and on one kernel the same memory layout too, so its two boots
+ * share what the seed drew; each seed's difference is independent of the other
+ * seeds', so the paired test is valid however much or little they share.
+ * pairedSeeds: the seeds paired, null for Welch.
  */
-export function bootRatio(
-  base: { kernel: string; boots: BootSummary[] },
-  other: { kernel: string; boots: BootSummary[] },
-): { test: (level: number) => RatioTest; pairedSeeds: number[] | null } {
-  const pairs = other.kernel === base.kernel ? pairBySeed(base.boots, other.boots) : null;
-  if (pairs && pairs.seeds.length >= 2) return { test: (level) => pairedLogRatio(pairs.a, pairs.b, level), pairedSeeds: pairs.seeds };
+export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSummary[] }): { test: (level: number) => RatioTest; pairedSeeds: number[] | null } {
+  const pairs = pairBySeed(base.boots, other.boots);
+  if (pairs.seeds.length >= 2) return { test: (level) => pairedLogRatio(pairs.a, pairs.b, level), pairedSeeds: pairs.seeds };
   return { test: (level) => welchLogRatio(base.boots.map((b) => b.median_ns), other.boots.map((b) => b.median_ns), level), pairedSeeds: null };
 }
 
 /**
  * One scenario against the baseline, at boot level where the boots drew
- * their layouts (paired by seed on a shared kernel, else Welch), within one
+ * their layouts (paired by seed where they share seeds, else Welch), within one
  * layout otherwise. A t interval that cannot be had (all pairs equal gives a
  * zero-width one) is taken as it is.
  */

@@ -58,9 +58,11 @@ test('layouts with normal spread: the t intervals cover about 95 % and A/A calls
   }
   assert.equal(c.scenarios[0]!.overhead, null);
   assert.equal(c.scenarios[1]!.overhead!.method, 'paired-t');
-  assert.equal(c.scenarios[2]!.overhead!.method, 'welch-t');
+  // Paired by seed on another kernel too: valid though audit's layouts share nothing with vanilla's here.
+  assert.equal(c.scenarios[2]!.overhead!.method, 'paired-t');
+  assert.ok(c.scenarios[2]!.overhead!.rate > 0.93 && c.scenarios[2]!.overhead!.rate < 0.995, `audit overhead ${c.scenarios[2]!.overhead!.rate}`);
   assert.ok(Math.abs(c.scenarios[1]!.overhead!.estimate - 4) < 0.1, `krsi ${c.scenarios[1]!.overhead!.estimate}`);
-  // Pairing by seed takes the layout out: krsi's interval is far narrower than audit's.
+  // Pairing by seed takes out what a seed's boots share: krsi's interval is far narrower than audit's.
   assert.ok(c.scenarios[1]!.overhead!.halfWidthPct < c.scenarios[2]!.overhead!.halfWidthPct / 5);
 });
 

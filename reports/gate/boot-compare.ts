@@ -10,7 +10,8 @@
  *   on unchanged kernels layout variation cancels, so a change in a BPF
  *   program or a rule set shows even when layouts move each scenario by
  *   several %. Otherwise each run's overhead is estimated on its own (paired
- *   within the run where its two scenarios share a kernel, Welch where not)
+ *   by seed within the run where its two scenarios share seeds, whatever the
+ *   kernels, Welch where not)
  *   and the two are compared with their standard errors added
  *   (Welch-Satterthwaite df).
  * Estimates carry their standard error and df; compare.ts tests them.
@@ -72,16 +73,14 @@ function difference(x: LogEstimate, y: LogEstimate): LogEstimate {
   return { est: x.est - y.est, se: Math.sqrt(v), df, units: x.units + y.units, paired: false };
 }
 
-/** One run's ln(scenario / base): paired by seed where they share a kernel, else Welch. */
+/** One run's ln(scenario / base): paired by seed where they share seeds, whatever the kernels (summary.ts, bootRatio), else Welch. */
 export function runOverhead(b: Baseline, name: string, base: string): LogEstimate {
   const s = b.scenarios[name]!;
   const r = b.scenarios[base]!;
-  if (s.kernel === r.kernel) {
-    const ms = bySeed(s.boots);
-    const mr = bySeed(r.boots);
-    const seeds = common(ms, mr);
-    if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(ms.get(k)! / mr.get(k)!)));
-  }
+  const ms = bySeed(s.boots);
+  const mr = bySeed(r.boots);
+  const seeds = common(ms, mr);
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(ms.get(k)! / mr.get(k)!)));
   return welch(r.boots.map(medianOf), s.boots.map(medianOf));
 }
 

@@ -157,7 +157,7 @@ export function plotSources(summary: Summary, samples: ScenarioSamples[]): PlotS
     title: 'Each boot\'s median',
     caption: summary.scenarios.some((x) => x.layout === 'fixed')
       ? 'One point per boot. The layout was fixed, so every boot of a scenario had the same layout: their spread is not the variation between layouts.'
-      : 'One point per boot; each boot drew its own memory layout from its seed. Grey lines join the boots of one seed across the scenarios of one kernel, which share that seed\'s kernel layout (the pairs of the paired overheads). Crosses mark boots not in steady state, squares boots the check could not test.',
+      : 'One point per boot; each boot drew its own memory layout from its seed. Grey lines join the boots of one seed across the scenarios of one kernel, which share that seed\'s whole layout; boots of one seed on other kernels share its link of execbench, and every overhead is paired by seed. Crosses mark boots not in steady state, squares boots the check could not test.',
     spec: bootMediansSpec(boots, order, unit),
   });
   const forest = forestRows(summary);

@@ -88,14 +88,14 @@ export interface DirectComparison {
 }
 
 /**
- * `other` against `base` on their boots' medians: paired by seed where both
- * ran on one kernel (a seed draws the same layout for both, so it cancels),
- * Welch's test on the logs across kernels. Null where either has fewer than
+ * `other` against `base` on their boots' medians: paired by seed where they
+ * share seeds, whatever the kernels (summary.ts, bootRatio), Welch's test on
+ * the logs otherwise. Null where either has fewer than
  * two boots of drawn layouts: one layout cannot order two mechanisms.
  */
 export function directComparison(base: ScenarioSummary, other: ScenarioSummary, alpha = 0.05): DirectComparison | null {
   if (base.centre?.method !== 'boots' || other.centre?.method !== 'boots') return null;
-  const { test } = bootRatio({ kernel: base.kernel, boots: base.per_boot }, { kernel: other.kernel, boots: other.per_boot });
+  const { test } = bootRatio({ boots: base.per_boot }, { boots: other.per_boot });
   const t = test(0.95);
   const eq = test(1 - 2 * alpha).ratioCI;
   if (!t.ratioCI || t.pValue === null || !eq) return null;
@@ -110,7 +110,7 @@ export function directComparison(base: ScenarioSummary, other: ScenarioSummary, 
 /** The sentence of a direct test of the dearest against the cheapest. */
 function directText(cheap: string, dear: string, d: DirectComparison | null): string {
   if (d === null) return ` Whether ${cheap} costs less than ${dear} is not tested: one layout (fixed, or a single boot) cannot order them.`;
-  const how = d.method === 'paired-t' ? `paired by seed over ${d.units} seeds` : `Welch over ${d.units} boots, different kernels`;
+  const how = d.method === 'paired-t' ? `paired by seed over ${d.units} seeds` : `Welch over ${d.units} boots, no seeds in common`;
   const figure = `${dear} against ${cheap} directly (${how}): ${signedPct(d.pct)} ${pctInterval(d.ci)}, p ${d.p >= 0.001 ? `= ${d.p.toFixed(3)}` : d.p >= 1e-16 ? `= ${d.p.toExponential(0)}` : '< 1e-16'}`;
   if (d.verdict === 'slower') return ` ${figure}: ${cheap} costs less.`;
   if (d.verdict === 'faster') return ` ${figure}: ${dear} costs less, against the order of their overheads.`;
