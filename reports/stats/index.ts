@@ -26,6 +26,7 @@ export { erfc, normalCdf, normalQuantile, normalSf } from './normal.ts';
 export { mulberry32 } from '../../lib/prng.ts';
 export type { Rng } from '../../lib/prng.ts';
 export { studentTCdf, studentTQuantile, studentTSf } from './student-t.ts';
+export { noncentralityForPower, noncentralTSf } from './noncentral-t.ts';
 export { geometricMeanCI, pairedLogDiff, pairedLogRatio, welchLogDiff, welchLogRatio } from './boot-level.ts';
 export type { GeoMeanCI, LogDiffEstimate, RatioTest } from './boot-level.ts';
 export { changePoint, changePointPooled, isSteady, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, relativeResiduals, steadyChecks, STEADY_ALPHA, STEADY_MIN_SHIFT_PCT } from './change-point.ts';

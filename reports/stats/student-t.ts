@@ -48,7 +48,7 @@ function stirlingCorrection(x: number): number {
 }
 
 /** ln Gamma(x) for x > 0: Stirling's series, shifted up to x >= 10 by Gamma(x+1) = x Gamma(x). */
-function logGamma(x: number): number {
+export function logGamma(x: number): number {
   let shift = 0;
   let product = 1;
   while (x + shift < 10) {
