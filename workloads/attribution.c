@@ -291,19 +291,6 @@ static int snapshot(const char *file, const char *at, int bpf_stats)
 	return 0;
 }
 
-/* One byte from execbench on stdin; 1 if it went away instead. */
-static int wait_for_execbench(char *byte, const char *which)
-{
-	ssize_t n;
-	while ((n = read(STDIN_FILENO, byte, 1)) < 0 && errno == EINTR)
-		;
-	if (n != 1) {
-		fprintf(stderr, "attribution: execbench went away before the %s snapshot\n", which);
-		return 1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	int bpf_stats = argc == 3 && !strcmp(argv[2], "--bpf-stats");
@@ -313,9 +300,12 @@ int main(int argc, char **argv)
 	}
 	/*
 	 * Its own exec makes work for the daemons (an audit record, a logger's
-	 * event, a seccomp notification). execbench starts it before the
-	 * warm-ups, so that work is done among them, not in the window.
+	 * event, a seccomp notification): let that finish before the first
+	 * snapshot, or it would count in the window's tasks but not its time.
+	 * Under icount the pause is idle and costs no wall time.
 	 */
+	struct timespec settle = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+	nanosleep(&settle, NULL);
 	/*
 	 * Real-time from here: woken by execbench's "go", this preempts it at
 	 * once, before any task that the last sample left runnable (a logger
@@ -328,17 +318,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attribution: sched_setscheduler(SCHED_FIFO): %s\n", strerror(errno));
 		return 1;
 	}
-	/* Started before the warm-ups: the start snapshot waits for execbench's word after the last. */
-	char byte;
-	if (wait_for_execbench(&byte, "start"))
-		return 1;
 	if (snapshot(argv[1], "start", bpf_stats))
 		return 1;
 	/* "taken", then wait for execbench's "go" after its last sample: no exec at the window's end. */
-	byte = 's';
+	char byte = 's';
 	if (write(STDOUT_FILENO, &byte, 1) != 1)
 		return 1;
-	if (wait_for_execbench(&byte, "end"))
+	ssize_t n;
+	while ((n = read(STDIN_FILENO, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1) {
+		fprintf(stderr, "attribution: execbench went away before the end snapshot\n");
 		return 1;
+	}
 	return snapshot(argv[1], "end", bpf_stats);
 }

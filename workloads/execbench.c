@@ -75,9 +75,8 @@ static void usage(FILE *out)
 		"  --procs P        the K execs of a sample from P processes at once, K/P each (default 1)\n"
 		"  --seccomp MODE   install a seccomp filter first: filter (allows all) or notify\n"
 		"                   (each exec goes to a supervisor, which logs it to --seccomp-log)\n"
-		"  --attribution F  start " ATTRIBUTION " before the warm-ups, have it snapshot before\n"
-		"                   the first measured sample and after the last, and append the\n"
-		"                   window's times to F\n"
+		"  --attribution F  start " ATTRIBUTION " before the first measured sample, have it\n"
+		"                   snapshot there and after the last, and append the window's times to F\n"
 		"  --bpf-stats      with it, turn the BPF programs' run-time statistics on for\n"
 		"                   the window (a profiling boot)\n",
 		MAX_ENV_PAGES, MAX_TINY_VARS);
@@ -148,21 +147,17 @@ static struct window_end window_now(void)
 }
 
 /*
- * The snapshot program, started before the warm-ups: it waits on its stdin,
- * takes the start snapshot when told there, says so on its stdout, and takes
- * the end snapshot when told again, so that no exec (and no pause) happens at
- * either end of the window (workloads/attribution.c). Its exec, and the work
- * that exec makes for the daemons, fall among the warm-ups: started between
- * the last warm-up and the first sample, with a pause to let that work
- * finish, it left the first sample 0.3-0.8 % below the others.
+ * The snapshot program, started before the window: it takes the start
+ * snapshot, says so on its stdout, and takes the end snapshot when told on
+ * its stdin, so that no exec happens at the window's end
+ * (workloads/attribution.c).
  */
 struct snapshots {
 	pid_t pid;
 	int go;
-	int ready;
 };
 
-static struct snapshots spawn_snapshots(char *const argv[], char *const envp[])
+static struct snapshots start_snapshots(char *const argv[], char *const envp[])
 {
 	int go[2], ready[2];
 	if (pipe(go) || pipe(ready)) {
@@ -184,24 +179,16 @@ static struct snapshots spawn_snapshots(char *const argv[], char *const envp[])
 	}
 	close(go[0]);
 	close(ready[1]);
-	return (struct snapshots){ .pid = pid, .go = go[1], .ready = ready[0] };
-}
-
-static void start_snapshot(struct snapshots s)
-{
 	char byte;
 	ssize_t n;
-	if (write(s.go, "s", 1) != 1) {
-		perror("execbench: telling the snapshot program to start");
-		exit(1);
-	}
-	while ((n = read(s.ready, &byte, 1)) < 0 && errno == EINTR)
+	while ((n = read(ready[0], &byte, 1)) < 0 && errno == EINTR)
 		;
-	close(s.ready);
+	close(ready[0]);
 	if (n != 1) {
-		fprintf(stderr, "execbench: " ATTRIBUTION " failed before its start snapshot\n");
+		fprintf(stderr, "execbench: %s failed before its start snapshot\n", argv[0]);
 		exit(1);
 	}
+	return (struct snapshots){ .pid = pid, .go = go[1] };
 }
 
 static void end_snapshots(struct snapshots s)
@@ -536,14 +523,12 @@ int main(int argc, char **argv)
 	int warming = warmup_max > 0;
 	int marked = 0;
 	char *snapshot_argv[] = { ATTRIBUTION, (char *)attribution, bpf_stats ? "--bpf-stats" : NULL, NULL };
-	struct snapshots snapshots = { .pid = -1, .go = -1, .ready = -1 };
+	struct snapshots snapshots = { .pid = -1, .go = -1 };
 	struct window_end from = { 0 }, to = { 0 };
-	if (attribution)
-		snapshots = spawn_snapshots(snapshot_argv, envp);
 	while (warming || taken < warmups + samples) {
 		if (!warming && !marked) {
 			if (attribution) {
-				start_snapshot(snapshots);
+				snapshots = start_snapshots(snapshot_argv, envp);
 				from = window_now();
 			}
 			profile_mark_start();
