@@ -39,12 +39,30 @@ export function noncentralTSf(t: number, df: number, ncp: number): number {
 }
 
 /**
+ * Answers already found, by tCrit, df and power. A gate asks the same question
+ * for every scenario (paired designs share df), and its calibration for every
+ * draw; each answer costs about 60 integrations. Bounded, since Welch's df vary.
+ */
+const solved = new Map<string, number>();
+const SOLVED_MAX = 4096;
+
+/**
  * The noncentrality at which a one-sided test with critical value tCrit on df
  * degrees of freedom rejects with probability `power`: the smallest true
  * change it detects, in standard errors. Bisection: P(T' > tCrit) rises with ncp.
  */
 export function noncentralityForPower(tCrit: number, df: number, power: number): number {
   if (!(power > 0 && power < 1)) throw new Error(`noncentralityForPower: power must be in (0, 1), got ${power}`);
+  const key = `${tCrit} ${df} ${power}`;
+  const known = solved.get(key);
+  if (known !== undefined) return known;
+  const ncp = bisectNoncentrality(tCrit, df, power);
+  if (solved.size >= SOLVED_MAX) solved.clear();
+  solved.set(key, ncp);
+  return ncp;
+}
+
+function bisectNoncentrality(tCrit: number, df: number, power: number): number {
   let lo = tCrit + normalQuantile(power) - 10;
   let hi = tCrit + normalQuantile(power) + 10;
   while (noncentralTSf(tCrit, df, hi) < power) hi += 10;
