@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltKernel } from '../kernels/build.ts';
+import type { KernelLayout } from '../kernels/layout.ts';
 import { cachePath } from '../lib/cache.ts';
 import { BenchError } from '../lib/errors.ts';
 import { progress, type Progress } from '../lib/progress.ts';
@@ -56,6 +57,8 @@ export interface GuestSystem {
   disk: boolean;
   /** The execbench a boot of this seed runs, and its drawn layout (none: the build's own link). */
   execbench: (seed: number) => Promise<{ path: string; layout: WorkloadLayout | null }>;
+  /** The kernel image a boot of this seed runs, and its drawn link (none: the build's own). */
+  kernelImage: (seed: number) => Promise<{ bzImage: string; layout: KernelLayout | null }>;
 }
 
 /**
@@ -146,6 +149,7 @@ async function bootGuests(
     });
     const rawProfile = join(tmp, `${job.id}.tb`);
     const execbench = await system.execbench(job.seed);
+    const image = await system.kernelImage(job.seed);
     await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script, await readFile(execbench.path))]));
     await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
     const started = Date.now();
@@ -153,7 +157,7 @@ async function bootGuests(
       {
         mode: opts.mode,
         layout: opts.layout,
-        bzImage: system.kernel.bzImage,
+        bzImage: image.bzImage,
         initrd,
         seed: job.seed,
         kernelArgs: [...system.kernelArgs, ...(job.scenario.kernelArgs ?? [])],
@@ -188,6 +192,7 @@ async function bootGuests(
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
       ...(execbench.layout && { workloadLayout: execbench.layout }),
+      ...(image.layout && { kernelLayout: image.layout }),
       ...(result.info.auditlog !== undefined && { auditLog: result.info.auditlog }),
       ...(result.info.ruledirs !== undefined && { ruleDirs: result.info.ruledirs }),
     };

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import { parseCommandLine } from '../lib/cli.ts';
 import { usageError } from '../lib/errors.ts';
 import type { Layout, Mode } from './qemu.ts';
+import { KERNEL_LAYOUT_DRAWS } from '../kernels/layout.ts';
 import { DEFAULT_KERNEL_SOURCE, pinOf } from '../kernels/pins.ts';
 import { DEFAULT_WORKLOAD, WARMUP_TOLERANCE_PCT } from './matrix.ts';
 
@@ -18,6 +19,11 @@ export interface BenchOptions {
    * for every boot (nokaslr norandmaps, fixed CRNG bytes, no RDRAND).
    */
   layout: Layout;
+  /**
+   * With a random layout, how many drawn links of each kernel the boots spread
+   * over (D, kernels/layout.ts): boot seed s runs link s mod D.
+   */
+  kernelLinks: number;
   /** Workload overrides for every scenario; undefined keeps the matrix's or the default. */
   samples: number | undefined;
   execs: number | undefined;
@@ -70,6 +76,9 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
   --layout random|fixed random (default): each boot draws its memory layout
                         from its seed; fixed: one layout for all boots, whose
                         intervals then cover noise within that layout only
+  --kernel-links D      with a random layout, each kernel is linked in D code
+                        layouts and boot seed s runs layout s mod D (default
+                        ${KERNEL_LAYOUT_DRAWS}; as many as --boots: every boot its own)
   --samples N           measured samples per boot (default ${DEFAULT_WORKLOAD.samples})
   --execs K             fork+exec+wait of nop per sample (default ${DEFAULT_WORKLOAD.execs})
   --warmup W            warm-up samples before them, at least (default ${DEFAULT_WORKLOAD.warmup})
@@ -131,6 +140,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
       scenarios: { type: 'string' },
       mode: { type: 'string' },
       layout: { type: 'string' },
+      'kernel-links': { type: 'string' },
       samples: { type: 'string' },
       execs: { type: 'string' },
       warmup: { type: 'string' },
@@ -159,6 +169,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | 'help' {
     scenarios,
     mode,
     layout,
+    kernelLinks: positiveInt('kernel-links', v['kernel-links']) ?? KERNEL_LAYOUT_DRAWS,
     samples: positiveInt('samples', v.samples),
     execs: positiveInt('execs', v.execs),
     warmup: positiveInt('warmup', v.warmup, 0),

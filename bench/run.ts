@@ -1,6 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
+import { kernelDrawOf } from '../kernels/layout.ts';
+import { BuildTreeGone, linkKernelLayout, type LaidOutKernel } from '../kernels/relink.ts';
+import { once } from '../lib/once.ts';
+import { printLine } from '../lib/progress.ts';
 import { parseKconfig } from '../kernels/kconfig.ts';
 import { resolveKernelSource, sourceTree, type KernelSource } from '../kernels/source.ts';
 import { kernelSyscalls } from '../kernels/syscalls.ts';
@@ -132,7 +136,40 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       }
       const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
-      return { kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk, execbench: (seed) => execbenchOf(seed, workloads) };
+      return {
+        kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk,
+        execbench: (seed) => execbenchOf(seed, workloads), kernelImage: kernelImageOf(kernel),
+      };
+    };
+    // A random layout boots each seed in one of D links of its kernel (kernels/layout.ts), each linked
+    // once and cached beside the kernel; a profiling run keeps the build's own, as for execbench.
+    const kernelImageOf = (kernel: BuiltKernel) => {
+      const links = new Map<number, Promise<LaidOutKernel>>();
+      const src = sourceOf(kernel.variant);
+      // Once per kernel, however many draws find the tree gone.
+      const rebuildTree = once(async () => {
+        printLine(`kernel ${kernel.variant}: compiling its build tree again, for its drawn links`);
+        await buildKernels([matrix.kernels[kernel.variant]!], src, { jobs: opts.jobs, logDir: dir.logs, signal: abort.signal, rebuild: true });
+      });
+      const link = async (draw: number): Promise<LaidOutKernel> => {
+        const log = join(dir.logs, `kernel-${kernel.variant}-layouts.log`);
+        const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, log, abort.signal));
+        const relink = () => linkKernelLayout(kernel, tree, draw, { jobs: opts.jobs, log, signal: abort.signal });
+        try {
+          return await relink();
+        } catch (err) {
+          if (!(err instanceof BuildTreeGone)) throw err;
+          await rebuildTree();
+          return relink();
+        }
+      };
+      return async (seed: number) => {
+        if (opts.layout !== 'random' || opts.profile) return { bzImage: kernel.bzImage, layout: null };
+        const draw = kernelDrawOf(seed, opts.kernelLinks);
+        if (!links.has(draw)) links.set(draw, link(draw));
+        const laid = await links.get(draw)!;
+        return { bzImage: laid.bzImage, layout: laid.layout };
+      };
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));
@@ -178,7 +215,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         name: matrix.name, source: matrix.source, baseline: matrix.baseline, description: matrix.description,
         ...(matrix.questions.length && { questions: matrix.questions }),
       },
-      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout },
+      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout, kernelLinks: opts.kernelLinks },
       shard: opts.shard,
       host: hostInfo(),
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },

@@ -27,6 +27,8 @@ export interface BuildOptions {
   onBuilt?: (kernel: BuiltKernel) => void;
   /** Stops a running build. */
   signal?: AbortSignal;
+  /** Compiles and links even a kernel the cache has: brings back a build tree that its drawn links need (kernels/relink.ts). */
+  rebuild?: boolean;
 }
 
 interface VariantBuild {
@@ -69,7 +71,7 @@ export async function buildKernels(variants: KernelVariant[], src: KernelSource,
   return withBuildLocks(builds, async () => {
     // Every configure ends before a failure is reported, so that none is left running behind it.
     const base = once(() => allnoconfig(src, tree, allnoconfigLog, opts.signal));
-    const settled = await Promise.allSettled(builds.map((b) => prepare(b, src, tree, base, opts.signal)));
+    const settled = await Promise.allSettled(builds.map((b) => prepare(b, src, tree, base, opts)));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const ready = settled.map((r) => (r as PromiseFulfilledResult<Prepared>).value);
@@ -82,14 +84,14 @@ export async function buildKernel(variant: KernelVariant, src: KernelSource, opt
 }
 
 /** A variant's kernel from the cache, or its build directory configured and ready to compile. */
-async function prepare(build: VariantBuild, src: KernelSource, tree: string, base: () => Promise<Allnoconfig>, signal?: AbortSignal): Promise<Prepared> {
+async function prepare(build: VariantBuild, src: KernelSource, tree: string, base: () => Promise<Allnoconfig>, opts: BuildOptions): Promise<Prepared> {
   const { variant, buildDir, log } = build;
   const byInputs = await inputsKey(variant, src);
-  const known = await kernelByInputs(byInputs);
+  const known = opts.rebuild ? null : await kernelByInputs(byInputs);
   if (known) return { kernel: known };
-  const { configHash, configText } = await configure(variant, src, tree, buildDir, log, base, signal);
+  const { configHash, configText } = await configure(variant, src, tree, buildDir, log, base, opts.signal);
   const outDir = kernelDir(variant.name, configHash);
-  const cached = await cachedKernel(outDir);
+  const cached = opts.rebuild ? null : await cachedKernel(outDir);
   if (cached) {
     await recordInputs(byInputs, outDir);
     return { kernel: cached };

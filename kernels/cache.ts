@@ -116,6 +116,9 @@ export async function storeKernel(k: LinkedKernel, linkStarted: number): Promise
   };
   await writeManifest(tmp, kernelFiles(tmp));
   await writeFile(join(tmp, 'kernel.json'), JSON.stringify(kernel, null, 2));
+  // Its drawn links (kernels/relink.ts) come from the same objects and stay: a kernel rebuilt to bring
+  // its tree back is the same kernel, byte for byte, and guests may be booting them.
+  if (existsSync(join(outDir, 'layouts'))) await rename(join(outDir, 'layouts'), join(tmp, 'layouts'));
   await rm(outDir, { recursive: true, force: true });
   await rename(tmp, outDir);
   await recordInputs(k.byInputs, outDir);

@@ -275,7 +275,10 @@ export interface RunMeta {
   /** questions: absent in runs of matrices without them, and in older runs. */
   matrix: { name: string; source: string; baseline: string; description?: string; questions?: Question[] };
   /** layout: absent in runs made before layouts were drawn, which had the fixed one. */
-  options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed' };
+  options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed';
+    /** With a random layout, the kernel links the boots spread over (D; absent in runs from before, which ran the build's own). */
+    kernelLinks?: number;
+  };
   /** Set when this run is one slice of a sharded run (--shard I/N). */
   shard?: { index: number; count: number } | null;
   /** Set when this run was joined from the run directories of its shards. */
@@ -331,6 +334,12 @@ export interface RunMeta {
      * in profiling runs (their profiles are symbolised with one execbench) and in runs from before.
      */
     workloadLayout?: { textPad: number; rodataPad: number; dataPad: number; bssPad: number; order: string[] };
+    /**
+     * The link of its kernel this boot ran (kernels/layout.ts): which draw (seed mod D), the padding
+     * before the main text and the digest of the objects' text order; absent where it ran the build's
+     * own link (--layout fixed, profiling runs, runs from before).
+     */
+    kernelLayout?: { draw: number; textPad: number; orderDigest: string };
     /**
      * Where auditd wrote, in boots that ran it: "<file system> <enriched>/<SYSCALL records>", e.g.
      * "ext4 2400/2400" (bench/guest/init-script.ts); absent in runs from before.

@@ -284,6 +284,8 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
       notes.push(`${s.name}: asked for ${asked} vCPUs, its guests brought up ${Math.max(...online)} (the kernel found no other CPU); its figures are of ${Math.max(...online)}.`);
     }
   }
+  const links = kernelLinksNote(runs, perBoot);
+  if (links) notes.push(links);
   if (layout === 'fixed') {
     notes.push('Layout fixed: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND), so the intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.');
   }
@@ -474,6 +476,18 @@ export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSu
  * layout otherwise. A t interval that cannot be had (all pairs equal gives a
  * zero-width one) is taken as it is.
  */
+/**
+ * Where boots shared their kernel's drawn links (D below the boots of a
+ * scenario, kernels/layout.ts), what the intervals then cover: the figures
+ * of docs/methodology.md ("The kernel's own link").
+ */
+export function kernelLinksNote(runs: LoadedRun[], perBoot: Map<string, BootSummary[]>): string | null {
+  const d = Math.min(...runs.map((r) => (r.meta?.options.layout === 'random' ? r.meta.options.kernelLinks : undefined) ?? Infinity));
+  const boots = Math.max(0, ...[...perBoot.values()].map((b) => b.length));
+  if (!Number.isFinite(d) || boots <= d) return null;
+  return `Kernel links: each scenario's ${boots} boots ran ${d} drawn links of their kernel (seed mod ${d}), so several boots share one. An overhead paired on one kernel cancels the link; a scenario's centre and an overhead across two kernels treat the boots of one link as independent, and with the spread between links measured (sd 0.86 %, docs/methodology.md) their 95 % intervals cover less than 95 % (about 85 % at 4 links for 12 boots); --kernel-links ${boots} gives every boot its own link.`;
+}
+
 function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }, eqLevel: number): RawComparison {
   if (bootLevel) {
     const { test, pairedSeeds } = bootRatio(base, s);

@@ -62,6 +62,16 @@ test('boots draw their layouts from their seeds: seeds differ, a seed repeats, n
   assert.deepEqual(meta.guests.filter((g) => g.scenario === 'vanilla').map((g) => g.seed).sort(), [42, 43, 44]);
   // Each boot linked execbench in its seed's layout, whatever the scenario: a seed's boots pair.
   for (const g of meta.guests) assert.deepEqual(g.workloadLayout, drawWorkloadLayout(g.seed), `guest ${g.id}'s execbench layout`);
+  // And its kernel in link s mod D of the kernel: seeds 42-44 in links 2, 3 and 0 of 4, three
+  // different orders of the same objects, each booted by every scenario of that seed.
+  assert.equal(meta.options.kernelLinks, 4);
+  for (const g of meta.guests) {
+    assert.equal(g.kernelLayout?.draw, g.seed % 4, `guest ${g.id}'s kernel link`);
+    assert.match(g.kernelLayout!.orderDigest, /^[0-9a-f]{16}$/);
+  }
+  const orders = new Map(meta.guests.map((g) => [g.seed, g.kernelLayout!.orderDigest]));
+  assert.equal(new Set(orders.values()).size, 3, 'three seeds, three kernel links');
+  for (const g of meta.guests) assert.equal(g.kernelLayout!.orderDigest, orders.get(g.seed));
 
   // The gate at boot level, on these real boots: the run against itself passes; the same run with
   // one scenario's samples 5 % slower (a shift applied to real data, layouts and all) fails, and
@@ -100,6 +110,7 @@ test('--layout fixed: every boot and seed the same layout, at the level it was m
   assert.equal(s.centre.method, 'within-layout');
   const fixedMeta = JSON.parse(readFileSync(join(fixed.dir, 'run.json'), 'utf8')) as RunMeta;
   assert.ok(fixedMeta.guests.every((g) => g.workloadLayout === undefined), 'a fixed-layout boot drew a layout for execbench');
+  assert.ok(fixedMeta.guests.every((g) => g.kernelLayout === undefined), 'a fixed-layout boot ran a drawn kernel link');
   assert.ok(fixed.summary.notes.some((n) => /Layout fixed/.test(n)), 'no note saying what a fixed layout covers');
   // The level is compared, not the bits, so that changes beside the workload (the init script, the
   // warm-up rule) pass while a change of what the guest measures shows.

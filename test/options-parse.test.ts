@@ -13,6 +13,7 @@ test('parseBenchArgs fills in the defaults', () => {
   assert.equal(o.samples, undefined);
   assert.equal(o.boots, undefined, 'no --boots: the matrix default, else DEFAULT_BOOTS, is taken in runBench');
   assert.equal(o.layout, 'random');
+  assert.equal(o.kernelLinks, 4, 'D = 4 drawn links of each kernel');
   assert.ok(o.jobs >= 1);
   assert.equal(o.out, 'results');
 });
@@ -25,9 +26,11 @@ test('parseBenchArgs reads every option and rejects bad values with a usage erro
   assert.throws(() => parseBenchArgs(['--nope']), (e: Error & { exitCode?: number }) => /Unknown option '--nope'/.test(e.message) && e.exitCode === 2);
   assert.throws(() => parseBenchArgs(['--mode', 'tcg']), /--mode is icount or kvm, not "tcg"/);
   assert.equal((parseBenchArgs(['--layout', 'fixed']) as { layout: string }).layout, 'fixed');
+  assert.equal((parseBenchArgs(['--kernel-links', '12']) as { kernelLinks: number }).kernelLinks, 12);
   for (const [args, re] of [
     [['--layout', 'other'], /--layout is random or fixed, not "other"/],
     [['--boots', '0'], /--boots takes a whole number >= 1, not "0"/],
+    [['--kernel-links', '0'], /--kernel-links takes a whole number >= 1, not "0"/],
     [['--seed', 'x'], /--seed takes a whole number >= 0, not "x"/],
     [['--seed', '-1'], /--seed/],
     [['--seed=-1'], /--seed takes a whole number >= 0, not "-1"/],

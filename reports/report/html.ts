@@ -160,7 +160,7 @@ function layoutText(s: Summary): string {
   const fixed = s.scenarios.some((c) => c.layout === 'fixed');
   if (fixed) return '<b>Layout fixed</b>: every boot had the same memory layout (nokaslr norandmaps, fixed CRNG bytes, no RDRAND). The intervals cover sampling noise within that one layout, not the variation between layouts, which is larger.';
   const few = s.scenarios.filter((c) => c.boots < 3).map((c) => c.name);
-  return `Layout random: each boot drew its memory layout (KASLR, mmap randomisation, CRNG and RDRAND) from its seed, and boots are the unit of replication: each scenario's figure is the geometric mean of its boots' medians with a t interval over boots.${few.length ? ` <b>Fewer than 3 boots</b> for ${few.map(esc).join(', ')}: there the interval says little or nothing about how layouts vary.` : ''}`;
+  return `Layout random: each boot drew its memory layout (KASLR, mmap randomisation, CRNG and RDRAND), the link of its timing program and which of its kernel's drawn links it booted from its seed, and boots are the unit of replication: each scenario's figure is the geometric mean of its boots' medians with a t interval over boots.${few.length ? ` <b>Fewer than 3 boots</b> for ${few.map(esc).join(', ')}: there the interval says little or nothing about how layouts vary.` : ''}`;
 }
 
 function overheadCells(s: ScenarioSummary, baseline: string): string[] {

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import { execa } from 'execa';
+import { cachePath } from '../lib/cache.ts';
+import { BenchError } from '../lib/errors.ts';
+import { withLock } from '../lib/lock.ts';
+import { checkManifest, writeManifest } from '../lib/manifest.ts';
+import { formatDuration, printLine } from '../lib/progress.ts';
+import { runLogged } from '../lib/run.ts';
+import { shell } from '../lib/shell.ts';
+import { kernelDir, type BuiltKernel } from './cache.ts';
+import { hugePageBuildEnv } from './hugepages.ts';
+import { drawKernelLayout, kernelLayoutName, layoutLinkerScript, relocatableLayoutScript, type KernelLayout } from './layout.ts';
+import { kernelFlags, REPRODUCIBLE_BUILD } from './recipe.ts';
+
+/**
+ * A kernel linked in one of its drawn layouts: the image guests boot. Its
+ * vmlinux is not kept (profiling runs boot the build's own link, whose
+ * vmlinux the cache keeps); the draw is reproducible from the build tree.
+ */
+export interface LaidOutKernel {
+  bzImage: string;
+  layout: KernelLayout;
+}
+
+/** Changes when the way a layout is linked changes, so that links made the old way are not reused. */
+const LAYOUT_RECIPE = 'shuffled .text of vmlinux.a and its libraries after a padding, in vmlinux.o where the final link starts from it, v1';
+
+/** The archives kbuild links vmlinux from (link-vmlinux.sh: vmlinux.a, then KBUILD_VMLINUX_LIBS). */
+const ARCHIVES = ['vmlinux.a', 'lib/lib.a', 'arch/x86/lib/lib.a'];
+
+/** Where kbuild's linker script is generated; the layout's is written beside the build's objects. */
+const BUILD_LDS = 'arch/x86/kernel/vmlinux.lds';
+const LAYOUT_LDS = 'krsi-layout.lds';
+
+/** The build tree that a cached kernel was compiled in. */
+export const buildTreeOf = (kernel: BuiltKernel) => cachePath('build', kernel.sourceId, kernel.variant);
+
+/** Thrown when the kernel's build tree is gone or was rebuilt for another config: the caller compiles it again. */
+export class BuildTreeGone extends BenchError {}
+
+/**
+ * The archives' members as ld names them in a linker script
+ * (`archive:member`): kbuild's archives are thin, and ld names a member by
+ * its path from the directory it links in. ar prints them as it finds them,
+ * so it runs there too.
+ */
+async function archiveMembers(buildDir: string): Promise<string[]> {
+  const members: string[] = [];
+  for (const a of ARCHIVES) {
+    if (!existsSync(join(buildDir, a))) continue;
+    const r = await execa('ar', ['t', a], { cwd: buildDir, stdin: 'ignore', reject: false });
+    if (r.failed) throw new BenchError(`listing ${join(buildDir, a)} failed: ${String(r.stderr).split('\n')[0]}`);
+    const listed = String(r.stdout).split('\n').filter(Boolean);
+    members.push(...listed.map((m) => (isAbsolute(m) ? relative(buildDir, m) : m)));
+  }
+  return members;
+}
+
+/**
+ * How a kernel's link takes the drawn layout. Where the final link starts
+ * from the archives, kbuild's own linker script with the main text drawn
+ * (KBUILD_LDS). Where it starts from vmlinux.o (IBT or Clang's LTO:
+ * link-vmlinux.sh), the objects' text is already one section there, so the
+ * relocatable link of vmlinux.o takes a script of its own, through the
+ * variable kbuild's LTO build passes its initcall script in (initcalls-lds,
+ * scripts/Makefile.vmlinux_o; kbuild sees the new command and links vmlinux.o
+ * again, and again without it for the tree's own link).
+ */
+async function layoutMakeArgs(buildDir: string, config: string, textPad: number, order: string[]): Promise<string[]> {
+  if (/^CONFIG_(X86_KERNEL_IBT|LTO_CLANG)=y$/m.test(config)) {
+    await writeFile(join(buildDir, LAYOUT_LDS), relocatableLayoutScript(textPad, order));
+    return [`initcalls-lds=${LAYOUT_LDS}`];
+  }
+  await writeFile(join(buildDir, LAYOUT_LDS), layoutLinkerScript(await readFile(join(buildDir, BUILD_LDS), 'utf8'), textPad, order));
+  return [`KBUILD_LDS=${LAYOUT_LDS}`];
+}
+
+/**
+ * The kernel linked in draw `draw` of its layout (kernels/layout.ts), from
+ * the cache or linked now in its build tree: kbuild's own link (vmlinux three
+ * times over for kallsyms and BTF, then bzImage) with the drawn linker
+ * script, about half a minute. The tree's own link is left to be made again:
+ * its linker script is touched, so the next build of the tree relinks it.
+ */
+export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: number, opts: { jobs: number; log: string; signal?: AbortSignal }): Promise<LaidOutKernel> {
+  const out = join(kernelDir(kernel.variant, kernel.configHash), 'layouts', `d${draw}`);
+  const bzImage = join(out, 'bzImage');
+  const cached = await cachedLayout(out, bzImage);
+  if (cached) return { bzImage, layout: cached };
+  const buildDir = buildTreeOf(kernel);
+  return withLock(`${buildDir}.lock`, `kernel ${kernel.variant}`, async () => {
+    const again = await cachedLayout(out, bzImage);
+    if (again) return { bzImage, layout: again };
+    const config = await readFile(kernel.config, 'utf8');
+    const treeConfig = existsSync(join(buildDir, '.config')) ? await readFile(join(buildDir, '.config'), 'utf8') : null;
+    if (treeConfig !== config || !existsSync(join(buildDir, 'vmlinux.a'))) {
+      throw new BuildTreeGone(`kernel ${kernel.variant}: its build tree ${buildDir} is gone or holds another config`, opts.log);
+    }
+    const { layout, order } = drawKernelLayout(draw, await archiveMembers(buildDir));
+    const started = Date.now();
+    printLine(`kernel ${kernel.variant}: linking layout ${kernelLayoutName(layout)}`);
+    const tmp = `${out}.tmp`;
+    try {
+      const layoutArgs = await layoutMakeArgs(buildDir, config, layout.textPad, order);
+      const env = { ...REPRODUCIBLE_BUILD, ...(await hugePageBuildEnv(opts.log)), ...kernelFlags(tree, buildDir) };
+      await runLogged('make', ['-C', tree, `O=${buildDir}`, `-j${opts.jobs}`, ...layoutArgs, 'bzImage'], {
+        what: `kernel ${kernel.variant} layout ${kernelLayoutName(layout)} link`, log: opts.log, env, ...(opts.signal && { signal: opts.signal }),
+      });
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp, { recursive: true });
+      const sh = shell({ log: opts.log });
+      await sh(`copying layout ${kernelLayoutName(layout)} (${kernel.variant})`)`cp ${join(buildDir, 'arch/x86/boot/bzImage')} ${join(tmp, 'bzImage')}`;
+      await writeFile(join(tmp, 'layout.json'), `${JSON.stringify({ recipe: LAYOUT_RECIPE, layout }, null, 2)}\n`);
+      await writeManifest(tmp, [join(tmp, 'bzImage'), join(tmp, 'layout.json')]);
+      await rm(out, { recursive: true, force: true });
+      await rename(tmp, out);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+      await rm(join(buildDir, LAYOUT_LDS), { force: true });
+      // vmlinux now holds the draw's link; a linker script newer than it makes kbuild link the tree's own again.
+      const now = new Date();
+      if (existsSync(join(buildDir, BUILD_LDS))) await utimes(join(buildDir, BUILD_LDS), now, now);
+    }
+    printLine(`kernel ${kernel.variant}: layout ${kernelLayoutName(layout)} linked in ${formatDuration(Date.now() - started)}`);
+    return { bzImage, layout };
+  });
+}
+
+/** A draw's link from the cache, if its manifest vouches for it and it was made the current way. */
+async function cachedLayout(out: string, bzImage: string): Promise<KernelLayout | null> {
+  const meta = join(out, 'layout.json');
+  if ((await checkManifest(out, [bzImage, meta])) !== null) return null;
+  try {
+    const { recipe, layout } = JSON.parse(await readFile(meta, 'utf8')) as { recipe: string; layout: KernelLayout };
+    return recipe === LAYOUT_RECIPE ? layout : null;
+  } catch {
+    return null;
+  }
+}
