@@ -72,7 +72,7 @@ export function layoutLinkerScript(lds: string, textPad: number, order: readonly
 /**
  * The same layout as a script for the relocatable link of vmlinux.o
  * (`ld -r`), for kernels whose final link starts from vmlinux.o rather than
- * from the archives: those with IBT or Clang's LTO, where objtool runs on
+ * from the archives: those with IBT (or Clang's LTO), where objtool runs on
  * vmlinux.o (link-vmlinux.sh). ld merges the objects' `.text` into one
  * section there, so the order must be drawn in this link; every other
  * section is left to ld's defaults, as in kbuild's own link.

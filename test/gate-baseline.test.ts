@@ -134,6 +134,23 @@ test('dependencies: identical runs match; each changed field is named with both 
   assert.equal(refusal(c, true, { baseline: 'b.json', current: 'cur' }), null);
 });
 
+test('dependencies: the number of kernel links is a workload dependency, kept in the file and checked when read', () => {
+  const withLinks = (d: number | undefined) => {
+    const b = baselineOf(SEED());
+    return { ...b, depends_on: { ...b.depends_on, layout: 'random' as const, ...(d !== undefined && { kernel_links: d }) } };
+  };
+  assert.deepEqual(checkDependencies(withLinks(4), withLinks(4)).mismatches, []);
+  // Seeds map to other links: the boots of a seed are no longer the same boots.
+  assert.deepEqual(checkDependencies(withLinks(4), withLinks(12)).mismatches, [{ field: 'depends_on.kernel_links', kind: 'workload', baseline: '4', current: '12' }]);
+  // A baseline from before links were drawn ran the build's own link.
+  assert.deepEqual(checkDependencies(withLinks(undefined), withLinks(4)).mismatches.map((m) => `${m.field} ${m.baseline} ${m.current}`), ['depends_on.kernel_links absent 4']);
+  const file = join(tmp, 'links.json');
+  writeFileSync(file, formatBaseline(withLinks(4)));
+  assert.equal(readBaselineFile(file).depends_on.kernel_links, 4);
+  writeFileSync(file, formatBaseline(withLinks(4)).replace('"kernel_links": 4', '"kernel_links": 0'));
+  assertUsage(() => readBaselineFile(file), /depends_on\.kernel_links must be/);
+});
+
 test('dependencies: another kernel source is a mismatch of its own, named by package version and digest, before the configs it changes', () => {
   const base = baselineOf({ ...SEED(), sourceVersion: '6.12.117-1~deb12u1' });
   const moved = baselineOf({ ...SEED(), sourceVersion: '6.12.118-1~deb12u1', sourceId: 'ffffffffffffffff', kernels: { noaudit: '8dfe0e4029cf37b7', audit: '1111111111111111' } });

@@ -49,6 +49,11 @@ export interface DependsOn {
   workloads: Record<string, WorkloadDeps>;
   /** How boots chose their memory layouts (fixed for /1 files). */
   layout: 'random' | 'fixed';
+  /**
+   * With a random layout, the drawn links of each kernel its boots spread over (D, kernels/layout.ts):
+   * seed s ran link s mod D. Absent where boots ran the build's own link (fixed layouts, files from before).
+   */
+  kernel_links?: number;
 }
 
 /** One boot of a baseline scenario. */
@@ -205,6 +210,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
       bpf_digest: meta.suite.bpfDigest,
       workloads,
       layout: runLayout(run),
+      ...(runLayout(run) === 'random' && meta.options.kernelLinks !== undefined && { kernel_links: meta.options.kernelLinks }),
     },
     scenarios,
   };
@@ -253,6 +259,7 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
   if (scenarios.length === 0) throw r.fail('scenarios', 'is empty');
   const layoutOf = v1 ? 'fixed' : d.layout;
   if (layoutOf !== 'random' && layoutOf !== 'fixed') throw r.fail('depends_on.layout', `must be "random" or "fixed", is ${JSON.stringify(d.layout)}`);
+  if (d.kernel_links !== undefined) r.int(d.kernel_links, 'depends_on.kernel_links', 1);
   const read: Record<string, BaselineScenario> = {};
   for (const [name, s] of scenarios) {
     const o = r.obj(s, `scenarios.${name}`);
@@ -339,6 +346,7 @@ export function formatBaseline(b: Baseline): string {
       bpf_digest: b.depends_on.bpf_digest,
       workloads: b.depends_on.workloads,
       layout: b.depends_on.layout,
+      ...(b.depends_on.kernel_links !== undefined && { kernel_links: b.depends_on.kernel_links }),
     },
     // samples_ns is derived from boots when the file is read.
     scenarios: Object.fromEntries(Object.entries(b.scenarios).map(([n, x]) => [n, { kernel: x.kernel, ...(x.baseline !== undefined && { baseline: x.baseline }), boots: x.boots }])) as unknown as Baseline['scenarios'],

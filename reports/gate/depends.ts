@@ -72,6 +72,8 @@ export function checkDependencies(baseline: Baseline, current: Baseline): Depend
   if (b.bpf_digest !== null) compare('code', 'depends_on.bpf_digest', b.bpf_digest, c.bpf_digest);
   // A fixed layout is one draw of the layouts a random one samples: the figures differ by more than noise.
   compare('workload', 'depends_on.layout', b.layout, c.layout);
+  // Another number of kernel links maps some seeds to other links: those boots no longer match.
+  compare('workload', 'depends_on.kernel_links', b.kernel_links, c.kernel_links);
   for (const name of present) {
     const bw = b.workloads[name];
     const cw = c.workloads[name];
