@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { drawWorkloadLayout } from '../bench/guest/workload-layout.ts';
+import { cachePath, sha256 } from '../lib/cache.ts';
 import { sourceLabel, type RunMeta } from '../lib/results.ts';
 import { readSamples } from '../reports/load.ts';
 import type { Summary } from '../reports/summary.ts';
@@ -72,6 +73,10 @@ test('boots draw their layouts from their seeds: seeds differ, a seed repeats, n
   const orders = new Map(meta.guests.map((g) => [g.seed, g.kernelLayout!.orderDigest]));
   assert.equal(new Set(orders.values()).size, 3, 'three seeds, three kernel links');
   for (const g of meta.guests) assert.equal(g.kernelLayout!.orderDigest, orders.get(g.seed));
+  // The links are images of their own: the build's and the three drawn ones differ byte for byte.
+  const kernelDir = cachePath('kernels', `noaudit-${meta.kernels.find((k) => k.variant === 'noaudit')!.configHash}`);
+  const images = [join(kernelDir, 'bzImage'), ...[2, 3, 0].map((d) => join(kernelDir, 'layouts', `d${d}`, 'bzImage'))];
+  assert.equal(new Set(images.map((f) => sha256(readFileSync(f)))).size, 4, `four different images: ${images.join(', ')}`);
 
   // The gate at boot level, on these real boots: the run against itself passes; the same run with
   // one scenario's samples 5 % slower (a shift applied to real data, layouts and all) fails, and
