@@ -5,7 +5,7 @@ import { withLock } from '../lib/lock.ts';
 import { once } from '../lib/once.ts';
 import { printLine } from '../lib/progress.ts';
 import { runLogged } from '../lib/run.ts';
-import { cachedKernel, inputsKey, kernelByInputs, kernelDir, recordInputs, storeKernel, type BuiltKernel, type LinkedKernel } from './cache.ts';
+import { buildTreeDir, cachedKernel, inputsKey, kernelByInputs, kernelDir, recordInputs, storeKernel, type BuiltKernel, type LinkedKernel } from './cache.ts';
 import { allnoconfig, configure, type Allnoconfig } from './config.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { objectsToRecompile } from './objects.ts';
@@ -60,7 +60,7 @@ function withBuildLocks<T>(builds: VariantBuild[], fn: () => Promise<T>): Promis
 export async function buildKernels(variants: KernelVariant[], src: KernelSource, opts: BuildOptions): Promise<Record<string, BuiltKernel>> {
   const builds = variants.map((variant) => ({
     variant,
-    buildDir: cachePath('build', src.id, variant.name),
+    buildDir: buildTreeDir(src.id, variant.name),
     log: join(opts.logDir, `kernel-${variant.name}.log`),
   }));
   // One per source: a run may build kernels of several.

@@ -39,6 +39,9 @@ function artifactPaths(outDir: string): Pick<BuiltKernel, 'bzImage' | 'btf' | 'v
 /** The files of a cached kernel that guests and BPF builds use; kernel.json's manifest vouches for them. */
 const kernelFiles = (outDir: string) => Object.values(artifactPaths(outDir));
 
+/** The build tree a variant of this source is compiled in (and its drawn links are made in, kernels/relink.ts). */
+export const buildTreeDir = (sourceId: string, variant: string) => cachePath('build', sourceId, variant);
+
 /** Where a kernel of this variant and config is cached. */
 export const kernelDir = (variant: string, configHash: string) => cachePath('kernels', `${variant}-${configHash}`);
 

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath, sha256 } from '../lib/cache.ts';
+import { buildTreeDir } from './cache.ts';
 import { BenchError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
 import { shell } from '../lib/shell.ts';
@@ -87,7 +88,7 @@ export async function configure(
 export async function kernelConfigHash(variant: KernelVariant, src: KernelSource, logDir: string): Promise<string> {
   const log = join(logDir, `kernel-${variant.name}.log`);
   const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, log));
-  const buildDir = cachePath('build', src.id, variant.name);
+  const buildDir = buildTreeDir(src.id, variant.name);
   const base = () => allnoconfig(src, tree, join(logDir, 'kernel-allnoconfig.log'));
   return withLock(`${buildDir}.lock`, `kernel ${variant.name}`, async () => (await configure(variant, src, tree, buildDir, log, base)).configHash);
 }

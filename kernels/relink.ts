@@ -2,14 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { execa } from 'execa';
-import { cachePath } from '../lib/cache.ts';
 import { BenchError } from '../lib/errors.ts';
 import { withLock } from '../lib/lock.ts';
 import { checkManifest, writeManifest } from '../lib/manifest.ts';
 import { formatDuration, printLine } from '../lib/progress.ts';
 import { runLogged } from '../lib/run.ts';
 import { shell } from '../lib/shell.ts';
-import { kernelDir, type BuiltKernel } from './cache.ts';
+import { buildTreeDir, kernelDir, type BuiltKernel } from './cache.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { drawKernelLayout, kernelLayoutName, layoutLinkerScript, relocatableLayoutScript, type KernelLayout } from './layout.ts';
 import { kernelFlags, REPRODUCIBLE_BUILD } from './recipe.ts';
@@ -33,9 +32,6 @@ const ARCHIVES = ['vmlinux.a', 'lib/lib.a', 'arch/x86/lib/lib.a'];
 /** Where kbuild's linker script is generated; the layout's is written beside the build's objects. */
 const BUILD_LDS = 'arch/x86/kernel/vmlinux.lds';
 const LAYOUT_LDS = 'krsi-layout.lds';
-
-/** The build tree that a cached kernel was compiled in. */
-export const buildTreeOf = (kernel: BuiltKernel) => cachePath('build', kernel.sourceId, kernel.variant);
 
 /** Thrown when the kernel's build tree is gone or was rebuilt for another config: the caller compiles it again. */
 export class BuildTreeGone extends BenchError {}
@@ -61,8 +57,9 @@ async function archiveMembers(buildDir: string): Promise<string[]> {
 /**
  * How a kernel's link takes the drawn layout. Where the final link starts
  * from the archives, kbuild's own linker script with the main text drawn
- * (KBUILD_LDS). Where it starts from vmlinux.o (IBT: link-vmlinux.sh), the objects' text is already one section there, so the
- * relocatable link of vmlinux.o takes a script of its own, through the
+ * (KBUILD_LDS). Where it starts from vmlinux.o (IBT: link-vmlinux.sh), the
+ * objects' text is already one section there, so the relocatable link of
+ * vmlinux.o takes a script of its own, through the
  * variable kbuild's LTO build passes its initcall script in (initcalls-lds,
  * scripts/Makefile.vmlinux_o; kbuild sees the new command and links vmlinux.o
  * again, and again without it for the tree's own link).
@@ -90,7 +87,7 @@ export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: 
   const bzImage = join(out, 'bzImage');
   const cached = await cachedLayout(out, bzImage);
   if (cached) return { bzImage, layout: cached };
-  const buildDir = buildTreeOf(kernel);
+  const buildDir = buildTreeDir(kernel.sourceId, kernel.variant);
   return withLock(`${buildDir}.lock`, `kernel ${kernel.variant}`, async () => {
     const again = await cachedLayout(out, bzImage);
     if (again) return { bzImage, layout: again };
