@@ -27,7 +27,7 @@ export interface KernelLayout {
  * draws its own layout"). Boot seeds map onto them in turn, so that B boots
  * spread over all D draws, B / D each.
  */
-export const KERNEL_LAYOUT_DRAWS = 4;
+export const KERNEL_LAYOUT_DRAWS = 12;
 
 const PAGE = 4096;
 const STEP = 16;

@@ -17,6 +17,8 @@ export interface BootSeries {
   boot: number;
   /** The boot's seed; null when run.json does not record it. */
   seed: number | null;
+  /** The drawn link of its kernel it booted (run.json kernelLayout: `d<draw>-<order digest>`); null for the build's own link or when not recorded. */
+  link: string | null;
   /** Measured samples in run order, warm-up excluded. */
   values: number[];
   warmup: number;
@@ -27,6 +29,8 @@ export interface BootSummary {
   run: string;
   boot: number;
   seed: number | null;
+  /** The drawn link of its kernel the boot ran, as in BootSeries; absent in summaries written before links were recorded. */
+  link?: string | null;
   n: number;
   /** Warm-up samples the guest ran before these: adaptive, so they vary by boot. */
   warmups: number;
@@ -47,18 +51,29 @@ export function runLayout(run: LoadedRun): 'random' | 'fixed' {
   return run.meta?.options.layout ?? 'fixed';
 }
 
+/** The drawn kernel link each boot ran, by `<run id>/<scenario>/<boot>`; boots of the build's own link are left out. */
+export function bootLinks(runs: LoadedRun[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const run of runs) {
+    const label = run.meta?.runId ?? run.dir;
+    for (const g of run.meta?.guests ?? []) if (g.kernelLayout) out.set(`${label}/${g.scenario}/${g.boot}`, `d${g.kernelLayout.draw}-${g.kernelLayout.orderDigest}`);
+  }
+  return out;
+}
+
 /** Each scenario's boots, in first-seen order, told apart by run and boot number. */
 export function bootSeries(runs: LoadedRun[]): Map<string, BootSeries[]> {
   const out = new Map<string, BootSeries[]>();
   for (const run of runs) {
     const label = run.meta?.runId ?? run.dir;
     const seeds = new Map((run.meta?.guests ?? []).map((g) => [`${g.scenario}/${g.boot}`, g.seed]));
+    const links = bootLinks([run]);
     const byKey = new Map<string, BootSeries>();
     for (const s of run.samples as SampleRow[]) {
       const key = `${s.scenario}/${s.boot}`;
       let b = byKey.get(key);
       if (!b) {
-        byKey.set(key, (b = { run: label, boot: s.boot, seed: seeds.get(key) ?? null, values: [], warmup: 0 }));
+        byKey.set(key, (b = { run: label, boot: s.boot, seed: seeds.get(key) ?? null, link: links.get(`${label}/${key}`) ?? null, values: [], warmup: 0 }));
         const list = out.get(s.scenario) ?? [];
         list.push(b);
         out.set(s.scenario, list);
@@ -80,6 +95,7 @@ export function summarizeBoots(boots: BootSeries[]): BootSummary[] {
       run: b.run,
       boot: b.boot,
       seed: b.seed,
+      link: b.link,
       n: b.values.length,
       warmups: b.warmup,
       median_ns: m,
@@ -95,7 +111,7 @@ export function summarizeBoots(boots: BootSeries[]): BootSummary[] {
  * Only boots with a recorded seed pair; a seed seen twice on one side (runs
  * pooled) is not paired.
  */
-export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[]; a: number[]; b: number[] } {
+export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[]; a: number[]; b: number[]; links: (string | null)[] } {
   const unique = (xs: BootSummary[]) => {
     const m = new Map<number, BootSummary | null>();
     for (const x of xs) if (x.seed !== null) m.set(x.seed, m.has(x.seed) ? null : x);
@@ -104,7 +120,31 @@ export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[
   const ua = unique(a);
   const ub = unique(b);
   const seeds = [...ua.keys()].filter((s) => ua.get(s) && ub.get(s)).sort((x, y) => x - y);
-  return { seeds, a: seeds.map((s) => ua.get(s)!.median_ns), b: seeds.map((s) => ub.get(s)!.median_ns) };
+  const link = (x: BootSummary, y: BootSummary) => (x.link == null || y.link == null ? null : `${x.link}|${y.link}`);
+  return { seeds, a: seeds.map((s) => ua.get(s)!.median_ns), b: seeds.map((s) => ub.get(s)!.median_ns), links: seeds.map((s) => link(ua.get(s)!, ub.get(s)!)) };
+}
+
+/**
+ * The units an interval over boots is taken over. A boot is one unless boots
+ * shared a drawn link of their kernel (fewer links than boots, --kernel-links):
+ * the boots of one link share that link's code layout, whose effect is as
+ * large as the spread between boots (docs/methodology.md, "The kernel's own
+ * link"), so they are not independent draws and the link is the unit, its
+ * value the geometric mean of its boots'. `key` names each value's link, or
+ * pair of links for a comparison; a value without one (a fixed layout, a run
+ * from before links were drawn) keeps the boots as units.
+ */
+export function linkUnits(values: readonly number[], keys: readonly (string | null | undefined)[]): { values: number[]; links: number | null } {
+  if (keys.some((k) => k == null) || new Set(keys).size === keys.length) return { values: [...values], links: null };
+  const groups = new Map<string, number[]>();
+  keys.forEach((k, i) => groups.set(k!, [...(groups.get(k!) ?? []), Math.log(values[i]!)]));
+  const out = [...groups.values()].map((ls) => Math.exp(ls.reduce((a, b) => a + b, 0) / ls.length));
+  return { values: out, links: out.length };
+}
+
+/** A scenario's boot medians as interval units (linkUnits). */
+export function bootUnits(boots: readonly BootSummary[]): { values: number[]; links: number | null } {
+  return linkUnits(boots.map((b) => b.median_ns), boots.map((b) => b.link));
 }
 
 /**

@@ -15,7 +15,7 @@
 
 import { usageError } from '../lib/errors.ts';
 import type { LoadedRun } from './load.ts';
-import { bootSeries } from './boots.ts';
+import { bootSeries, linkUnits } from './boots.ts';
 import { shuffled } from '../lib/prng.ts';
 import { geometricMeanCI, mulberry32, pairedLogRatio, welchLogRatio, type Rng } from './stats/index.ts';
 
@@ -123,6 +123,8 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
   if (!base) throw usageError(`calibrate: the run has no scenario ${opts.baseline} to take overheads against`);
   const kernelOf = (name: string) => run.samples.find((s) => s.scenario === name)!.kernel;
   const bySeed = (name: string) => new Map(series.get(name)!.map((b) => [b.seed!, b.values]));
+  // the kernel link each seed's boot ran: where sets share links, their intervals are over links, as the summary's (boots.ts linkUnits)
+  const linkBySeed = (name: string) => new Map(series.get(name)!.map((b) => [b.seed!, b.link]));
   const geo = (xs: readonly number[]) => Math.exp(xs.reduce((a, b) => a + Math.log(b), 0) / xs.length);
   const rng = mulberry32(opts.seed);
   const scenarios: ScenarioCalibration[] = [];
@@ -135,6 +137,10 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
     };
     const mine = bySeed(name);
     const baseSeeds = bySeed(opts.baseline);
+    const myLinks = linkBySeed(name);
+    const baseLinks = linkBySeed(opts.baseline);
+    const units = (set: number[]) => linkUnits(set.map((s) => med(mine, s)), set.map((s) => myLinks.get(s))).values;
+    const pairKeys = (set: number[]) => set.map((s) => (myLinks.get(s) == null || baseLinks.get(s) == null ? null : `${baseLinks.get(s)}|${myLinks.get(s)}`));
     const seeds = [...mine.keys()].filter((s) => baseSeeds.has(s)).sort((a, b) => a - b);
     const med = (m: Map<number, number[]>, s: number) => medianOf(m.get(s)!);
     const allMedians = [...mine.keys()].map((s) => med(mine, s));
@@ -146,17 +152,17 @@ export function calibrate(run: LoadedRun, opts: CalibrationOptions): Calibration
     for (let p = 0; p < opts.partitions; p++) {
       const sets = disjointSets(seeds, opts.bootsPerSet, rng);
       for (const set of sets) {
-        const c = geometricMeanCI(set.map((s) => med(mine, s)), opts.confidence);
+        const c = geometricMeanCI(units(set), opts.confidence);
         centres.push({ lo: c.ci![0], hi: c.ci![1], centre: c.centre });
         if (name !== opts.baseline) {
-          const b = set.map((s) => med(baseSeeds, s));
-          const o = set.map((s) => med(mine, s));
+          const b = linkUnits(set.map((s) => med(baseSeeds, s)), pairKeys(set)).values;
+          const o = linkUnits(set.map((s) => med(mine, s)), pairKeys(set)).values;
           const t = pairedLogRatio(b, o, opts.confidence);
           if (t.ratioCI) overheads.push({ lo: t.ratioCI[0], hi: t.ratioCI[1], centre: t.ratio });
         }
       }
       for (let i = 0; i + 1 < sets.length; i += 2) {
-        const t = welchLogRatio(sets[i]!.map((s) => med(mine, s)), sets[i + 1]!.map((s) => med(mine, s)), 1 - opts.alpha);
+        const t = welchLogRatio(units(sets[i]!), units(sets[i + 1]!), 1 - opts.alpha);
         if (t.pValue === null) continue;
         aaTests++;
         if (t.pValue < opts.alpha) aaDifferent++;

@@ -2,7 +2,7 @@ import { median } from 'simple-statistics';
 import { usageError } from '../lib/errors.ts';
 import type { SampleRow } from '../lib/results.ts';
 import type { EventRow, LoadedRun } from './load.ts';
-import { bootSeries, distinctBoots, pairBySeed, runLayout, summarizeBoots, type BootSeries, type BootSummary } from './boots.ts';
+import { bootLinks, bootSeries, bootUnits, distinctBoots, linkUnits, pairBySeed, runLayout, summarizeBoots, type BootSeries, type BootSummary } from './boots.ts';
 import { multiCpuScenarios, runAccounting, type BootAccounting } from './latency.ts';
 import { bootstrapRatioOfMedians, describe, geometricMeanCI, holmBonferroni, mannWhitneyU, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, pairedLogRatio, verdict, welchLogRatio, type RatioTest, type Verdict } from './stats/index.ts';
 
@@ -42,6 +42,12 @@ export interface Overhead {
   /** The seeds paired (paired-t only). */
   paired_seeds?: number[];
   /**
+   * Where boots shared drawn links of their kernel: the links (paired: the
+   * pairs of links) the interval and test are over instead of the boots
+   * (boots.ts linkUnits).
+   */
+  links?: number;
+  /**
    * The equivalence test: the interval at 1 - 2 alpha / k (k comparisons,
    * Bonferroni), whose bounds are its two one-sided tests; "equivalent" when
    * it lies inside ±margin_pct.
@@ -78,10 +84,11 @@ export interface ScenarioSummary {
   /**
    * The scenario's figure: with a random layout and 2 boots or more, the
    * geometric mean of the boots' medians with a t interval over boots
-   * (method boots); otherwise the pooled median with its order-statistic
+   * (method boots; where boots shared their kernel's drawn links, over the
+   * links, `links` of them: boots.ts linkUnits); otherwise the pooled median with its order-statistic
    * interval (method within-layout), which does not cover the layout.
    */
-  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout' };
+  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout'; links?: number };
   /** Spread of the boots' medians: sd of their logs * 100 (null for one boot), and (max - min) / centre * 100. */
   between_boot: { sd_pct: number | null; range_pct: number };
   /** Spread of samples inside a boot: the median over boots of (max - min) / median * 100. */
@@ -103,7 +110,7 @@ export interface ScenarioSummary {
 
 /** Exec latency beside the CPU cost, at boot level like the CPU cost (reports/latency.ts). */
 export interface LatencySummary {
-  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout' };
+  centre: { ns: number; ci95_ns: [number | null, number | null]; method: 'boots' | 'within-layout'; links?: number };
   overhead: Overhead | null;
   /** Per exec, the mean over boots: the loop's time over the accounting window (the CPU cost it is taken from). */
   cpu_ns: number;
@@ -299,7 +306,8 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
     const overhead = overheads.get(name) ?? null;
     const boots = perBoot.get(name)!;
     const medians = boots.map((b) => b.median_ns);
-    const centre = bootLevel(name) ? geometricMeanCI(medians) : null;
+    const units = bootUnits(boots);
+    const centre = bootLevel(name) ? geometricMeanCI(units.values) : null;
     const centreNs = centre?.centre ?? d.median;
     if (layout === 'random' && boots.length < 3) {
       notes.push(`${name}: ${boots.length} boot${boots.length > 1 ? 's' : ''} only; ${boots.length < 2 ? 'its interval covers sampling noise within one layout, not the variation between layouts' : 'the interval over boots rests on so few layouts that it is very wide, and says little about how layouts vary'} (use --boots 3 or more).`);
@@ -329,10 +337,10 @@ export function summarize(runs: LoadedRun[], opts: SummarizeOptions = {}): Summa
       samples_per_boot: Math.min(...boots.map((b) => b.n)),
       per_boot: boots,
       centre: centre
-        ? { ns: centre.centre, ci95_ns: centre.ci ?? [null, null], method: 'boots' }
+        ? { ns: centre.centre, ci95_ns: centre.ci ?? [null, null], method: 'boots', ...(units.links !== null && { links: units.links }) }
         : { ns: d.median, ci95_ns: [d.medianCI.lo, d.medianCI.hi], method: 'within-layout' },
       between_boot: {
-        sd_pct: centre?.sdLog == null ? null : centre.sdLog * 100,
+        sd_pct: centre === null || boots.length < 2 ? null : geometricMeanCI(medians).sdLog! * 100,
         range_pct: ((Math.max(...medians) - Math.min(...medians)) / centreNs) * 100,
       },
       within_boot: { spread_pct: median(boots.map((b) => b.spread_pct)) },
@@ -388,8 +396,9 @@ function latencySummaries(
     return null;
   }
   // The same boot-level machinery as the CPU cost, each boot's latency standing for its median.
+  const links = bootLinks(runs);
   const asBoots = (name: string): BootSummary[] => boots.get(name)!.map((b) => ({
-    run: b.run, boot: b.boot, seed: b.seed, n: 1, warmups: 0, median_ns: b.latencyNs, spread_pct: 0, steady: null, change_point: { index: null, shift_pct: 0, p_value: null, method: 'not tested' },
+    run: b.run, boot: b.boot, seed: b.seed, link: links.get(`${b.run}/${name}/${b.boot}`) ?? null, n: 1, warmups: 0, median_ns: b.latencyNs, spread_pct: 0, steady: null, change_point: { index: null, shift_pct: 0, p_value: null, method: 'not tested' },
   }));
   const side = (name: string): Side => ({ name, kernel: groups.get(name)!.kernel, values: boots.get(name)!.map((b) => b.latencyNs), boots: asBoots(name) });
   const bootLevel = (name: string) => how.layout === 'random' && boots.get(name)!.length >= 2;
@@ -407,12 +416,13 @@ function latencySummaries(
     const list = boots.get(name);
     if (!list) continue;
     const values = list.map((b) => b.latencyNs);
-    const geo = bootLevel(name) ? geometricMeanCI(values) : null;
+    const units = bootUnits(asBoots(name));
+    const geo = bootLevel(name) ? geometricMeanCI(units.values) : null;
     const i = compared.indexOf(name);
     const overhead = i < 0 ? null : overheadOf(raw[i]!, adjusted[i]!, how.alpha);
     const groupNames = [...new Set(list.flatMap((b) => Object.keys(b.groups)))];
     out.set(name, {
-      centre: geo ? { ns: geo.centre, ci95_ns: geo.ci ?? [null, null], method: 'boots' } : { ns: mean(values), ci95_ns: [null, null], method: 'within-layout' },
+      centre: geo ? { ns: geo.centre, ci95_ns: geo.ci ?? [null, null], method: 'boots', ...(units.links !== null && { links: units.links }) } : { ns: mean(values), ci95_ns: [null, null], method: 'within-layout' },
       overhead,
       cpu_ns: mean(list.map((b) => b.cpuNs)),
       stall_ns: mean(list.map((b) => b.stallNs / b.execs)),
@@ -429,6 +439,7 @@ function overheadOf(r: RawComparison & { against: string }, pAdjusted: number, a
   return {
     against: r.against, pct: r.pct, ci95_pct: r.ci, p_value: r.p, p_adjusted: pAdjusted, test: r.test, method: r.method, units: r.units,
     ...(r.pairedSeeds && { paired_seeds: r.pairedSeeds }),
+    ...(r.links != null && { links: r.links }),
     equivalence: { margin_pct: EQUIVALENCE_MARGIN_PCT, level: r.equivalence.level, ci_pct: r.equivalence.ci },
     verdict: verdict({ pAdjusted, ciPct: r.ci, alpha, equivalenceCiPct: r.equivalence.ci, marginPct: EQUIVALENCE_MARGIN_PCT }),
   };
@@ -449,6 +460,7 @@ interface RawComparison {
   method: OverheadMethod;
   units: number;
   pairedSeeds?: number[];
+  links?: number | null;
   /** The same comparison's interval at the equivalence test's level. */
   equivalence: { level: number; ci: [number, number] };
 }
@@ -464,10 +476,17 @@ const pctOf = (ratio: number) => (ratio - 1) * 100;
  * seeds', so the paired test is valid however much or little they share.
  * pairedSeeds: the seeds paired, null for Welch.
  */
-export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSummary[] }): { test: (level: number) => RatioTest; pairedSeeds: number[] | null } {
+export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSummary[] }): { test: (level: number) => RatioTest; pairedSeeds: number[] | null; links: number | null } {
   const pairs = pairBySeed(base.boots, other.boots);
-  if (pairs.seeds.length >= 2) return { test: (level) => pairedLogRatio(pairs.a, pairs.b, level), pairedSeeds: pairs.seeds };
-  return { test: (level) => welchLogRatio(base.boots.map((b) => b.median_ns), other.boots.map((b) => b.median_ns), level), pairedSeeds: null };
+  if (pairs.seeds.length >= 2) {
+    // pairs that ran the same two links are one unit (boots.ts linkUnits)
+    const a = linkUnits(pairs.a, pairs.links);
+    const b = linkUnits(pairs.b, pairs.links);
+    return { test: (level) => pairedLogRatio(a.values, b.values, level), pairedSeeds: pairs.seeds, links: a.links };
+  }
+  const a = bootUnits(base.boots);
+  const b = bootUnits(other.boots);
+  return { test: (level) => welchLogRatio(a.values, b.values, level), pairedSeeds: null, links: a.links === null && b.links === null ? null : a.values.length + b.values.length };
 }
 
 /**
@@ -478,25 +497,26 @@ export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSu
  */
 /**
  * Where boots shared their kernel's drawn links (D below the boots of a
- * scenario, kernels/layout.ts), what the intervals then cover: the figures
- * of docs/methodology.md ("The kernel's own link").
+ * scenario, kernels/layout.ts): the intervals are then over links, not boots.
  */
 export function kernelLinksNote(runs: LoadedRun[], perBoot: Map<string, BootSummary[]>): string | null {
+  const shared = [...perBoot].filter(([, boots]) => bootUnits(boots).links !== null);
+  if (!shared.length) return null;
   const d = Math.min(...runs.map((r) => (r.meta?.options.layout === 'random' ? r.meta.options.kernelLinks : undefined) ?? Infinity));
-  const boots = Math.max(0, ...[...perBoot.values()].map((b) => b.length));
-  if (!Number.isFinite(d) || boots <= d) return null;
-  return `Kernel links: each scenario's ${boots} boots ran ${d} drawn links of their kernel (seed mod ${d}), so several boots share one. An overhead paired on one kernel cancels the link; a scenario's centre and an overhead across two kernels treat the boots of one link as independent, and with the spread between links measured (sd 0.86 %, docs/methodology.md) their 95 % intervals cover less than 95 % (about 85 % at 4 links for 12 boots); --kernel-links ${boots} gives every boot its own link.`;
+  const [name, boots] = shared[0]!;
+  return `Kernel links: boots shared drawn links of their kernel (${name}: ${boots.length} boots on ${bootUnits(boots).links} links${Number.isFinite(d) ? `, seed mod ${d}` : ''}). The boots of one link share its code layout, so the intervals and tests of ${shared.length === perBoot.size ? 'every scenario' : shared.map(([n]) => n).join(', ')} are over links (the geometric mean of each link's boots; paired comparisons over pairs of links), with fewer degrees of freedom than boots would give; --kernel-links ${Math.max(...shared.map(([, b]) => b.length))} gives every boot its own link.`;
 }
 
 function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }, eqLevel: number): RawComparison {
   if (bootLevel) {
-    const { test, pairedSeeds } = bootRatio(base, s);
+    const { test, pairedSeeds, links } = bootRatio(base, s);
     const t = test(0.95);
     if (t.ratioCI && t.pValue !== null) {
       const e = test(eqLevel).ratioCI!;
       return {
         pct: pctOf(t.ratio), ci: [pctOf(t.ratioCI[0]), pctOf(t.ratioCI[1])], p: t.pValue, test: 't', method: t.method, units: t.n,
         ...(pairedSeeds && { pairedSeeds }),
+        links,
         equivalence: { level: eqLevel, ci: [pctOf(e[0]), pctOf(e[1])] },
       };
     }

@@ -73,5 +73,8 @@ test('pairBySeed pairs boots that share a seed, in seed order, and skips unknown
   const boot = (seed: number | null, median: number): BootSummary => ({ run: 'r', boot: 0, seed, n: 1, warmups: 2, median_ns: median, spread_pct: 0, steady: true, change_point: { index: null, shift_pct: 0, p_value: 1, method: 'pooled residuals' } });
   const a = [boot(44, 3), boot(42, 1), boot(43, 2), boot(null, 9), boot(45, 5), boot(45, 6)];
   const b = [boot(42, 10), boot(43, 20), boot(46, 60), boot(45, 50), boot(44, 30)];
-  assert.deepEqual(pairBySeed(a, b), { seeds: [42, 43, 44], a: [1, 2, 3], b: [10, 20, 30] });
+  assert.deepEqual(pairBySeed(a, b), { seeds: [42, 43, 44], a: [1, 2, 3], b: [10, 20, 30], links: [null, null, null] });
+  // Each pair names the two links its boots ran, where both are known.
+  const linked = (x: BootSummary, l: string) => ({ ...x, link: l });
+  assert.deepEqual(pairBySeed([linked(boot(42, 1), 'd6'), linked(boot(43, 2), 'd7')], [linked(boot(42, 10), 'a6'), boot(43, 20)]).links, ['d6|a6', null]);
 });

@@ -33,12 +33,15 @@ test('drawKernelLayout is the pinned derivation from "krsi-bench kernel layout <
 });
 
 test('boot seeds spread over the draws in turn: B boots put B / D on each', () => {
-  assert.equal(KERNEL_LAYOUT_DRAWS, 4);
-  const seeds = Array.from({ length: 12 }, (_, b) => 42 + b);
+  assert.equal(KERNEL_LAYOUT_DRAWS, 12);
+  const seeds = Array.from({ length: 24 }, (_, b) => 42 + b);
   const counts = new Map<number, number>();
   for (const s of seeds) counts.set(kernelDrawOf(s), (counts.get(kernelDrawOf(s)) ?? 0) + 1);
-  assert.deepEqual([...counts.entries()].sort(), [[0, 3], [1, 3], [2, 3], [3, 3]]);
-  assert.equal(kernelDrawOf(42), 2);
+  assert.deepEqual([...counts.values()], Array(12).fill(2), '24 boots: 2 on each of the 12 links');
+  // The default run's 12 seeds (42-53): every boot its own link.
+  assert.equal(new Set(seeds.slice(0, 12).map((s) => kernelDrawOf(s))).size, 12);
+  assert.equal(kernelDrawOf(42), 6);
+  assert.equal(kernelDrawOf(42, 4), 2);
   assert.equal(kernelDrawOf(7, 1), 0);
   assert.throws(() => kernelDrawOf(-3), /whole number/);
 });

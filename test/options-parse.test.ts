@@ -13,7 +13,7 @@ test('parseBenchArgs fills in the defaults', () => {
   assert.equal(o.samples, undefined);
   assert.equal(o.boots, undefined, 'no --boots: the matrix default, else DEFAULT_BOOTS, is taken in runBench');
   assert.equal(o.layout, 'random');
-  assert.equal(o.kernelLinks, 4, 'D = 4 drawn links of each kernel');
+  assert.equal(o.kernelLinks, 12, 'D = 12 drawn links of each kernel, one for each of the 12 default boots');
   assert.ok(o.jobs >= 1);
   assert.equal(o.out, 'results');
 });

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BootSummary } from '../reports/boots.ts';
-import type { LoadedRun } from '../reports/load.ts';
-import { bootRatio, kernelLinksNote } from '../reports/summary.ts';
+import { bootRatio } from '../reports/summary.ts';
 import { pairedLogRatio, welchLogRatio } from '../reports/stats/index.ts';
 
 const boot = (seed: number, median: number): BootSummary =>
@@ -37,16 +36,4 @@ test('fewer than two seeds in common: Welch over all boots', () => {
   assert.equal(t(0.95).method, 'welch-t');
   const one = [{ ...audit[0]! }, ...other.slice(1)];
   assert.equal(bootRatio({ boots: vanilla }, { boots: one }).pairedSeeds, null, 'one seed in common is not a pairing');
-});
-
-test('a note says what the intervals cover where boots share their kernel\'s drawn links, and only there', () => {
-  const run = (layout: 'random' | 'fixed', kernelLinks?: number) => ({ meta: { options: { layout, ...(kernelLinks !== undefined && { kernelLinks }) } } }) as unknown as LoadedRun;
-  const twelve = new Map([['vanilla', Array.from({ length: 12 }, (_, i) => boot(42 + i, 380))]]);
-  const note = kernelLinksNote([run('random', 4)], twelve);
-  assert.match(note ?? '', /12 boots ran 4 drawn links of their kernel \(seed mod 4\).*--kernel-links 12 gives/);
-  assert.equal(kernelLinksNote([run('random', 12)], twelve), null, 'every boot its own link');
-  assert.equal(kernelLinksNote([run('fixed', 4)], twelve), null, 'a fixed layout boots the build\'s own link');
-  assert.equal(kernelLinksNote([run('random')], twelve), null, 'a run from before the links were drawn');
-  // Merged runs: the fewest links of any of them.
-  assert.match(kernelLinksNote([run('random', 12), run('random', 4)], twelve) ?? '', /ran 4 drawn links/);
 });

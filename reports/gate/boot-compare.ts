@@ -26,9 +26,11 @@ export interface LogEstimate {
   est: number;
   se: number;
   df: number;
-  /** What it is over: seeds paired, or boots of both sides. */
+  /** What it is over: seeds paired, or boots of both sides; kernel links where seeds shared them. */
   units: number;
   paired: boolean;
+  /** The units are kernel links (byLink), not seeds or boots. */
+  overLinks?: boolean;
 }
 
 const medianOf = (b: BaselineBoot) => median(b.samples_ns);
@@ -44,33 +46,61 @@ function common(...maps: Map<number, number>[]): number[] {
   return [...maps[0]!.keys()].filter((s) => maps.every((m) => m.has(s))).sort((a, b) => a - b);
 }
 
-const asGate = (e: LogDiffEstimate, paired: boolean): LogEstimate => ({
+const asGate = (e: LogDiffEstimate, paired: boolean, overLinks: boolean): LogEstimate => ({
   est: e.diff,
   se: e.se,
   // No spread: df does not matter (the interval is a point), but the combination below needs a number.
   df: e.df ?? Math.max(1, e.n - (paired ? 1 : 2)),
   units: e.n,
   paired,
+  overLinks,
 });
 
 /**
  * Per-seed logs of ratios. Math.log of a ratio near 1 is off by about an ulp
  * of 1, so differences within 8 ulps of max(1, |d|) count as no spread.
  */
-function paired(d: number[]): LogEstimate {
-  return asGate(pairedLogDiff(d, 8 * Number.EPSILON * Math.max(1, ...d.map(Math.abs))), true);
+function paired(d: number[], links: (number | null)[]): LogEstimate {
+  const u = byLink(d, links);
+  return asGate(pairedLogDiff(u, 8 * Number.EPSILON * Math.max(1, ...u.map(Math.abs))), true, u.length < d.length);
 }
 
 /** mean of b's logs - mean of a's logs, Welch. */
-function welch(a: number[], b: number[]): LogEstimate {
-  return asGate(welchLogDiff(a.map(Math.log), b.map(Math.log)), false);
+function welch(a: number[], b: number[], linksA: (number | null)[], linksB: (number | null)[]): LogEstimate {
+  const ua = byLink(a.map(Math.log), linksA);
+  const ub = byLink(b.map(Math.log), linksB);
+  return asGate(welchLogDiff(ua, ub), false, ua.length < a.length || ub.length < b.length);
+}
+
+/**
+ * The kernel link a seed's boots ran: seed mod D where the baseline records
+ * D (depends_on.kernel_links; the gate refuses two baselines whose D differ),
+ * null where it does not (fixed layouts, older baselines).
+ */
+function linkOf(b: Baseline): (seed: number | null) => number | null {
+  const d = b.depends_on.layout === 'random' ? b.depends_on.kernel_links : undefined;
+  return (seed) => (d === undefined || seed === null ? null : seed % d);
+}
+
+/**
+ * Values on the log scale, one per seed or boot, as the units the test is
+ * over: as they are, unless seeds shared a kernel link (fewer links than
+ * seeds), where each link's values are averaged into one unit, as the
+ * summary does (reports/boots.ts linkUnits): boots of one link are not
+ * independent draws of the layout.
+ */
+function byLink(values: number[], links: (number | null)[]): number[] {
+  if (links.some((l) => l === null) || new Set(links).size === links.length) return values;
+  const groups = new Map<number, number[]>();
+  links.forEach((l, i) => groups.set(l!, [...(groups.get(l!) ?? []), values[i]!]));
+  return [...groups.values()].map((xs) => xs.reduce((a, x) => a + x, 0) / xs.length);
 }
 
 /** x - y of two independent estimates. */
 function difference(x: LogEstimate, y: LogEstimate): LogEstimate {
   const v = x.se ** 2 + y.se ** 2;
   const df = v === 0 ? x.df + y.df : v ** 2 / (x.se ** 4 / x.df + y.se ** 4 / y.df);
-  return { est: x.est - y.est, se: Math.sqrt(v), df, units: x.units + y.units, paired: false };
+  return { est: x.est - y.est, se: Math.sqrt(v), df, units: x.units + y.units, paired: false, overLinks: Boolean(x.overLinks || y.overLinks) };
 }
 
 /** One run's ln(scenario / base): paired by seed where they share seeds, whatever the kernels (summary.ts, bootRatio), else Welch. */
@@ -80,8 +110,9 @@ export function runOverhead(b: Baseline, name: string, base: string): LogEstimat
   const ms = bySeed(s.boots);
   const mr = bySeed(r.boots);
   const seeds = common(ms, mr);
-  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(ms.get(k)! / mr.get(k)!)));
-  return welch(r.boots.map(medianOf), s.boots.map(medianOf));
+  const link = linkOf(b);
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(ms.get(k)! / mr.get(k)!)), seeds.map(link));
+  return welch(r.boots.map(medianOf), s.boots.map(medianOf), r.boots.map((x) => link(x.seed)), s.boots.map((x) => link(x.seed)));
 }
 
 /** ln(new / old) of one scenario: paired by seed wherever both runs booted it with the same seeds, whatever the kernels. */
@@ -91,8 +122,8 @@ export function absoluteChange(old: Baseline, cur: Baseline, name: string): LogE
   const mo = bySeed(o);
   const mc = bySeed(c);
   const seeds = common(mo, mc);
-  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(mc.get(k)! / mo.get(k)!)));
-  return welch(o.map(medianOf), c.map(medianOf));
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(mc.get(k)! / mo.get(k)!)), seeds.map(linkOf(cur)));
+  return welch(o.map(medianOf), c.map(medianOf), o.map((x) => linkOf(old)(x.seed)), c.map((x) => linkOf(cur)(x.seed)));
 }
 
 /**
@@ -109,7 +140,7 @@ export function overheadChange(old: Baseline, cur: Baseline, name: string, base:
   const bo = bySeed(old.scenarios[base]!.boots);
   const bc = bySeed(cur.scenarios[base]!.boots);
   const seeds = common(so, sc, bo, bc);
-  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(sc.get(k)! / so.get(k)!) - Math.log(bc.get(k)! / bo.get(k)!)));
+  if (seeds.length >= 2) return paired(seeds.map((k) => Math.log(sc.get(k)! / so.get(k)!) - Math.log(bc.get(k)! / bo.get(k)!)), seeds.map(linkOf(cur)));
   return difference(runOverhead(cur, name, base), runOverhead(old, name, base));
 }
 

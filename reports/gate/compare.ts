@@ -75,6 +75,8 @@ export interface ScenarioResult {
   method: 'boot-paired' | 'boot-welch' | 'samples' | null;
   /** Seeds paired, boots, or samples the interval is over. */
   units: number | null;
+  /** Present where seeds shared kernel links: units counts links (boot-compare.ts byLink). */
+  over_links?: true;
   verdict: GateVerdict | 'not gated';
 }
 
@@ -108,6 +110,7 @@ interface Raw {
   test: 'mann-whitney' | 't';
   method: 'boot-paired' | 'boot-welch' | 'samples';
   units: number;
+  overLinks?: boolean;
 }
 
 /** A metric's unit against the log scale: toUnit(d) for a change d of the log, fromUnit(x) its inverse. */
@@ -132,7 +135,7 @@ function bootRaw(name: string, kernel: string, old: Side, cur: Side, e: LogEstim
     delta: scale.toUnit(e.est), ci: [scale.toUnit(ci[0]), scale.toUnit(ci[1])],
     tests: tThresholdTests(e, up, down),
     detectable: (m) => scale.toUnit(tMinimumDetectable(e, up, opts.alpha, m)),
-    test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units,
+    test: 't', method: e.paired ? 'boot-paired' : 'boot-welch', units: e.units, overLinks: e.overLinks,
   };
 }
 
@@ -214,7 +217,7 @@ export function compareRuns(baseline: Baseline, current: Baseline, opts: Compare
   const { adjusted, verdicts } = decide(raw.map((r) => r.tests), opts.alpha);
   const gated = new Map(raw.map((r, i): [string, ScenarioResult] => [r.name, {
     name: r.name, role: 'gated', kernel: r.kernel, old: r.old, new: r.new, delta: r.delta, ci: r.ci, p: r.tests, p_holm: adjusted[i]!,
-    detectable: r.detectable(raw.length), test: r.test, method: r.method, units: r.units, verdict: verdicts[i]!,
+    detectable: r.detectable(raw.length), test: r.test, method: r.method, units: r.units, ...(r.overLinks && { over_links: true as const }), verdict: verdicts[i]!,
   }]));
 
   // Under the overhead metric, a side that is not gated still shows its overhead (0 for the baseline scenario).

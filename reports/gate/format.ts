@@ -81,7 +81,7 @@ function row(s: ScenarioResult, r: GateReport): string[] {
     verdictP(s),
     verdictCell(s),
     s.detectable === null ? '' : `${signed(s.detectable)} ${unitOf(r)}`,
-    s.method === null ? '' : s.method === 'boot-paired' ? `${s.units} seeds paired` : s.method === 'boot-welch' ? `${s.units} boots` : `${s.units} samples`,
+    s.method === null ? '' : s.over_links ? `${s.units} kernel links${s.method === 'boot-paired' ? ' paired' : ''}` : s.method === 'boot-paired' ? `${s.units} seeds paired` : s.method === 'boot-welch' ? `${s.units} boots` : `${s.units} samples`,
   ];
 }
 
@@ -141,6 +141,7 @@ export function gateMarkdown(r: GateReport): string {
       + `"Detects" is the smallest true change the gate flags as regressed with ${Math.round(o.power * 100)} % power at the strictest Holm step: the threshold plus (t(1 - alpha/m) + t(power)) standard errors. `
       + 'Over "seeds paired": both runs booted the same seeds, and the change is a paired t-test over seeds of boot medians (logs); where a kernel is unchanged its boots share their layouts and cancel. '
       + 'Over "boots": Welch t over boot medians (logs). '
+      + 'Over "kernel links": seeds shared drawn links of their kernels (fewer links than seeds, --kernel-links), so each link\'s seeds are averaged into one unit first, as the boots of one link share its code layout. '
       + `Over "samples": one layout only (fixed layout, or a single boot): Mann-Whitney U over samples and a bootstrap CI (${o.resamples} resamples, seed ${o.seed}), which cover sampling noise within that layout, not the layout.`,
   ];
   lines.push(...explanationMarkdown(r.explanations ?? []));

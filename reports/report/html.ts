@@ -268,7 +268,7 @@ function numbersSection(v: ReportView): string {
   const overheads = compared.length
     ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {
         const o = c.overhead!;
-        const over = o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
+        const over = o.links !== undefined ? `${o.links} kernel links${o.method === 'paired-t' ? ` (${o.units} seed pairs)` : ''}` : o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
         return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), over, esc(verdictText(o))];
       }), `Against ${esc(s.baseline)}, two-sided. paired-t: ${methodText('paired-t')}; welch-t: ${methodText('welch-t')}; within-layout: ${methodText('within-layout')}`)
     : '<p>Only the baseline was measured: no overheads.</p>';

@@ -82,8 +82,9 @@ export interface DirectComparison {
   ci: [number, number];
   p: number;
   method: 'paired-t' | 'welch-t';
-  /** Seeds paired, or boots of both. */
+  /** Seeds paired, or boots of both; kernel links (pairs of them, paired) where boots shared links. */
   units: number;
+  overLinks: boolean;
   verdict: Verdict;
 }
 
@@ -95,14 +96,14 @@ export interface DirectComparison {
  */
 export function directComparison(base: ScenarioSummary, other: ScenarioSummary, alpha = 0.05): DirectComparison | null {
   if (base.centre?.method !== 'boots' || other.centre?.method !== 'boots') return null;
-  const { test } = bootRatio({ boots: base.per_boot }, { boots: other.per_boot });
+  const { test, links } = bootRatio({ boots: base.per_boot }, { boots: other.per_boot });
   const t = test(0.95);
   const eq = test(1 - 2 * alpha).ratioCI;
   if (!t.ratioCI || t.pValue === null || !eq) return null;
   const pct = (r: number) => (r - 1) * 100;
   const ci: [number, number] = [pct(t.ratioCI[0]), pct(t.ratioCI[1])];
   return {
-    pct: pct(t.ratio), ci, p: t.pValue, method: t.method === 'paired-t' ? 'paired-t' : 'welch-t', units: t.n,
+    pct: pct(t.ratio), ci, p: t.pValue, method: t.method === 'paired-t' ? 'paired-t' : 'welch-t', units: t.n, overLinks: links !== null,
     verdict: verdict({ pAdjusted: t.pValue, ciPct: ci, alpha, equivalenceCiPct: [pct(eq[0]), pct(eq[1])], marginPct: EQUIVALENCE_MARGIN_PCT }),
   };
 }
@@ -110,7 +111,9 @@ export function directComparison(base: ScenarioSummary, other: ScenarioSummary, 
 /** The sentence of a direct test of the dearest against the cheapest. */
 function directText(cheap: string, dear: string, d: DirectComparison | null): string {
   if (d === null) return ` Whether ${cheap} costs less than ${dear} is not tested: one layout (fixed, or a single boot) cannot order them.`;
-  const how = d.method === 'paired-t' ? `paired by seed over ${d.units} seeds` : `Welch over ${d.units} boots, no seeds in common`;
+  const how = d.overLinks
+    ? (d.method === 'paired-t' ? `paired by seed, over the ${d.units} pairs of kernel links the seeds ran` : `Welch over ${d.units} kernel links, no seeds in common`)
+    : d.method === 'paired-t' ? `paired by seed over ${d.units} seeds` : `Welch over ${d.units} boots, no seeds in common`;
   const figure = `${dear} against ${cheap} directly (${how}): ${signedPct(d.pct)} ${pctInterval(d.ci)}, p ${d.p >= 0.001 ? `= ${d.p.toFixed(3)}` : d.p >= 1e-16 ? `= ${d.p.toExponential(0)}` : '< 1e-16'}`;
   if (d.verdict === 'slower') return ` ${figure}: ${cheap} costs less.`;
   if (d.verdict === 'faster') return ` ${figure}: ${dear} costs less, against the order of their overheads.`;
