@@ -8,7 +8,7 @@
 import { median } from 'simple-statistics';
 import type { SampleRow } from '../lib/results.ts';
 import type { LoadedRun } from './load.ts';
-import { steadyChecks, type SteadyMethod } from './stats/index.ts';
+import { clusterMeans, steadyChecks, type SteadyMethod } from './stats/index.ts';
 
 /** One boot of one scenario. */
 export interface BootSeries {
@@ -135,11 +135,8 @@ export function pairBySeed(a: BootSummary[], b: BootSummary[]): { seeds: number[
  * from before links were drawn) keeps the boots as units.
  */
 export function linkUnits(values: readonly number[], keys: readonly (string | null | undefined)[]): { values: number[]; links: number | null } {
-  if (keys.some((k) => k == null) || new Set(keys).size === keys.length) return { values: [...values], links: null };
-  const groups = new Map<string, number[]>();
-  keys.forEach((k, i) => groups.set(k!, [...(groups.get(k!) ?? []), Math.log(values[i]!)]));
-  const out = [...groups.values()].map((ls) => Math.exp(ls.reduce((a, b) => a + b, 0) / ls.length));
-  return { values: out, links: out.length };
+  const means = clusterMeans(values.map(Math.log), keys);
+  return means === null ? { values: [...values], links: null } : { values: means.map(Math.exp), links: means.length };
 }
 
 /** A scenario's boot medians as interval units (linkUnits). */

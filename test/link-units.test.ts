@@ -9,7 +9,7 @@ import { bootUnits, linkUnits, type BootSummary } from '../reports/boots.ts';
 import type { Baseline } from '../reports/gate/baseline.ts';
 import { overheadChange, runOverhead } from '../reports/gate/boot-compare.ts';
 import type { LoadedRun } from '../reports/load.ts';
-import { geometricMeanCI, pairedLogRatio } from '../reports/stats/index.ts';
+import { clusterMeans, geometricMeanCI, pairedLogRatio } from '../reports/stats/index.ts';
 import { bootRatio, kernelLinksNote } from '../reports/summary.ts';
 
 const boot = (seed: number, median: number, link: string | null): BootSummary =>
@@ -29,6 +29,8 @@ test('linkUnits: one unit per link, the geometric mean of its boots; boots stay 
   assert.deepEqual(linkUnits([1, 2, 3], ['a', 'b', 'c']), { values: [1, 2, 3], links: null }, 'every boot its own link');
   assert.deepEqual(linkUnits([1, 2, 3], ['a', 'a', null]), { values: [1, 2, 3], links: null }, 'a boot of the build\'s own link: boots stay units');
   assert.deepEqual(linkUnits([1, 2], [undefined, undefined]), { values: [1, 2], links: null }, 'summaries written before links were recorded');
+  assert.deepEqual(clusterMeans([1, 2, 3, 6], [7, 8, 7, 8]), [2, 4]);
+  assert.throws(() => clusterMeans([1, 2], ['a']), /2 values but 1 keys/);
 });
 
 test('a scenario\'s centre over shared links: t over the 4 links, wider than over 12 boots taken as independent', () => {

@@ -18,7 +18,7 @@
  */
 
 import { median } from 'simple-statistics';
-import { pairedLogDiff, welchLogDiff, type LogDiffEstimate } from '../stats/index.ts';
+import { clusterMeans, pairedLogDiff, welchLogDiff, type LogDiffEstimate } from '../stats/index.ts';
 import type { Baseline, BaselineBoot } from './baseline.ts';
 
 /** A log-scale estimate with its standard error and degrees of freedom. */
@@ -90,10 +90,7 @@ function linkOf(b: Baseline): (seed: number | null) => number | null {
  * independent draws of the layout.
  */
 function byLink(values: number[], links: (number | null)[]): number[] {
-  if (links.some((l) => l === null) || new Set(links).size === links.length) return values;
-  const groups = new Map<number, number[]>();
-  links.forEach((l, i) => groups.set(l!, [...(groups.get(l!) ?? []), values[i]!]));
-  return [...groups.values()].map((xs) => xs.reduce((a, x) => a + x, 0) / xs.length);
+  return clusterMeans(values, links) ?? values;
 }
 
 /** x - y of two independent estimates. */

@@ -31,3 +31,4 @@ export { geometricMeanCI, pairedLogDiff, pairedLogRatio, welchLogDiff, welchLogR
 export type { GeoMeanCI, LogDiffEstimate, RatioTest } from './boot-level.ts';
 export { changePoint, changePointPooled, isSteady, MIN_POOLED_RESIDUALS, MIN_SAMPLES_WITHIN_BOOT, relativeResiduals, steadyChecks, STEADY_ALPHA, STEADY_MIN_SHIFT_PCT } from './change-point.ts';
 export type { ChangePoint, ChangePointOptions, SteadyCheck, SteadyMethod } from './change-point.ts';
+export { clusterMeans } from './clusters.ts';
