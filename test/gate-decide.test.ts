@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LogEstimate } from '../reports/gate/boot-compare.ts';
 import { decide, intervalLevel, intervalMinimumDetectable, samplesThresholdTests, tIntervalAt, tMinimumDetectable, tThresholdTests } from '../reports/gate/decide.ts';
-import { mulberry32, normalQuantile, pairedLogDiff, studentTQuantile, welchLogDiff } from '../reports/stats/index.ts';
+import { mulberry32, noncentralityForPower, normalQuantile, pairedLogDiff, sdBiasFactor, studentTQuantile, welchLogDiff } from '../reports/stats/index.ts';
 
 const up = Math.log(1.01);
 const down = Math.log(0.99);
@@ -97,10 +97,17 @@ test('error rates by simulation: at +threshold the gate says regressed at alpha;
   // binomial sd of a 5 % rate over 4000 runs: 0.34 pp
   assert.ok(Math.abs(boundary.reg - alpha) < 0.012, `regressed at the threshold: ${boundary.reg}`);
   assert.ok(at(0).reg < 0.001, 'no change at all is never called regressed against a 1 % threshold');
-  // The detectable change, from the design's own se (sd / sqrt(12) on 11 df)
-  const mde = tMinimumDetectable({ est: 0, se: sd / Math.sqrt(12), df: 11, units: 12, paired: true }, up, alpha, 1);
+  // The detectable change as the gate states it: from each run's own estimated se, averaged over runs.
+  const own = mulberry32(11);
+  const statedRuns = 20000;
+  const stated = Array.from({ length: statedRuns }, () => tMinimumDetectable(draws(0, sd, 12, own), up, alpha, 1));
+  const mde = stated.reduce((a, x) => a + x, 0) / statedRuns;
+  // Unbiased: it is the change found with 80 % power where the se is known (sd / sqrt(12) on 11 df).
+  // The mean sample sd over 20000 runs has a relative sd of 0.15 %; without c4 the mean would be 2.2 % short.
+  const known = up + noncentralityForPower(studentTQuantile(1 - alpha, 11), 11, 0.8) * (sd / Math.sqrt(12));
+  close(mde - up, known - up, 0.0075);
   const power = at(mde).reg;
-  // binomial sd of an 80 % rate over 4000 runs: 0.63 pp; the noncentral t makes the claim exact, not approximate
+  // binomial sd of an 80 % rate over 4000 runs: 0.63 pp; the noncentral t with an unbiased se makes the claim exact, not approximate
   assert.ok(Math.abs(power - 0.8) < 0.025, `power at the detectable change ${Math.expm1(mde) * 100} %: ${power}`);
   // Equivalence at the edge of the margin: called "no change" at most alpha of the time.
   assert.ok(at(down).eq < alpha + 0.012, `no change at -threshold: ${at(down).eq}`);
@@ -123,4 +130,13 @@ test('intervalMinimumDetectable reads the interval as a normal standard error', 
   // half-width 2.326 se at 98 %: se = 1, so the threshold plus z(0.99) + z(0.8) = 2.326 + 0.842
   const z99 = normalQuantile(0.99);
   close(intervalMinimumDetectable([-z99, z99], 1, 0.01, 1), 1 + z99 + normalQuantile(0.8));
+});
+
+test('sdBiasFactor is c4, E[s] / sigma of a normal sample (the tabulated values, from Gamma)', () => {
+  // python: sqrt(2 / (n - 1)) * exp(lgamma(n / 2) - lgamma((n - 1) / 2)) for n = 2, 5, 12, 25
+  close(sdBiasFactor(1), 0.7978845608028651, 1e-9);
+  close(sdBiasFactor(4), 0.9399856029866257, 1e-9);
+  close(sdBiasFactor(11), 0.9775593518547726, 1e-9);
+  close(sdBiasFactor(24), 0.9896403755857051, 1e-9);
+  assert.throws(() => sdBiasFactor(0), /df must be > 0/);
 });

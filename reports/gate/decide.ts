@@ -14,7 +14,7 @@
  * scenario tested alone.
  */
 
-import { holmBonferroni, mannWhitneyU, noncentralityForPower, normalQuantile, studentTQuantile, studentTSf } from '../stats/index.ts';
+import { holmBonferroni, mannWhitneyU, noncentralityForPower, normalQuantile, sdBiasFactor, studentTQuantile, studentTSf } from '../stats/index.ts';
 import type { LogEstimate } from './boot-compare.ts';
 
 /** One-sided p-values of a scenario's change against the threshold. */
@@ -63,13 +63,17 @@ export function tIntervalAt(e: LogEstimate, level: number): [number, number] {
  * The smallest true change (log scale) the regression test flags with
  * probability POWER, at the first and strictest of Holm's steps (alpha / m):
  * up + ncp se, ncp the noncentrality at which the one-sided t test has that
- * power (stats/noncentral-t.ts). The usual shortcut, (t(1 - alpha/m) +
- * t(POWER)) se, promised 80 % where the gate had 77 % at 12 seeds; the gate's
- * calibration found 73.5-76.5 %.
+ * power (stats/noncentral-t.ts). ncp is in units of the true standard error,
+ * and `e.se` is an estimate from the sample sd, which falls short of the true
+ * sd by the factor c4 on average (stats/student-t.ts sdBiasFactor; 0.978 at 11
+ * df), so se / c4 stands in for it. Without that the stated change was found
+ * 76.0 and 74.0 % of the time in the gate's calibration (run
+ * 2026-12-03T22-24-07Z-jyw), with it 79.5 and 79.0 % (the same draws). The
+ * usual shortcut, (t(1 - alpha/m) + t(POWER)) se, fell further short.
  */
 export function tMinimumDetectable(e: LogEstimate, up: number, alpha: number, m: number): number {
   if (e.se === 0) return up;
-  return up + noncentralityForPower(studentTQuantile(1 - alpha / m, e.df), e.df, POWER) * e.se;
+  return up + noncentralityForPower(studentTQuantile(1 - alpha / m, e.df), e.df, POWER) * (e.se / sdBiasFactor(e.df));
 }
 
 /** One-sided Mann-Whitney p-value that a tends to be larger than b (from the two-sided, whose null is symmetric). */

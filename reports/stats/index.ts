@@ -25,7 +25,7 @@ export type { Verdict, VerdictInput } from './verdict.ts';
 export { erfc, normalCdf, normalQuantile, normalSf } from './normal.ts';
 export { mulberry32 } from '../../lib/prng.ts';
 export type { Rng } from '../../lib/prng.ts';
-export { studentTCdf, studentTQuantile, studentTSf } from './student-t.ts';
+export { sdBiasFactor, studentTCdf, studentTQuantile, studentTSf } from './student-t.ts';
 export { noncentralityForPower, noncentralTSf } from './noncentral-t.ts';
 export { geometricMeanCI, pairedLogDiff, pairedLogRatio, welchLogDiff, welchLogRatio } from './boot-level.ts';
 export type { GeoMeanCI, LogDiffEstimate, RatioTest } from './boot-level.ts';

@@ -225,3 +225,14 @@ export function studentTQuantile(p: number, df: number): number {
   if (df > NORMAL_DF) return normalQuantile(p);
   return p < 0.5 ? lowerQuantile(p, df) : -lowerQuantile(1 - p, df);
 }
+
+/**
+ * E[s] / sigma for the sample sd s of normal values with `df` degrees of
+ * freedom (c4 of n = df + 1 values): sqrt(2 / df) Gamma((df + 1) / 2) /
+ * Gamma(df / 2). s underestimates sigma on average by this factor (0.9776
+ * at 11 df), so s / c4 is the unbiased estimate of sigma.
+ */
+export function sdBiasFactor(df: number): number {
+  if (!(df > 0)) throw new Error(`sdBiasFactor: df must be > 0, got ${df}`);
+  return Math.sqrt(2 / df) * Math.exp(logGamma((df + 1) / 2) - logGamma(df / 2));
+}
