@@ -138,7 +138,7 @@ export function gateMarkdown(r: GateReport): string {
       + `**regressed** when the change is shown above +${o.threshold} ${unitOf(r)}, **improved** when shown below -${o.threshold}, `
       + `**no change** when shown within ±${o.threshold} (two one-sided tests), **inconclusive** otherwise; only regressed fails the gate. `
       + `p is the adjusted p of the verdict shown (of regressed when inconclusive). The interval is at ${+(o.confidence * 100).toFixed(1)} %, so each bound is one of these one-sided tests before Holm. `
-      + `"Detects" is the smallest true change the gate flags as regressed with ${Math.round(o.power * 100)} % power at the strictest Holm step: the threshold plus (t(1 - alpha/m) + t(power)) standard errors. `
+      + `"Detects" is the smallest true change the gate flags as regressed with ${Math.round(o.power * 100)} % power at the strictest Holm step: the threshold plus the noncentrality at which a one-sided t test at alpha/m has that power, in standard errors (the estimated one over c4, which makes it unbiased). `
       + 'Over "seeds paired": both runs booted the same seeds, and the change is a paired t-test over seeds of boot medians (logs); where a kernel is unchanged its boots share their layouts and cancel. '
       + 'Over "boots": Welch t over boot medians (logs). '
       + 'Over "kernel links": seeds shared drawn links of their kernels (fewer links than seeds, --kernel-links), so each link\'s seeds are averaged into one unit first, as the boots of one link share its code layout. '
