@@ -468,13 +468,27 @@ interface RawComparison {
 const pctOf = (ratio: number) => (ratio - 1) * 100;
 
 /**
+ * Where boots shared their kernel's drawn links (D below the boots of a
+ * scenario, kernels/layout.ts): the intervals are then over links, not boots.
+ */
+export function kernelLinksNote(runs: LoadedRun[], perBoot: Map<string, BootSummary[]>): string | null {
+  const shared = [...perBoot].map(([n, boots]) => ({ n, boots, links: bootUnits(boots).links })).filter((x) => x.links !== null);
+  if (!shared.length) return null;
+  const d = Math.min(...runs.map((r) => (r.meta?.options.layout === 'random' ? r.meta.options.kernelLinks : undefined) ?? Infinity));
+  const { n: name, boots, links } = shared[0]!;
+  return `Kernel links: boots shared drawn links of their kernel (${name}: ${boots.length} boots on ${links} links${Number.isFinite(d) ? `, seed mod ${d}` : ''}). The boots of one link share its code layout, so the intervals and tests of ${shared.length === perBoot.size ? 'every scenario' : shared.map((x) => x.n).join(', ')} are over links (the geometric mean of each link's boots; paired comparisons over pairs of links), with fewer degrees of freedom than boots would give; --kernel-links ${Math.max(...shared.map((x) => x.boots.length))} gives every boot its own link.`;
+}
+
+/**
  * other / base over their boots' medians, as a test at any level: paired by
  * seed where they have 2 seeds or more in common, whatever their kernels,
  * Welch's test on the logs otherwise. A seed draws the same execbench link on
  * every kernel, and on one kernel the same memory layout too, so its two boots
  * share what the seed drew; each seed's difference is independent of the other
  * seeds', so the paired test is valid however much or little they share.
- * pairedSeeds: the seeds paired, null for Welch.
+ * pairedSeeds: the seeds paired, null for Welch. links: where boots shared
+ * drawn kernel links, the units the test is over (pairs of links, paired;
+ * both sides' links, Welch), null where every boot is its own unit.
  */
 export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSummary[] }): { test: (level: number) => RatioTest; pairedSeeds: number[] | null; links: number | null } {
   const pairs = pairBySeed(base.boots, other.boots);
@@ -495,18 +509,6 @@ export function bootRatio(base: { boots: BootSummary[] }, other: { boots: BootSu
  * layout otherwise. A t interval that cannot be had (all pairs equal gives a
  * zero-width one) is taken as it is.
  */
-/**
- * Where boots shared their kernel's drawn links (D below the boots of a
- * scenario, kernels/layout.ts): the intervals are then over links, not boots.
- */
-export function kernelLinksNote(runs: LoadedRun[], perBoot: Map<string, BootSummary[]>): string | null {
-  const shared = [...perBoot].filter(([, boots]) => bootUnits(boots).links !== null);
-  if (!shared.length) return null;
-  const d = Math.min(...runs.map((r) => (r.meta?.options.layout === 'random' ? r.meta.options.kernelLinks : undefined) ?? Infinity));
-  const [name, boots] = shared[0]!;
-  return `Kernel links: boots shared drawn links of their kernel (${name}: ${boots.length} boots on ${bootUnits(boots).links} links${Number.isFinite(d) ? `, seed mod ${d}` : ''}). The boots of one link share its code layout, so the intervals and tests of ${shared.length === perBoot.size ? 'every scenario' : shared.map(([n]) => n).join(', ')} are over links (the geometric mean of each link's boots; paired comparisons over pairs of links), with fewer degrees of freedom than boots would give; --kernel-links ${Math.max(...shared.map(([, b]) => b.length))} gives every boot its own link.`;
-}
-
 function compareToBaseline(s: Side, base: Side, bootLevel: boolean, bootstrap: { resamples: number; seed: number }, eqLevel: number): RawComparison {
   if (bootLevel) {
     const { test, pairedSeeds, links } = bootRatio(base, s);

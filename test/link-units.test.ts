@@ -10,7 +10,8 @@ import type { Baseline } from '../reports/gate/baseline.ts';
 import { overheadChange, runOverhead } from '../reports/gate/boot-compare.ts';
 import type { LoadedRun } from '../reports/load.ts';
 import { clusterMeans, geometricMeanCI, pairedLogRatio } from '../reports/stats/index.ts';
-import { bootRatio, kernelLinksNote } from '../reports/summary.ts';
+import { bootRatio, kernelLinksNote, type Overhead } from '../reports/summary.ts';
+import { overText } from '../reports/report/html.ts';
 
 const boot = (seed: number, median: number, link: string | null): BootSummary =>
   ({ run: 'r', boot: seed - 42, seed, link, n: 4, warmups: 2, median_ns: median, spread_pct: 0.1, steady: true }) as BootSummary;
@@ -98,4 +99,12 @@ test('the gate over shared links: seed mod D groups the paired differences into 
   const c = overheadChange(four, rebuilt, 'audit', 'vanilla');
   assert.equal(c.units, 4);
   assert.equal(runOverhead(baseline(undefined, { vanilla: { kernel: 'noaudit', ns: v }, audit: { kernel: 'audit', ns: audit } }, { noaudit: 'k1', audit: 'k2' }), 'audit', 'vanilla').units, 12, 'a baseline from before links were drawn');
+});
+
+test('the report says what an overhead is over: kernel links, with the seeds paired, where boots shared links', () => {
+  const o = { method: 'paired-t', units: 4, paired_seeds: seeds, links: 4 } as unknown as Overhead;
+  assert.equal(overText(o), '4 kernel links (12 seed pairs)');
+  assert.equal(overText({ ...o, links: undefined, units: 12 }), '12 seed pairs');
+  assert.equal(overText({ ...o, method: 'welch-t', paired_seeds: undefined, units: 8 }), '4 kernel links');
+  assert.equal(overText({ ...o, method: 'welch-t', paired_seeds: undefined, links: undefined, units: 24 }), '24 boots');
 });

@@ -5,7 +5,7 @@
  * (scenario, kernel and run names, run.json fields, notes) goes through esc().
  */
 
-import type { ScenarioSummary, Summary } from '../summary.ts';
+import type { Overhead, ScenarioSummary, Summary } from '../summary.ts';
 import type { TalkComparison, TalkReference } from './compare.ts';
 import { esc } from './escape.ts';
 import { methodText, pctInterval, pValue, signedPct, us, usInterval, verdictClass, verdictText } from './format.ts';
@@ -247,6 +247,12 @@ ${extra}
 </section>`;
 }
 
+/** What an overhead's interval is over: kernel links where boots shared them (with the seeds paired), else seed pairs, boots or samples. */
+export function overText(o: Overhead): string {
+  if (o.links !== undefined) return `${o.links} kernel links${o.paired_seeds ? ` (${o.paired_seeds.length} seed pairs)` : ''}`;
+  return o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
+}
+
 function numbersSection(v: ReportView): string {
   const s = v.summary;
   const us3 = (ns: number | null) => (ns === null ? '' : us(ns, 3));
@@ -268,8 +274,7 @@ function numbersSection(v: ReportView): string {
   const overheads = compared.length
     ? table('overheads', ['scenario', 'overhead %', 'CI lo %', 'CI hi %', 'p', 'p (Holm)', 'method', 'over', 'verdict'], compared.map((c) => {
         const o = c.overhead!;
-        const over = o.links !== undefined ? `${o.links} kernel links${o.method === 'paired-t' ? ` (${o.units} seed pairs)` : ''}` : o.method === 'paired-t' ? `${o.units} seed pairs` : o.method === 'welch-t' ? `${o.units} boots` : `${o.units} samples`;
-        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), over, esc(verdictText(o))];
+        return [esc(c.name), o.pct.toFixed(3), o.ci95_pct[0].toFixed(3), o.ci95_pct[1].toFixed(3), pValue(o.p_value), pValue(o.p_adjusted), esc(o.method), overText(o), esc(verdictText(o))];
       }), `Against ${esc(s.baseline)}, two-sided. paired-t: ${methodText('paired-t')}; welch-t: ${methodText('welch-t')}; within-layout: ${methodText('within-layout')}`)
     : '<p>Only the baseline was measured: no overheads.</p>';
   const events = table('events', ['scenario', 'logged by', 'expected', 'logged', 'with the right value', 'lost', 'ok'], s.scenarios.map((c) => [
