@@ -9,13 +9,18 @@ import { progress, type Progress } from '../lib/progress.ts';
 import { RESULT_FILES, type AttributionRow, type BpfRuntimeRow, type RunMeta, type SampleRow } from '../lib/results.ts';
 import { attribute, parseSnapshots } from './attribution.ts';
 import { checkEvents, type EventCheck } from './checks.ts';
-import { initScript } from './guest/init-script.ts';
+import { initScript, scenarioScript, splitPrefixScript } from './guest/init-script.ts';
 import { initArchive } from './guest/initramfs.ts';
 import type { WorkloadLayout } from './guest/workload-layout.ts';
 import type { BenchOptions } from './options.ts';
 import { isBpfTool } from './matrix.ts';
 import { guestCost, totalExecs, type GuestJob } from './plan.ts';
-import { bootGuest } from './qemu.ts';
+import { bootGuest, type BootLimits, type BootSpec } from './qemu.ts';
+import { sha256 } from '../lib/cache.ts';
+import type { GuestResult } from './guest/protocol.ts';
+import { restoreGuest, saveSharedBoot, type SplitPoint } from './split-boot.ts';
+import type { CpioEntry } from './guest/cpio.ts';
+import { scenarioArchive } from './guest/split.ts';
 import { sampleRows, type RunDir } from './store.ts';
 
 /**
@@ -50,8 +55,13 @@ export interface Profiler {
 /** A variant's kernel, the initramfs each of its scenarios boots, and the kernel's own boot arguments. */
 export interface GuestSystem {
   kernel: BuiltKernel;
-  /** Scenario name -> its initramfs (without /init). */
+  /** Scenario name -> its initramfs (without /init), where guests boot whole. */
   initramfs: Record<string, string>;
+  /**
+   * Where guests boot split (bench/split-boot.ts): the shared part's initramfs (without /init),
+   * split-boot's symbols, and each scenario's own files.
+   */
+  split: { initramfs: string; point: SplitPoint; files: Record<string, CpioEntry[]> } | null;
   kernelArgs: string[];
   /** The kernel can make the guest's disk (bench/guest/disk.ts). */
   disk: boolean;
@@ -79,6 +89,14 @@ export function twinsOf(jobs: GuestJob[]): Map<number, number> {
     else twins.set(i, seen);
   });
   return twins;
+}
+
+/**
+ * What the guests sharing one part of a split boot have in common: the kernel,
+ * the seed (and so the kernel's link and execbench's), boot arguments and vCPUs.
+ */
+export function sharedKey(j: GuestJob): string {
+  return `${j.scenario.kernel}|${j.seed}|${JSON.stringify(j.scenario.kernelArgs ?? [])}|${j.workload.cpus ?? 1}`;
 }
 
 /** A twin's result: the samples and checks of the guest it shares, under its own scenario's name. */
@@ -138,46 +156,95 @@ async function bootGuests(
   let finished = 0;
   let firstFailure: unknown = null;
 
+  // Split boots: each shared part is booted once, by the first of its guests to start, and its
+  // files are removed when the last of them has finished.
+  const sharedBoots = new Map<string, { name: string; boot: Promise<{ snapshot: string; initrd: string }>; users: number; files: string[] }>();
+  const users = new Map<string, number>();
+  for (const j of jobs) users.set(sharedKey(j), (users.get(sharedKey(j)) ?? 0) + 1);
+  const sharedBoot = (key: string, job: GuestJob, spec: BootSpec, limits: BootLimits, system: GuestSystem, execbench: string) => {
+    const split = system.split!;
+    let entry = sharedBoots.get(key);
+    if (!entry) {
+      const plain = (job.scenario.kernelArgs ?? []).length === 0 && (job.workload.cpus ?? 1) === 1;
+      const name = `shared-${job.scenario.kernel}-boot${job.boot}${plain ? '' : `-${sha256(key).slice(0, 8)}`}`;
+      const initrd = join(tmp, `${name}.cpio`);
+      const snapshot = join(tmp, `${name}.machine`);
+      const boot = (async () => {
+        const script = splitPrefixScript({ seed: job.seed, layout: opts.layout, disk: system.disk });
+        await writeFile(initrd, Buffer.concat([await readFile(split.initramfs), initArchive(script, await readFile(execbench))]));
+        await writeFile(join(dir.logs, `${name}.init.sh`), script);
+        await saveSharedBoot(
+          { ...spec, initrd, consoleLog: join(dir.logs, `${name}.console.log`), resultFile: join(dir.logs, `${name}.result.txt`), qemuLog: join(dir.logs, `${name}.qemu.log`) },
+          limits, split.point, snapshot,
+        ).catch((err: unknown) => {
+          if (err instanceof BenchError) throw new BenchError(`its shared boot ${name}: ${err.message}`, err.log, err.exitCode);
+          throw err;
+        });
+        return { snapshot, initrd };
+      })();
+      entry = { name, boot, users: users.get(key) ?? 1, files: [initrd, snapshot] };
+      sharedBoots.set(key, entry);
+    }
+    return entry.boot.then((b) => ({ ...b, name: entry.name }));
+  };
+  const releaseShared = async (key: string) => {
+    const entry = sharedBoots.get(key);
+    if (entry && --entry.users === 0) for (const f of entry.files) await rm(f, { force: true });
+  };
+
   const runOne = async (job: GuestJob): Promise<JobResult> => {
     const system = await ready[job.scenario.kernel]!;
     if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
     runBar();
-    const initrd = join(tmp, `${job.id}.cpio`);
-    const script = initScript({
+    const setup = {
       seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp,
       profile: profiler !== null, accounting: accountingOn(), disk: system.disk,
-    });
+    };
     const rawProfile = join(tmp, `${job.id}.tb`);
     const execbench = await system.execbench(job.seed);
     const image = await system.kernelImage(job.seed);
-    await writeFile(initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script, await readFile(execbench.path))]));
-    await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
-    const started = Date.now();
-    const result = await bootGuest(
-      {
-        mode: opts.mode,
-        layout: opts.layout,
-        bzImage: image.bzImage,
-        initrd,
-        seed: job.seed,
-        kernelArgs: [...system.kernelArgs, ...(job.scenario.kernelArgs ?? [])],
-        memoryMiB: 256,
-        cpus: job.workload.cpus ?? 1,
-        consoleLog: join(dir.logs, `${job.id}.console.log`),
-        resultFile: join(dir.logs, `${job.id}.result.txt`),
-        qemuLog: join(dir.logs, `${job.id}.qemu.log`),
-        ...(profiler && { plugin: `${profiler.plugin},out=${rawProfile}` }),
-      },
-      {
-        bootTimeoutMs: opts.mode === 'kvm' ? 60_000 : 180_000,
-        totalTimeoutMs: bootBudgetMs(job, opts),
-        signal: abort.signal,
-      },
-    ).catch((err: unknown) => {
+    const spec: BootSpec = {
+      mode: opts.mode,
+      layout: opts.layout,
+      bzImage: image.bzImage,
+      initrd: join(tmp, `${job.id}.cpio`),
+      seed: job.seed,
+      kernelArgs: [...system.kernelArgs, ...(job.scenario.kernelArgs ?? [])],
+      memoryMiB: 256,
+      cpus: job.workload.cpus ?? 1,
+      consoleLog: join(dir.logs, `${job.id}.console.log`),
+      resultFile: join(dir.logs, `${job.id}.result.txt`),
+      qemuLog: join(dir.logs, `${job.id}.qemu.log`),
+      ...(profiler && { plugin: `${profiler.plugin},out=${rawProfile}` }),
+    };
+    const limits = { bootTimeoutMs: opts.mode === 'kvm' ? 60_000 : 180_000, totalTimeoutMs: bootBudgetMs(job, opts), signal: abort.signal };
+    const named = (err: unknown) => {
       if (err instanceof BenchError) throw new BenchError(`scenario ${job.scenario.name} (boot ${job.boot}): ${err.message}`, err.log, err.exitCode);
       throw err;
-    });
-    await rm(initrd, { force: true });
+    };
+    let started = Date.now();
+    let sharedBootName: string | null = null;
+    let result: GuestResult;
+    if (system.split) {
+      const split = system.split;
+      const script = scenarioScript(setup);
+      await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
+      const key = sharedKey(job);
+      try {
+        const shared = await sharedBoot(key, job, spec, limits, system, execbench.path).catch(named);
+        sharedBootName = shared.name;
+        started = Date.now();
+        result = await restoreGuest({ ...spec, initrd: shared.initrd }, limits, split.point, shared.snapshot, scenarioArchive(split.files[job.scenario.name]!, script)).catch(named);
+      } finally {
+        await releaseShared(key);
+      }
+    } else {
+      const script = initScript(setup);
+      await writeFile(spec.initrd, Buffer.concat([await readFile(system.initramfs[job.scenario.name]!), initArchive(script, await readFile(execbench.path))]));
+      await writeFile(join(dir.logs, `${job.id}.init.sh`), script);
+      result = await bootGuest(spec, limits).catch(named);
+      await rm(spec.initrd, { force: true });
+    }
     const measured = result.samples.filter((s) => !s.warmup).length;
     const warmups = result.samples.length - measured;
     const w = job.workload;
@@ -191,6 +258,7 @@ async function bootGuests(
       id: job.id, scenario: job.scenario.name, boot: job.boot, seed: job.seed,
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
       kernelRelease: result.info.kernel ?? 'unknown', lsm: result.info.lsm ?? 'unknown',
+      ...(sharedBootName && { sharedBoot: sharedBootName }),
       ...(execbench.layout && { workloadLayout: execbench.layout }),
       ...(image.layout && { kernelLayout: image.layout }),
       ...(result.info.auditlog !== undefined && { auditLog: result.info.auditlog }),

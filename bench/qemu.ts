@@ -27,7 +27,16 @@ export interface BootSpec {
   qemuLog: string;
   /** A TCG plugin and its arguments, as -plugin takes them (profiling boots: profiler/krsi_profile.c). */
   plugin?: string;
+  /**
+   * A split boot's guest (bench/split-boot.ts): QEMU starts stopped, with QMP
+   * and the gdbstub on sockets in `dir`, and, to restore, loads the machine
+   * saved in `incoming` instead of booting.
+   */
+  control?: { dir: string; incoming?: string };
 }
+
+/** The sockets of a controlled guest (BootSpec.control). */
+export const controlSockets = (dir: string) => ({ qmp: `${dir}/qmp`, gdb: `${dir}/gdb` });
 
 export const QEMU = 'qemu-system-x86_64';
 
@@ -122,6 +131,15 @@ export function qemuArgs(spec: BootSpec): string[] {
     '-serial', `file:${spec.consoleLog}`,
     '-serial', `file:${spec.resultFile}`,
     ...(spec.plugin ? ['-plugin', spec.plugin] : []),
+    ...(spec.control ? controlArgs(spec.control) : []),
+  ];
+}
+
+function controlArgs(c: NonNullable<BootSpec['control']>): string[] {
+  const { qmp, gdb } = controlSockets(c.dir);
+  return [
+    '-S', '-qmp', `unix:${qmp},server=on,wait=off`, '-gdb', `unix:${gdb},server=on,wait=off`,
+    ...(c.incoming ? ['-incoming', `exec:cat '${c.incoming.replace(/'/g, `'\\''`)}'`] : []),
   ];
 }
 
@@ -145,7 +163,7 @@ export async function checkMode(mode: Mode): Promise<void> {
 
 const PANIC_RE = /Kernel panic - not syncing: ([^\r\n]*)/;
 
-async function readText(path: string): Promise<string> {
+export async function readText(path: string): Promise<string> {
   return existsSync(path) ? readFile(path, 'utf8') : '';
 }
 
@@ -153,15 +171,35 @@ async function readText(path: string): Promise<string> {
  * Boots one guest and returns its result. Throws a BenchError naming the
  * console log when the guest fails, panics, hangs or sends a damaged result.
  */
-export async function bootGuest(spec: BootSpec, limits: BootLimits): Promise<GuestResult> {
-  const started = Date.now();
-  const child = execa(...diesWithUs(QEMU, qemuArgs(spec), 'KILL'), {
+export async function bootGuest(spec: BootSpec, limits: BootLimits, started: (qemu: QemuProcess) => Promise<void> = async () => undefined): Promise<GuestResult> {
+  const child = startQemu(spec, limits);
+  let controlFailed: unknown = null;
+  // A failure here stops QEMU; it is reported once QEMU has exited.
+  void started(child).catch((err: unknown) => {
+    controlFailed = err;
+    child.kill('SIGKILL');
+  });
+  const result = await watchGuest(spec, limits, child);
+  if (controlFailed) throw controlFailed;
+  return result;
+}
+
+export type QemuProcess = ReturnType<typeof startQemu>;
+
+/** Starts QEMU for `spec`; it dies with node, and on limits.signal. */
+export function startQemu(spec: BootSpec, limits: Pick<BootLimits, 'signal'>) {
+  return execa(...diesWithUs(QEMU, qemuArgs(spec), 'KILL'), {
     reject: false,
     stdin: 'ignore',
     stdout: 'ignore',
     stderr: { file: spec.qemuLog },
     ...(limits.signal && { cancelSignal: limits.signal }),
   });
+}
+
+/** Follows a started guest's result port to its end; throws a BenchError naming the log that says why it failed. */
+async function watchGuest(spec: BootSpec, limits: BootLimits, child: QemuProcess): Promise<GuestResult> {
+  const started = Date.now();
   let timedOut: string | null = null;
   const poll = setInterval(() => {
     void readText(spec.resultFile).then((text) => {
@@ -180,16 +218,21 @@ export async function bootGuest(spec: BootSpec, limits: BootLimits): Promise<Gue
 
   const out: GuestOutput = parseGuestOutput(await readText(spec.resultFile));
   if (out.state === 'complete') return out.result;
+  return guestFailure(spec, out, timedOut, exit.exitCode);
+}
+
+/** Why a guest ended without a result, as a BenchError naming the log to read. */
+export async function guestFailure(spec: BootSpec, out: GuestOutput, timedOut: string | null, exitCode: number | undefined): Promise<never> {
   if (out.state === 'failed') throw new BenchError(`guest failed: ${out.message}`, spec.consoleLog);
   const panic = PANIC_RE.exec(await readText(spec.consoleLog));
   if (panic) throw new BenchError(`guest kernel panicked: ${panic[1]}`, spec.consoleLog);
   if (timedOut) {
-    const hint = spec.mode === 'kvm' && !out.booted ? ': /dev/kvm is there but cannot run this guest (use --mode icount)' : '';
+    const hint = spec.mode === 'kvm' && out.state === 'incomplete' && !out.booted ? ': /dev/kvm is there but cannot run this guest (use --mode icount)' : '';
     throw new BenchError(`guest ${timedOut}${hint}`, spec.consoleLog);
   }
-  if (exit.exitCode !== 0) {
-    const why = (await readText(spec.qemuLog)).split('\n').find((l) => l.trim()) ?? `exit ${exit.exitCode}`;
+  if (exitCode !== 0) {
+    const why = (await readText(spec.qemuLog)).split('\n').find((l) => l.trim()) ?? `exit ${exitCode}`;
     throw new BenchError(`qemu failed: ${why.trim()}`, spec.qemuLog);
   }
-  throw new BenchError(`guest stopped without a complete result: ${out.reason}`, spec.consoleLog);
+  throw new BenchError(`guest stopped without a complete result: ${out.state === 'complete' ? 'no result' : out.reason}`, spec.consoleLog);
 }

@@ -20,7 +20,10 @@ import { auditdConf } from './guest/auditd-conf.ts';
 import { pluginFiles } from './guest/auditd-plugins.ts';
 import { targetOf } from './guest/exec-target.ts';
 import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
-import { buildBaseInitramfs } from './guest/initramfs.ts';
+import { baseEntries, buildBaseInitramfs, type GuestPrograms } from './guest/initramfs.ts';
+import type { CpioEntry } from './guest/cpio.ts';
+import { scenarioFiles } from './guest/split.ts';
+import { splitPointOf, splitBootsFor } from './split-boot.ts';
 import { buildBpf, buildProfiler, buildWorkloads, linkWorkloadLayout, type Workloads } from './guest/tools.ts';
 import { drawWorkloadLayout } from './guest/workload-layout.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
@@ -95,6 +98,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
     const guestTools = Promise.all([buildWorkloads(dir.logs), prepareAuditd(join(dir.logs, 'guest-setup.log'))]);
     guestTools.catch(() => abort.abort());
     const profiler = opts.profile ? buildProfiler(dir.logs) : null;
+    const splitBoots = splitBootsFor(opts);
     profiler?.catch(() => abort.abort());
     const bpfDigests: Record<string, string> = {};
     // A random layout draws execbench's link per boot seed; a profiling run keeps the build's own,
@@ -120,24 +124,37 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       await checkRuleSyscalls(mine, kernel, sourceOf(kernel.variant), dir.logs);
       const initramfs: Record<string, string> = {};
       const packagedConf = await readFile(auditd.conf, 'utf8');
-      for (const s of mine) {
+      const common = {
+        busybox: '/bin/busybox', nop: workloads.nop, seedrng: workloads.seedrng, auditd, attribution: workloads.attribution,
+        bpfAttach: bpf.bpfAttach, ...(disk && { mke2fs: MKE2FS }),
+      };
+      const programsOf = async (s: Scenario): Promise<GuestPrograms> => {
         const own = new Set(s.bpf.map((b) => (isBpfTool(b) ? b.tool : b.name)));
-        initramfs[s.name] = await buildBaseInitramfs({
-          busybox: '/bin/busybox', nop: workloads.nop, seedrng: workloads.seedrng, auditd,
+        return {
+          ...common,
           auditdConf: auditdConf(packagedConf, s.audit?.auditdConf),
           ...(s.audit?.plugins && { auditdPlugins: await pluginFiles(s.audit.plugins, auditd) }),
-          ...(disk && { mke2fs: MKE2FS }),
           ...(targetOf(jobs.find((j) => j.scenario === s)!.workload) === 'dynamic' && { dynamicTarget: { binary: workloads.krsiTrue, holder: workloads.krsiHold, preloadLibrary: workloads.preloadLibrary } }),
-          attribution: workloads.attribution,
           bpfTools: Object.fromEntries(Object.entries(bpf.loaders).filter(([t]) => own.has(t))),
-          bpfAttach: bpf.bpfAttach,
           bpfObjects: Object.fromEntries(Object.entries(bpf.objects).filter(([n]) => own.has(n))),
-        });
+        };
+      };
+      let split: GuestSystem['split'] = null;
+      if (splitBoots) {
+        // The shared part holds what every scenario has, whatever the matrix: no BPF program, auditd as
+        // packaged, the static target. Each scenario's own files come after the split.
+        const shared: GuestPrograms = { ...common, auditdConf: auditdConf(packagedConf, undefined), bpfTools: {}, bpfObjects: {}, splitBoot: workloads.splitBoot };
+        const sharedEntries = await baseEntries(shared);
+        const files: Record<string, CpioEntry[]> = {};
+        for (const s of mine) files[s.name] = scenarioFiles(await baseEntries(await programsOf(s)), sharedEntries);
+        split = { initramfs: await buildBaseInitramfs(shared), point: await splitPointOf(workloads.splitBoot), files };
+      } else {
+        for (const s of mine) initramfs[s.name] = await buildBaseInitramfs(await programsOf(s));
       }
       const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
       return {
-        kernel, initramfs, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk,
+        kernel, initramfs, split, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk,
         execbench: (seed) => execbenchOf(seed, workloads), kernelImage: kernelImageOf(kernel),
       };
     };

@@ -316,11 +316,13 @@ export interface RunMeta {
   }[];
   /**
    * sameGuestAs: the guest whose samples this one's are, booted once for both (bench/guests.ts); absent otherwise.
+   * sharedBoot: a split boot's shared part this guest was restored from (bench/split-boot.ts; its logs are
+   * logs/<sharedBoot>.*), wallSeconds then counting from the restore; absent for guests booted whole.
    * profile: in a profiling run, the guest's raw profile under profiles/, and the addresses the
    * guest's /proc/kallsyms gave for _text and the BPF programs.
    */
   guests: {
-    id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string;
+    id: string; scenario: string; boot: number; seed: number; wallSeconds: number; kernelRelease: string; lsm: string; sameGuestAs?: string; sharedBoot?: string;
     /**
      * ns in the accounting window during which the exec'ing tasks' cgroup had a task runnable and none
      * running (cpu.pressure "full"): what exec latency leaves out. Absent in runs from before, or where

@@ -15,6 +15,8 @@ export const GUEST = {
   seedrng: '/bin/seedrng',
   /** The kernel's accounting around the samples; execbench runs it by this path (workloads/execbench.c ATTRIBUTION). */
   attribution: '/bin/attribution',
+  /** Where a split boot stops being shared (workloads/split_boot.c, bench/guest/split.ts). */
+  splitBoot: '/bin/split-boot',
   auditd: '/sbin/auditd',
   auditctl: '/sbin/auditctl',
   auditLog: '/var/log/audit/audit.log',
@@ -462,14 +464,42 @@ function bpfTeardown(loaders: BpfSetup[], w: WorkloadOptions, compared: boolean)
  * port (see protocol.ts). Any failure sends FAIL with the reason and powers off.
  */
 export function initScript(g: GuestSetup): string {
-  const w = g.workload;
-  const seccomp = g.seccomp ?? null;
-  const profile = g.profile ?? false;
-  const accounting = g.accounting ?? true;
-  // Audit and the BPF exec logger in one boot: their records of the same execs go to the host.
-  // Only where audit's rules log every exec of the target: a compliance set beside the logger logs none.
-  const compared = g.audit !== null && g.audit.daemon && logsEveryExec(g.audit.rules, targetPath(w)) && g.bpf.some((b) => isBpfTool(b) && b.tool === EXEC_RECORDER);
+  return `${[...scriptHeader(g), ...sharedSetup(g.disk ?? false), ...scenarioLines(g)].join('\n')}\n`;
+}
+
+/**
+ * A split boot's /init (bench/guest/split.ts): the part every scenario of a
+ * seed shares, then split-boot, which returns in each scenario's restored
+ * guest with that scenario's archive; /init unpacks it and goes on with its
+ * script. The archive's programs under /bin land on the disk, as the shared
+ * ones did, and are read once here as those were.
+ */
+export function splitPrefixScript(g: Pick<GuestSetup, 'seed' | 'layout' | 'disk'>): string {
+  const disk = g.disk ?? false;
   const lines = [
+    ...scriptHeader(g),
+    ...sharedSetup(disk),
+    `${GUEST.splitBoot} ${SCENARIO_ARCHIVE} 2> /tmp/split.err || fail "the boot was not split: $(tail -n 1 /tmp/split.err)"`,
+    `(cd / && cpio -i -d -m -u < ${SCENARIO_ARCHIVE}) 2> /tmp/cpio.err || fail "cannot unpack the scenario: $(tail -n 1 /tmp/cpio.err)"`,
+    ...(disk ? [`cpio -t < ${SCENARIO_ARCHIVE} 2> /dev/null | grep '^bin/' | while read f; do [ -f "/$f" ] && cat "/$f"; done > /dev/null`, 'sync'] : []),
+    `rm ${SCENARIO_ARCHIVE}`,
+    `. ${SCENARIO_SCRIPT}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The scenario's part of a split boot's /init, which the shared part sources. */
+export function scenarioScript(g: GuestSetup): string {
+  return `${scenarioLines(g).join('\n')}\n`;
+}
+
+/** Where split-boot writes the scenario's archive, and the script in it. */
+const SCENARIO_ARCHIVE = '/tmp/scenario.cpio';
+export const SCENARIO_SCRIPT = '/scenario.sh';
+
+/** The shell functions every part of /init uses. */
+function scriptHeader(g: Pick<GuestSetup, 'seed' | 'layout'>): string[] {
+  return [
     '#!/bin/sh',
     `# krsi-bench guest init: seed ${g.seed}, layout ${g.layout}`,
     'export PATH=/bin:/sbin',
@@ -490,17 +520,36 @@ export function initScript(g: GuestSetup): string {
     // A verifier rejection ends its log with the reason, then "processed N insns": name that reason.
     'verifier_reason() { grep -B1 "^processed [0-9]* insns" "$1" | head -n 1; }',
     'loaded() { grep -q attached /tmp/$1.out && return 0; kill -0 "$(cat /tmp/$1.pid)" 2>/dev/null && return 1; cat /tmp/$1.err > /dev/console; why=$(verifier_reason /tmp/$1.err); [ -n "$why" ] && fail "$1 was rejected by the verifier: $why"; fail "$1 failed to load or attach: $(grep -v "^$" /tmp/$1.err | tail -n 1)"; }',
+  ];
+}
+
+/** Mounts, the disk and the cgroups: what /init does before the scenario, the same for every scenario. */
+function sharedSetup(disk: boolean): string[] {
+  return [
     'mount -t proc proc /proc',
     'mount -t sysfs sysfs /sys',
     'mount -t devtmpfs devtmpfs /dev',
     'mount -t tmpfs tmpfs /tmp',
     'mount -t tmpfs tmpfs /run',
-    ...diskSetup(g.disk ?? false),
+    ...diskSetup(disk),
     'mount -t securityfs securityfs /sys/kernel/security',
     // The exec'ing tasks get a cgroup of their own, as systemd gives a service: its cpu.pressure is
     // how exec latency is measured (workloads/attribution.c).
     ...cgroupSetup(),
     'stty -F $R raw -echo',
+  ];
+}
+
+/** From BEGIN on: one scenario's setup, its samples, its checks and the result. */
+function scenarioLines(g: GuestSetup): string[] {
+  const w = g.workload;
+  const seccomp = g.seccomp ?? null;
+  const profile = g.profile ?? false;
+  const accounting = g.accounting ?? true;
+  // Audit and the BPF exec logger in one boot: their records of the same execs go to the host.
+  // Only where audit's rules log every exec of the target: a compliance set beside the logger logs none.
+  const compared = g.audit !== null && g.audit.daemon && logsEveryExec(g.audit.rules, targetPath(w)) && g.bpf.some((b) => isBpfTool(b) && b.tool === EXEC_RECORDER);
+  return [
     `say "${MARK} BEGIN ${g.seed}"`,
     ': > $P',
     // Before any scenario setup: see workloads/seedrng.c for why.
@@ -529,5 +578,4 @@ export function initScript(g: GuestSetup): string {
     'reboot -f',
     'sleep 60',
   ];
-  return `${lines.join('\n')}\n`;
 }

@@ -29,6 +29,8 @@ export interface GuestPrograms {
   dynamicTarget?: { binary: string; holder: string; preloadLibrary: string };
   /** For a kernel with a disk: mke2fs and its configuration (bench/guest/disk.ts), which the boot makes its disk with. */
   mke2fs?: { binary: string; conf: string };
+  /** split-boot (workloads/split_boot.c), in the archive of a split boot's shared part. */
+  splitBoot?: string;
   /** BPF tool name -> its loader binary. */
   bpfTools: Record<string, string>;
   /** The generic loader, and the users' objects it loads (name -> .bpf.o). */
@@ -70,11 +72,24 @@ function parentDirs(paths: string[]): CpioEntry[] {
 }
 
 /**
- * Builds the initramfs every guest shares (busybox, the workload, auditd, the
- * BPF loaders and their libraries, but no /init) and returns its path. The
+ * Builds a scenario's initramfs (busybox, the workload, auditd, the BPF
+ * loaders and their libraries, but no /init) and returns its path. The
  * archive is reproducible, so it is kept in the cache under its own digest.
  */
 export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
+  const archive = cpioArchive(await baseEntries(p));
+  const digest = sha256(archive);
+  const out = cachePath('initramfs', `base-${digest.slice(0, 16)}.cpio`);
+  // Named by its content: a file there that does not hash to its name is damaged, and is replaced.
+  if (!existsSync(out) || (await sha256File(out)) !== digest) {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFileAtomic(out, archive);
+  }
+  return out;
+}
+
+/** What buildBaseInitramfs puts in the archive, in order. */
+export async function baseEntries(p: GuestPrograms): Promise<CpioEntry[]> {
   const entries: CpioEntry[] = DIRS.map((path) => ({ kind: 'dir', path }));
   entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
   entries.push({ kind: 'chardev', path: 'dev/null', major: 1, minor: 3, mode: 0o666 });
@@ -82,12 +97,13 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
 
   entries.push(await fileEntry(p.busybox, 'bin/busybox'));
   const applets = (await capture(p.busybox, ['--list'], 'busybox --list')).split('\n').filter(Boolean);
-  const ours = new Set(['busybox', 'mke2fs', 'nop', 'krsi-true', 'krsi-hold', 'execbench', 'seedrng', 'attribution', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
+  const ours = new Set(['busybox', 'mke2fs', 'nop', 'krsi-true', 'krsi-hold', 'execbench', 'seedrng', 'attribution', 'split-boot', 'auditd', 'auditctl', 'bpf_attach', ...Object.keys(p.bpfTools)]);
   for (const a of applets) if (!ours.has(a)) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(await fileEntry(p.nop, GUEST.nop.slice(1)));
   entries.push(await fileEntry(p.seedrng, GUEST.seedrng.slice(1)));
   entries.push(await fileEntry(p.attribution, GUEST.attribution.slice(1)));
+  if (p.splitBoot) entries.push(await fileEntry(p.splitBoot, GUEST.splitBoot.slice(1)));
   entries.push(await fileEntry(p.auditd.auditd, GUEST.auditd.slice(1)));
   entries.push(await fileEntry(p.auditd.auditctl, GUEST.auditctl.slice(1)));
   for (const [tool, path] of Object.entries(p.bpfTools)) entries.push(await fileEntry(path, GUEST.bpfTool(tool).slice(1)));
@@ -131,15 +147,7 @@ export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
   entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\nadm:x:4:\n') });
   entries.push({ kind: 'file', path: 'etc/audit/auditd.conf', data: Buffer.from(p.auditdConf), mode: 0o640 });
 
-  const archive = cpioArchive(dedupe(entries));
-  const digest = sha256(archive);
-  const out = cachePath('initramfs', `base-${digest.slice(0, 16)}.cpio`);
-  // Named by its content: a file there that does not hash to its name is damaged, and is replaced.
-  if (!existsSync(out) || (await sha256File(out)) !== digest) {
-    await mkdir(dirname(out), { recursive: true });
-    await writeFileAtomic(out, archive);
-  }
-  return out;
+  return dedupe(entries);
 }
 
 function dedupe(entries: CpioEntry[]): CpioEntry[] {

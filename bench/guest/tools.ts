@@ -34,6 +34,8 @@ export interface Workloads {
   /** What keeps libc mapped beside it (workloads/krsi_hold.c). */
   krsiHold: string;
   preloadLibrary: string;
+  /** Where a split boot stops being shared (workloads/split_boot.c). */
+  splitBoot: string;
   /** Where execbench's objects are kept, for the layouts linked from them (linkWorkloadLayout). */
   objectDir: string;
   digest: string;
@@ -65,16 +67,17 @@ async function buildVerified(dir: string, outputs: string[], what: string, build
   await writeManifest(dir, outputs, manifest);
 }
 
-/** nop, execbench, seedrng, attribution and the dynamic target with its library, built once per source digest. */
+/** nop, execbench, seedrng, attribution, split-boot and the dynamic target with its library, built once per source digest. */
 export async function buildWorkloads(logDir: string): Promise<Workloads> {
   const digest = await sourceDigest(WORKLOADS_DIR);
   const out = cachePath('workloads', digest);
   const built = {
     nop: join(out, 'nop'), execbench: join(out, 'execbench'), seedrng: join(out, 'seedrng'), attribution: join(out, 'attribution'),
-    krsiTrue: join(out, 'krsi-true'), krsiHold: join(out, 'krsi-hold'), preloadLibrary: join(out, 'libkrsi-demo.so'), objectDir: out, digest,
+    krsiTrue: join(out, 'krsi-true'), krsiHold: join(out, 'krsi-hold'), preloadLibrary: join(out, 'libkrsi-demo.so'),
+    splitBoot: join(out, 'split-boot'), objectDir: out, digest,
   };
   const objects = LAYOUT_OBJECTS.filter((o) => o !== 'layout_pad.o').map((o) => join(out, o));
-  const outputs = [built.nop, built.execbench, built.seedrng, built.attribution, built.krsiTrue, built.krsiHold, built.preloadLibrary, ...objects];
+  const outputs = [built.nop, built.execbench, built.seedrng, built.attribution, built.krsiTrue, built.krsiHold, built.preloadLibrary, built.splitBoot, ...objects];
   await withLock(`${out}.lock`, 'workloads', () => buildVerified(out, outputs, 'workloads', (into) =>
     shell({ log: join(logDir, 'workloads.log') })('building workloads/')`make -C ${WORKLOADS_DIR} OUT=${into}`));
   return built;
