@@ -232,7 +232,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         name: matrix.name, source: matrix.source, baseline: matrix.baseline, description: matrix.description,
         ...(matrix.questions.length && { questions: matrix.questions }),
       },
-      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout, kernelLinks: opts.kernelLinks },
+      options: { samples: opts.samples ?? null, execs: opts.execs ?? null, warmup: opts.warmup ?? null, warmupMax: opts.warmupMax ?? null, boots: opts.boots, jobs: opts.jobs, seed: opts.seed, scenarios: opts.scenarios, layout: opts.layout, kernelLinks: opts.kernelLinks, ...(splitBoots && { splitBoots: true }) },
       shard: opts.shard,
       host: hostInfo(),
       qemu: { version: await qemuVersion(), cmdline: kernelCmdline(opts.mode, opts.layout), cpu: opts.mode === 'kvm' ? 'host' : cpuModel(opts.layout) },

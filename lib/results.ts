@@ -278,6 +278,8 @@ export interface RunMeta {
   options: { samples: number | null; execs: number | null; warmup: number | null; warmupMax?: number | null; boots: number; jobs: number; seed: number; scenarios: string[] | null; layout?: 'random' | 'fixed';
     /** With a random layout, the kernel links the boots spread over (D; absent in runs from before, which ran the build's own). */
     kernelLinks?: number;
+    /** true: guests were restored from their seed's shared boot (bench/split-boot.ts); absent: each booted whole. */
+    splitBoots?: boolean;
   };
   /** Set when this run is one slice of a sharded run (--shard I/N). */
   shard?: { index: number; count: number } | null;

@@ -151,6 +151,21 @@ test('dependencies: the number of kernel links is a workload dependency, kept in
   assertUsage(() => readBaselineFile(file), /depends_on\.kernel_links must be/);
 });
 
+test('dependencies: split boots are a workload dependency, recorded from run.json, kept in the file and checked when read', () => {
+  const split = baselineOf({ ...SEED(), splitBoots: true });
+  const whole = baselineOf(SEED());
+  assert.equal(split.depends_on.boots, 'split');
+  assert.equal(whole.depends_on.boots, undefined, 'a run whose guests booted whole, or one from before, records nothing');
+  assert.deepEqual(checkDependencies(split, split).mismatches, []);
+  // A seed's boot restored from a shared part is another draw than the same seed booted whole.
+  assert.deepEqual(checkDependencies(whole, split).mismatches, [{ field: 'depends_on.boots', kind: 'workload', baseline: 'whole', current: 'split' }]);
+  const file = join(tmp, 'boots.json');
+  writeFileSync(file, formatBaseline(split));
+  assert.equal(readBaselineFile(file).depends_on.boots, 'split');
+  writeFileSync(file, formatBaseline(split).replace('"boots": "split"', '"boots": "halved"'));
+  assertUsage(() => readBaselineFile(file), /depends_on\.boots must be "split" or absent, is "halved"/);
+});
+
 test('dependencies: another kernel source is a mismatch of its own, named by package version and digest, before the configs it changes', () => {
   const base = baselineOf({ ...SEED(), sourceVersion: '6.12.117-1~deb12u1' });
   const moved = baselineOf({ ...SEED(), sourceVersion: '6.12.118-1~deb12u1', sourceId: 'ffffffffffffffff', kernels: { noaudit: '8dfe0e4029cf37b7', audit: '1111111111111111' } });

@@ -54,6 +54,8 @@ export interface DependsOn {
    * seed s ran link s mod D. Absent where boots ran the build's own link (fixed layouts, files from before).
    */
   kernel_links?: number;
+  /** "split" where the guests were restored from their seed's shared boot (bench/split-boot.ts); absent where each booted whole. */
+  boots?: 'split';
 }
 
 /** One boot of a baseline scenario. */
@@ -211,6 +213,7 @@ export function baselineOfRun(run: LoadedRun): Baseline {
       workloads,
       layout: runLayout(run),
       ...(runLayout(run) === 'random' && meta.options.kernelLinks !== undefined && { kernel_links: meta.options.kernelLinks }),
+      ...(meta.options.splitBoots && { boots: 'split' as const }),
     },
     scenarios,
   };
@@ -260,6 +263,7 @@ export function checkBaseline(raw: unknown, file: string): Baseline {
   const layoutOf = v1 ? 'fixed' : d.layout;
   if (layoutOf !== 'random' && layoutOf !== 'fixed') throw r.fail('depends_on.layout', `must be "random" or "fixed", is ${JSON.stringify(d.layout)}`);
   if (d.kernel_links !== undefined) r.int(d.kernel_links, 'depends_on.kernel_links', 1);
+  if (d.boots !== undefined && d.boots !== 'split') throw r.fail('depends_on.boots', `must be "split" or absent, is ${JSON.stringify(d.boots)}`);
   const read: Record<string, BaselineScenario> = {};
   for (const [name, s] of scenarios) {
     const o = r.obj(s, `scenarios.${name}`);
@@ -347,6 +351,7 @@ export function formatBaseline(b: Baseline): string {
       workloads: b.depends_on.workloads,
       layout: b.depends_on.layout,
       ...(b.depends_on.kernel_links !== undefined && { kernel_links: b.depends_on.kernel_links }),
+      ...(b.depends_on.boots !== undefined && { boots: b.depends_on.boots }),
     },
     // samples_ns is derived from boots when the file is read.
     scenarios: Object.fromEntries(Object.entries(b.scenarios).map(([n, x]) => [n, { kernel: x.kernel, ...(x.baseline !== undefined && { baseline: x.baseline }), boots: x.boots }])) as unknown as Baseline['scenarios'],

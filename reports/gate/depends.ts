@@ -74,6 +74,8 @@ export function checkDependencies(baseline: Baseline, current: Baseline): Depend
   compare('workload', 'depends_on.layout', b.layout, c.layout);
   // Another number of kernel links maps some seeds to other links: those boots no longer match.
   compare('workload', 'depends_on.kernel_links', b.kernel_links, c.kernel_links);
+  // Split or whole, a seed's boots are other draws: the same seed no longer pairs.
+  compare('workload', 'depends_on.boots', b.boots ?? 'whole', c.boots ?? 'whole');
   for (const name of present) {
     const bw = b.workloads[name];
     const cw = c.workloads[name];
