@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { BenchError } from '../lib/errors.ts';
 import { capture } from '../lib/run.ts';
@@ -94,13 +95,11 @@ async function connectControl(dir: string, child: QemuProcess): Promise<{ qmp: Q
   for (let i = 0; !(existsSync(qmp) && existsSync(gdb)); i++) {
     if (exited) throw new Error('QEMU exited before it opened its control sockets');
     if (i > 1000) throw new Error('QEMU did not open its control sockets within 10 s');
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   const q = await Qmp.connect(qmp);
   return { qmp: q, gdb: await Gdb.connect(gdb) };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Boots the shared part of a split boot (its /init is
@@ -113,9 +112,7 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
   const child = startQemu(s, limits);
   let control: { qmp: Qmp; gdb: Gdb } | null = null;
   try {
-    control = await connectControl(dir, child).catch((err: unknown) => {
-      throw new BenchError(`shared boot: ${(err as Error).message}`, s.qemuLog);
-    });
+    control = await connectControl(dir, child);
     const { qmp, gdb } = control;
     await gdb.setBreakpoint(split.point);
     let timer: NodeJS.Timeout | undefined;
@@ -131,10 +128,10 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
       const exit = await child;
       if (limits.signal?.aborted) throw new BenchError('guest stopped because another guest failed', s.consoleLog);
       const timedOut = outcome === 'timeout' ? `did not reach the split point within ${Math.round(limits.bootTimeoutMs / 1000)}s` : null;
-      return await guestFailure(s, parseGuestOutput(await readText(s.resultFile)), timedOut, timedOut ? 0 : exit.exitCode);
+      return await guestFailure(s, parseGuestOutput(await readText(s.resultFile)), timedOut, exit.exitCode);
     }
     const at = await gdb.instructionPointer();
-    if (at !== split.point) throw new BenchError(`shared boot stopped at 0x${at.toString(16)}, not at the split point 0x${split.point.toString(16)}`, s.qemuLog);
+    if (at !== split.point) throw new BenchError(`stopped at 0x${at.toString(16)}, not at the split point 0x${split.point.toString(16)}`, s.qemuLog);
     // The shell renames the file once cat has written all of it, which can be after QEMU is done.
     const part = `${snapshot}.part`;
     const written = `${snapshot}.written`;
@@ -143,7 +140,7 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
     for (;;) {
       const st = (await qmp.run('query-migrate')) as { status?: string; 'error-desc'?: string };
       if (st.status === 'completed') break;
-      if (st.status === 'failed' || st.status === 'cancelled') throw new BenchError(`saving the shared boot failed: ${st['error-desc'] ?? st.status}`, s.qemuLog);
+      if (st.status === 'failed' || st.status === 'cancelled') throw new BenchError(`saving the machine failed: ${st['error-desc'] ?? st.status}`, s.qemuLog);
       await sleep(10);
     }
     await qmp.run('quit').catch(() => undefined); // QEMU may close the socket before it answers
@@ -156,7 +153,7 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
     await rename(written, snapshot);
   } catch (err) {
     if (err instanceof BenchError) throw err;
-    throw new BenchError(`shared boot: ${(err as Error).message}`, s.qemuLog);
+    throw new BenchError((err as Error).message, s.qemuLog);
   } finally {
     control?.qmp.close();
     control?.gdb.close();
@@ -170,7 +167,6 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
 
 /** Marks a saved machine paused (markPaused), in place. */
 async function resumable(path: string, log: string): Promise<void> {
-  // QEMU's exec: child writes the file; it is complete when QEMU has exited and the writer has closed it.
   const f = await open(path, 'r+');
   try {
     // The section comes after guest memory, near the end.
