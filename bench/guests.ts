@@ -18,7 +18,7 @@ import { guestCost, totalExecs, type GuestJob } from './plan.ts';
 import { bootGuest, type BootLimits, type BootSpec } from './qemu.ts';
 import { sha256 } from '../lib/cache.ts';
 import type { GuestResult } from './guest/protocol.ts';
-import { restoreGuest, saveSharedBoot, type SplitPoint } from './split-boot.ts';
+import { restoreGuest, saveSharedBoot, type SavedBoot, type SplitPoint } from './split-boot.ts';
 import type { CpioEntry } from './guest/cpio.ts';
 import { scenarioArchive } from './guest/split.ts';
 import { sampleRows, type RunDir } from './store.ts';
@@ -158,7 +158,7 @@ async function bootGuests(
 
   // Split boots: each shared part is booted once, by the first of its guests to start, and its
   // files are removed when the last of them has finished.
-  const sharedBoots = new Map<string, { name: string; boot: Promise<{ snapshot: string; initrd: string }>; users: number; files: string[] }>();
+  const sharedBoots = new Map<string, { name: string; boot: Promise<{ saved: SavedBoot; initrd: string }>; users: number; files: string[] }>();
   const users = new Map<string, number>();
   for (const j of jobs) users.set(sharedKey(j), (users.get(sharedKey(j)) ?? 0) + 1);
   const sharedBoot = (key: string, job: GuestJob, spec: BootSpec, limits: BootLimits, system: GuestSystem, execbench: string) => {
@@ -173,14 +173,14 @@ async function bootGuests(
         const script = splitPrefixScript({ seed: job.seed, layout: opts.layout, disk: system.disk });
         await writeFile(initrd, Buffer.concat([await readFile(split.initramfs), initArchive(script, await readFile(execbench))]));
         await writeFile(join(dir.logs, `${name}.init.sh`), script);
-        await saveSharedBoot(
+        const saved = await saveSharedBoot(
           { ...spec, initrd, consoleLog: join(dir.logs, `${name}.console.log`), resultFile: join(dir.logs, `${name}.result.txt`), qemuLog: join(dir.logs, `${name}.qemu.log`) },
           limits, split.point, snapshot,
         ).catch((err: unknown) => {
           if (err instanceof BenchError) throw new BenchError(`its shared boot ${name}: ${err.message}`, err.log, err.exitCode);
           throw err;
         });
-        return { snapshot, initrd };
+        return { saved, initrd };
       })();
       entry = { name, boot, users: users.get(key) ?? 1, files: [initrd, snapshot] };
       sharedBoots.set(key, entry);
@@ -234,7 +234,7 @@ async function bootGuests(
         const shared = await sharedBoot(key, job, spec, limits, system, execbench.path).catch(named);
         sharedBootName = shared.name;
         started = Date.now();
-        result = await restoreGuest({ ...spec, initrd: shared.initrd }, limits, split.point, shared.snapshot, scenarioArchive(split.files[job.scenario.name]!, script)).catch(named);
+        result = await restoreGuest({ ...spec, initrd: shared.initrd }, limits, split.point, shared.saved, scenarioArchive(split.files[job.scenario.name]!, script)).catch(named);
       } finally {
         await releaseShared(key);
       }

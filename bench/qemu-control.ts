@@ -114,7 +114,12 @@ export function takeGdbPacket(buffer: string): [string, number] | null {
   return [buffer.slice(start + 1, hash), hash + 3];
 }
 
-/** The gdbstub of a system emulator: all-stop, one vCPU, acknowledged packets. */
+/** The vCPU a stop reply names (T05thread:02; -> "02"), as the gdbstub numbers them; null if it names none. */
+export function stopThread(reply: string): string | null {
+  return /(?:^|;)thread:([0-9a-f.p-]+);/.exec(reply.replace(/^T[0-9a-f]{2}/, ';'))?.[1] ?? null;
+}
+
+/** The gdbstub of a system emulator: all-stop, acknowledged packets. */
 export class Gdb {
   private constructor(private readonly ch: Channel) {}
 
@@ -149,6 +154,11 @@ export class Gdb {
     return this.reply();
   }
 
+  /** Makes `thread` (a vCPU, as stopThread gives it) the one registers and memory are read and written through. */
+  selectThread(thread: string): Promise<void> {
+    return this.expectOk(`Hg${thread}`, 'thread selection');
+  }
+
   /**
    * The instruction pointer. QEMU answers single-register reads only to a
    * client that has read its target description, so this reads them all:
@@ -160,7 +170,7 @@ export class Gdb {
     return BigInt(`0x${Buffer.from(hex.slice(256, 272), 'hex').reverse().toString('hex')}`);
   }
 
-  /** Writes guest memory at a virtual address of the stopped vCPU's address space. */
+  /** Writes guest memory at a virtual address of the selected vCPU's address space. */
   async writeMemory(address: bigint, data: Buffer): Promise<void> {
     // QEMU's packet buffer is 4 KiB: hex doubles each byte.
     const chunk = 1536;

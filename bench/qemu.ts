@@ -179,7 +179,10 @@ export async function bootGuest(spec: BootSpec, limits: BootLimits, started: (qe
     controlFailed = err;
     child.kill('SIGKILL');
   });
-  const result = await watchGuest(spec, limits, child);
+  // The control's failure is why QEMU was stopped: it is the error to report.
+  const result = await watchGuest(spec, limits, child).catch((err: unknown) => {
+    throw controlFailed ?? err;
+  });
   if (controlFailed) throw controlFailed;
   return result;
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { BenchError } from '../lib/errors.ts';
 import { capture } from '../lib/run.ts';
 import { parseGuestOutput, type GuestResult } from './guest/protocol.ts';
-import { Gdb, Qmp } from './qemu-control.ts';
+import { Gdb, Qmp, stopThread } from './qemu-control.ts';
 import { bootGuest, controlSockets, guestFailure, readText, startQemu, type BootLimits, type BootSpec, type QemuProcess } from './qemu.ts';
 
 /**
@@ -29,6 +29,12 @@ import { bootGuest, controlSockets, guestFailure, readText, startQemu, type Boot
  */
 export const splitBootsFor = (opts: { mode: string; profile?: boolean }): boolean =>
   opts.mode === 'icount' && !opts.profile && process.env.KRSI_BENCH_SPLIT_BOOT !== 'off';
+
+/** A saved shared boot: the machine, and the vCPU that stopped at the split point (split-boot runs on it). */
+export interface SavedBoot {
+  machine: string;
+  thread: string;
+}
 
 /** Where split-boot stops, and where the host writes the scenario and its length. */
 export interface SplitPoint {
@@ -106,7 +112,7 @@ async function connectControl(dir: string, child: QemuProcess): Promise<{ qmp: Q
  * bench/guest/init-script.ts splitPrefixScript) and saves the machine at the
  * split point into `snapshot`. Throws a BenchError naming the log to read.
  */
-export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: SplitPoint, snapshot: string): Promise<void> {
+export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: SplitPoint, snapshot: string): Promise<SavedBoot> {
   const dir = await mkdtemp(join(tmpdir(), 'krsi-split-'));
   const s: BootSpec = { ...spec, control: { dir } };
   const child = startQemu(s, limits);
@@ -116,9 +122,10 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
     const { qmp, gdb } = control;
     await gdb.setBreakpoint(split.point);
     let timer: NodeJS.Timeout | undefined;
+    let reply = '';
     const outcome = await Promise.race([
       // A stop reply is T or S; QEMU sends W or X when the guest has powered off.
-      gdb.continue().then((r) => (/^[ST]/.test(r) ? 'stopped' as const : 'exited' as const), () => 'exited' as const),
+      gdb.continue().then((r) => { reply = r; return /^[ST]/.test(r) ? 'stopped' as const : 'exited' as const; }, () => 'exited' as const),
       child.then(() => 'exited' as const),
       new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), limits.bootTimeoutMs); }),
     ]);
@@ -130,6 +137,9 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
       const timedOut = outcome === 'timeout' ? `did not reach the split point within ${Math.round(limits.bootTimeoutMs / 1000)}s` : null;
       return await guestFailure(s, parseGuestOutput(await readText(s.resultFile)), timedOut, exit.exitCode);
     }
+    // With more than one vCPU, the one that stopped is where split-boot runs; a restore writes through it.
+    const thread = stopThread(reply);
+    if (thread === null) throw new BenchError(`the stop at the split point named no vCPU (${reply})`, s.qemuLog);
     const at = await gdb.instructionPointer();
     if (at !== split.point) throw new BenchError(`stopped at 0x${at.toString(16)}, not at the split point 0x${split.point.toString(16)}`, s.qemuLog);
     // The shell renames the file once cat has written all of it, which can be after QEMU is done.
@@ -151,6 +161,7 @@ export async function saveSharedBoot(spec: BootSpec, limits: BootLimits, split: 
     }
     await resumable(written, s.qemuLog);
     await rename(written, snapshot);
+    return { machine: snapshot, thread };
   } catch (err) {
     if (err instanceof BenchError) throw err;
     throw new BenchError((err as Error).message, s.qemuLog);
@@ -186,12 +197,12 @@ async function resumable(path: string, log: string): Promise<void> {
  * `scenario` (a cpio archive: its files and its part of /init) written where
  * split-boot reads it, then resumed; followed to its result as bootGuest does.
  */
-export async function restoreGuest(spec: BootSpec, limits: BootLimits, split: SplitPoint, snapshot: string, scenario: Buffer): Promise<GuestResult> {
+export async function restoreGuest(spec: BootSpec, limits: BootLimits, split: SplitPoint, saved: SavedBoot, scenario: Buffer): Promise<GuestResult> {
   if (scenario.length > split.capacity) {
     throw new BenchError(`the scenario's archive is ${scenario.length} bytes; split-boot holds ${split.capacity} (SCENARIO_CAPACITY in workloads/split_boot.c)`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'krsi-split-'));
-  const s: BootSpec = { ...spec, control: { dir, incoming: snapshot } };
+  const s: BootSpec = { ...spec, control: { dir, incoming: saved.machine } };
   try {
     return await bootGuest(s, limits, async (child) => {
       const { qmp, gdb } = await connectControl(dir, child);
@@ -203,6 +214,8 @@ export async function restoreGuest(spec: BootSpec, limits: BootLimits, split: Sp
           if (i * 10 > limits.bootTimeoutMs) throw new Error('the saved machine did not load');
           await sleep(10);
         }
+        // The gdbstub starts on the first vCPU; split-boot's memory is mapped on the one it stopped on.
+        await gdb.selectThread(saved.thread);
         await gdb.writeMemory(split.scenario, scenario);
         const length = Buffer.alloc(8);
         length.writeBigUInt64LE(BigInt(scenario.length));

@@ -81,6 +81,9 @@ function scenario(execs: number): Buffer {
 
 const limits = { bootTimeoutMs: 120_000, totalTimeoutMs: 180_000 };
 
+/** The same machine under other log names: a restore of it. */
+const named = (spec: BootSpec, name: string): BootSpec => ({ ...spec, consoleLog: join(dir, `${name}.console.log`), resultFile: join(dir, `${name}.result.txt`), qemuLog: join(dir, `${name}.qemu.log`) });
+
 /** No QEMU of this test's guests is left running. */
 function noQemuLeft(): void {
   const r = spawnSync('pgrep', ['-f', `qemu-system-x86_64.*${dir}`], { encoding: 'utf8' });
@@ -90,9 +93,10 @@ function noQemuLeft(): void {
 test('restores of one shared boot run their own scenario, and one scenario twice gives the same samples bit for bit', { timeout: 600_000 }, async () => {
   const shared = guest('shared', `${SHARED}\n${SPLIT}`);
   const machine = join(dir, 'shared.machine');
-  await saveSharedBoot(shared, limits, point, machine);
+  const saved = await saveSharedBoot(shared, limits, point, machine);
+  assert.deepEqual(saved, { machine, thread: '01' });
   assert.ok(existsSync(machine));
-  const restore = (name: string, execs: number) => restoreGuest({ ...shared, consoleLog: join(dir, `${name}.console.log`), resultFile: join(dir, `${name}.result.txt`), qemuLog: join(dir, `${name}.qemu.log`) }, limits, point, machine, scenario(execs));
+  const restore = (name: string, execs: number) => restoreGuest(named(shared, name), limits, point, saved, scenario(execs));
   const a = await restore('a', 20);
   const again = await restore('a-again', 20);
   const b = await restore('b', 10);
@@ -102,6 +106,17 @@ test('restores of one shared boot run their own scenario, and one scenario twice
   assert.deepEqual(again.samples, a.samples, 'the same scenario restored twice ran the same instructions');
   assert.ok(a.samples.every((s) => s.execs === 20) && b.samples.every((s) => s.execs === 10));
   assert.notDeepEqual(b.samples.map((s) => s.nsPerExec), a.samples.map((s) => s.nsPerExec));
+  noQemuLeft();
+});
+
+test('with two vCPUs, split-boot on the second: the restore writes through the vCPU that stopped, and stays exact', { timeout: 600_000 }, async () => {
+  const shared = { ...guest('smp', `${SHARED}\n${SPLIT.replace('/bin/split-boot ', 'taskset -c 1 /bin/split-boot ')}`), cpus: 2 };
+  const saved = await saveSharedBoot(shared, limits, point, join(dir, 'smp.machine'));
+  assert.equal(saved.thread, '02', 'the gdbstub numbers vCPUs from 1');
+  const a = await restoreGuest(named(shared, 'smp-a'), limits, point, saved, scenario(20));
+  const again = await restoreGuest(named(shared, 'smp-again'), limits, point, saved, scenario(20));
+  assert.equal(a.info.marker, '20');
+  assert.deepEqual(again.samples, a.samples);
   noQemuLeft();
 });
 
@@ -126,7 +141,7 @@ test('split-boot in a guest that was booted whole says that no scenario reached 
 
 test('a scenario larger than split-boot holds is refused before any QEMU starts', async () => {
   const spec = guest('large', SHARED);
-  const err = await restoreGuest(spec, limits, point, join(dir, 'none.machine'), Buffer.alloc(point.capacity + 1)).then(() => null, (e: unknown) => e);
+  const err = await restoreGuest(spec, limits, point, { machine: join(dir, 'none.machine'), thread: '01' }, Buffer.alloc(point.capacity + 1)).then(() => null, (e: unknown) => e);
   assert.ok(err instanceof BenchError);
   assert.match(err.message, /split-boot holds \d+ \(SCENARIO_CAPACITY in workloads\/split_boot.c\)/);
   assert.equal(existsSync(spec.qemuLog), false);

@@ -12,7 +12,7 @@ import { scenarioArchive, scenarioFiles } from '../bench/guest/split.ts';
 import { sharedKey } from '../bench/guests.ts';
 import { DEFAULT_WORKLOAD, type Scenario } from '../bench/matrix.ts';
 import type { GuestJob } from '../bench/plan.ts';
-import { gdbPacket, takeGdbPacket } from '../bench/qemu-control.ts';
+import { gdbPacket, stopThread, takeGdbPacket } from '../bench/qemu-control.ts';
 import { markPaused, parseSplitSymbols } from '../bench/split-boot.ts';
 import { BenchError } from '../lib/errors.ts';
 
@@ -61,6 +61,13 @@ test('gdb packets: the checksum is the byte sum mod 256, and a reply is taken wh
   assert.equal(takeGdbPacket('+$OK#9'), null, 'a reply without its whole checksum is not taken');
   assert.deepEqual(takeGdbPacket('+$OK#9a+'), ['OK', 7]);
   assert.deepEqual(takeGdbPacket('++$T05thread:01;#07'), ['T05thread:01;', 19]);
+});
+
+test('a stop reply names the vCPU that stopped, as the gdbstub numbers them', () => {
+  assert.equal(stopThread('T05thread:02;'), '02');
+  assert.equal(stopThread('T05swbreak:;thread:01;'), '01');
+  assert.equal(stopThread('T05'), null);
+  assert.equal(stopThread('W00'), null);
 });
 
 const file = (path: string, text: string, mode = 0o755): CpioEntry => ({ kind: 'file', path, data: Buffer.from(text), mode });
