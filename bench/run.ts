@@ -20,7 +20,7 @@ import { auditdConf } from './guest/auditd-conf.ts';
 import { pluginFiles } from './guest/auditd-plugins.ts';
 import { targetOf } from './guest/exec-target.ts';
 import { diskKernelArgs, kernelHasDisk, MKE2FS } from './guest/disk.ts';
-import { baseEntries, buildBaseInitramfs, type GuestPrograms } from './guest/initramfs.ts';
+import { baseEntries, buildBaseInitramfs, storeInitramfs, type GuestPrograms } from './guest/initramfs.ts';
 import type { CpioEntry } from './guest/cpio.ts';
 import { scenarioFiles } from './guest/split.ts';
 import { splitPointOf, splitBootsFor } from './split-boot.ts';
@@ -147,7 +147,7 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         const sharedEntries = await baseEntries(shared);
         const files: Record<string, CpioEntry[]> = {};
         for (const s of mine) files[s.name] = scenarioFiles(await baseEntries(await programsOf(s)), sharedEntries);
-        split = { initramfs: await buildBaseInitramfs(shared), point: await splitPointOf(workloads.splitBoot), files };
+        split = { initramfs: await storeInitramfs(sharedEntries), point: await splitPointOf(workloads.splitBoot), files };
       } else {
         for (const s of mine) initramfs[s.name] = await buildBaseInitramfs(await programsOf(s));
       }

@@ -77,7 +77,12 @@ function parentDirs(paths: string[]): CpioEntry[] {
  * archive is reproducible, so it is kept in the cache under its own digest.
  */
 export async function buildBaseInitramfs(p: GuestPrograms): Promise<string> {
-  const archive = cpioArchive(await baseEntries(p));
+  return storeInitramfs(await baseEntries(p));
+}
+
+/** An archive of `entries` (baseEntries'), kept in the cache under its own digest; its path. */
+export async function storeInitramfs(entries: readonly CpioEntry[]): Promise<string> {
+  const archive = cpioArchive(entries);
   const digest = sha256(archive);
   const out = cachePath('initramfs', `base-${digest.slice(0, 16)}.cpio`);
   // Named by its content: a file there that does not hash to its name is damaged, and is replaced.
