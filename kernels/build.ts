@@ -13,6 +13,7 @@ import { compileProgress, ESTIMATED_OBJECTS } from './progress.ts';
 import { kernelFlags, REPRODUCIBLE_BUILD } from './recipe.ts';
 import { finishedSibling, seedFrom } from './seed.ts';
 import { sourceTree, type KernelSource } from './source.ts';
+import { clearCompiled, markCompiled } from './tree-state.ts';
 import type { KernelVariant } from './variants.ts';
 
 export type { BuiltKernel } from './cache.ts';
@@ -172,7 +173,9 @@ async function compileObjects(c: ToCompile, run: MakeRun, { andLink }: { andLink
   // Objects new to this config (audit's own files, for one) have no record yet, so a rebuild's estimate is a little low.
   const expected = (await objectsToRecompile(c.buildDir, c.configText)) ?? ESTIMATED_OBJECTS;
   const bar = compileProgress(c.variant, expected, andLink);
+  await clearCompiled(c.buildDir);
   await make(c, andLink ? 'bzImage' : 'vmlinux_o', run, bar.onLine);
+  await markCompiled(c.buildDir, c.configHash);
   return bar.finish();
 }
 

@@ -12,6 +12,7 @@ import { buildTreeDir, kernelDir, type BuiltKernel } from './cache.ts';
 import { hugePageBuildEnv } from './hugepages.ts';
 import { drawKernelLayout, kernelLayoutName, layoutLinkerScript, relocatableLayoutScript, type KernelLayout } from './layout.ts';
 import { kernelFlags, REPRODUCIBLE_BUILD } from './recipe.ts';
+import { compiledFor, markCompiled } from './tree-state.ts';
 
 /**
  * A kernel linked in one of its drawn layouts: the image guests boot. Its
@@ -74,16 +75,20 @@ async function linkTools(buildDir: string): Promise<string> {
 }
 
 /**
- * make's options that take the build's archives and linker scripts as they
- * are: the tree was built with this config (checked before), so they are up
- * to date, and kbuild need not walk its thousand objects and prepare steps
- * to find so (5-6 s of a 16 s link; the image is the same byte for byte).
- * make only honours -o in the make that reads the top Makefile, which is
- * why the link runs in the build tree itself, where the generated Makefile
- * includes the source's, and with --no-print-directory: kbuild otherwise
- * starts a second make, and -o is never passed down.
+ * How make is started for a draw's link. In a tree whose compile for this
+ * config finished (kernels/tree-state.ts), the archives and linker scripts
+ * are up to date, and make is told to take them as built (-o) instead of
+ * walking the tree's thousand objects and prepare steps to find so (5-6 s
+ * of a 16 s link; the image is the same byte for byte). make honours -o
+ * only in the make that reads the top Makefile, so it runs in the build
+ * tree itself, where the generated Makefile includes the source's, and with
+ * --no-print-directory: kbuild otherwise starts a second make, and -o is not
+ * passed down. In any other tree make walks it, compiling what is stale.
  */
-const keepAsBuilt = (): string[] => [...ARCHIVES, BUILD_LDS, LAYOUT_LDS].flatMap((f) => ['-o', f]);
+export function linkMake(tree: string, buildDir: string, compiled: boolean): string[] {
+  if (!compiled) return ['-C', tree, `O=${buildDir}`];
+  return ['-C', buildDir, '--no-print-directory', ...[...ARCHIVES, BUILD_LDS, LAYOUT_LDS].flatMap((f) => ['-o', f])];
+}
 
 /** Thrown when the kernel's build tree is gone or was rebuilt for another config: the caller compiles it again. */
 export class BuildTreeGone extends BenchError {}
@@ -145,7 +150,7 @@ export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: 
     if (again) return { bzImage, layout: again };
     const config = await readFile(kernel.config, 'utf8');
     const treeConfig = existsSync(join(buildDir, '.config')) ? await readFile(join(buildDir, '.config'), 'utf8') : null;
-    if (treeConfig !== config || !existsSync(join(buildDir, 'vmlinux.a')) || !existsSync(join(buildDir, 'Makefile'))) {
+    if (treeConfig !== config || !existsSync(join(buildDir, 'vmlinux.a'))) {
       throw new BuildTreeGone(`kernel ${kernel.variant}: its build tree ${buildDir} is gone or holds another config`, opts.log);
     }
     const { layout, order } = drawKernelLayout(draw, await archiveMembers(buildDir));
@@ -159,9 +164,12 @@ export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: 
         ...REPRODUCIBLE_BUILD, ...(await hugePageBuildEnv(opts.log)), ...kernelFlags(tree, buildDir),
         PATH: `${tools}:${process.env.PATH ?? ''}`, KRSI_BUILD_BTF: kernel.btf,
       };
-      await runLogged('make', ['-C', buildDir, '--no-print-directory', `-j${opts.jobs}`, ...keepAsBuilt(), ...layoutArgs, 'bzImage'], {
+      const compiled = await compiledFor(buildDir, kernel.configHash);
+      await runLogged('make', [...linkMake(tree, buildDir, compiled), `-j${opts.jobs}`, ...layoutArgs, 'bzImage'], {
         what: `kernel ${kernel.variant} layout ${kernelLayoutName(layout)} link`, log: opts.log, env, ...(opts.signal && { signal: opts.signal }),
       });
+      // make's walk compiled whatever was stale: the tree is now this config's, whole.
+      if (!compiled) await markCompiled(buildDir, kernel.configHash);
       await rm(tmp, { recursive: true, force: true });
       await mkdir(tmp, { recursive: true });
       const sh = shell({ log: opts.log });
