@@ -4,7 +4,7 @@
  * for the kernel's own config is linked without make's walk.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +20,7 @@ test('a tree counts as compiled for the config its finished compile marked, and 
   await clearCompiled(dir);
   assert.equal(await compiledFor(dir, 'aaaa'), false, 'a compile that started and did not finish');
   await clearCompiled(dir);
+  rmSync(dir, { recursive: true });
 });
 
 test('a compiled tree is linked in place with its archives and linker scripts taken as built; any other is walked', () => {
