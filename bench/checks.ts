@@ -24,7 +24,7 @@ function count(r: GuestResult, name: string): number {
 }
 
 export function checkEvents(job: GuestJob, r: GuestResult): EventCheck[] {
-  // The warm-up count is the guest's choice (adaptive): count the execs it reports.
+  // Where warm-up is adaptive the count is the guest's choice: count the execs it reports.
   const execs = r.samples.reduce((n, s) => n + s.execs, 0);
   const base = { scenario: job.scenario.name, kernel: job.scenario.kernel, boot: job.boot, execs };
   const checks: EventCheck[] = [];

@@ -81,9 +81,10 @@ nop-exec workload inside it and writes results/<run-id>/ with a report.
                         ${KERNEL_LAYOUT_DRAWS}; as many as --boots: every boot its own)
   --samples N           measured samples per boot (default ${DEFAULT_WORKLOAD.samples})
   --execs K             fork+exec+wait of nop per sample (default ${DEFAULT_WORKLOAD.execs})
-  --warmup W            warm-up samples before them, at least (default ${DEFAULT_WORKLOAD.warmup})
-  --warmup-max M        at most: warm-up goes on until two in a row agree
-                        within ${WARMUP_TOLERANCE_PCT} % (default ${DEFAULT_WORKLOAD.warmupMax}, or W if above)
+  --warmup W            warm-up samples before them (default ${DEFAULT_WORKLOAD.warmup})
+  --warmup-max M        above W, warm-up is adaptive: it goes on until two in a
+                        row agree within ${WARMUP_TOLERANCE_PCT} %, at most M in all (default
+                        ${DEFAULT_WORKLOAD.warmupMax}, or W if above: a fixed count)
   --boots B             guests booted per scenario, seeds S..S+B-1 (default: the
                         matrix's, else ${DEFAULT_BOOTS}; krsi-design has 6)
   --jobs J              guests run at once (default: number of cores)

@@ -179,8 +179,9 @@ export interface WorkloadRecord {
   samples: number;
   /**
    * Warm-up samples before them, at least: kept in the data, excluded from
-   * statistics. The guest goes on warming up until two warm-ups in a row agree
-   * within WARMUP_TOLERANCE_PCT (bench/matrix.ts), up to warmupMax in all.
+   * statistics. Where warmupMax is above it, the guest goes on warming up until
+   * two warm-ups in a row agree within WARMUP_TOLERANCE_PCT (bench/matrix.ts),
+   * up to warmupMax in all.
    */
   warmup: number;
   /** At most this many warm-up samples; equal to warmup for a fixed count, and in runs from before warm-up was adaptive. */

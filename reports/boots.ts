@@ -32,7 +32,7 @@ export interface BootSummary {
   /** The drawn link of its kernel the boot ran, as in BootSeries; absent in summaries written before links were recorded. */
   link?: string | null;
   n: number;
-  /** Warm-up samples the guest ran before these: adaptive, so they vary by boot. */
+  /** Warm-up samples the guest ran before these: where warm-up is adaptive, they vary by boot. */
   warmups: number;
   median_ns: number;
   /** (max - min) / median * 100 over the boot's samples. */

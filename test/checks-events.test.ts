@@ -27,7 +27,7 @@ test('checkEvents expects one audit record and one KRSI event per exec, and name
   const [short] = checkEvents(job('audit-execve'), result({ audit_exec_records: 47, audit_lost: 3 }));
   assert.equal(short!.ok, false);
   assert.equal(short!.problem, 'audit: 47 logged, 50 expected, 3 lost');
-  // Warm-up is adaptive: what is expected follows the samples the guest says it ran.
+  // Where warm-up is adaptive, what is expected follows the samples the guest says it ran.
   const [longer] = checkEvents(job('audit-execve'), result({ audit_exec_records: 50, audit_lost: 0 }, 3));
   assert.deepEqual([longer!.expected, longer!.ok, longer!.problem], [70, false, 'audit: 50 logged, 70 expected']);
 

@@ -49,10 +49,10 @@ test('npm run bench measures the six seed scenarios and checks what audit and KR
   for (const s of summary.scenarios) {
     const rows = samples.filter((x) => x.scenario === s.name);
     assert.equal(rows.filter((x) => !x.warmup).length, SAMPLES * BOOTS, `${s.name}: measured samples`);
-    // Warm-up is adaptive: at least WARMUP, then until two in a row agree, at most the default bound.
+    // A fixed warm-up by default: WARMUP samples, no more.
     for (let b = 0; b < BOOTS; b++) {
       const warm = rows.filter((x) => x.warmup && x.boot === b).length;
-      assert.ok(warm >= WARMUP && warm <= DEFAULT_WORKLOAD.warmupMax, `${s.name} boot ${b}: ${warm} warm-up samples`);
+      assert.equal(warm, Math.max(WARMUP, DEFAULT_WORKLOAD.warmupMax), `${s.name} boot ${b}: warm-up samples`);
       assert.equal(s.per_boot[b]!.warmups, warm);
     }
     assert.ok(rows.every((x) => x.execs === EXECS && x.nsPerExec > 10_000), `${s.name}: execs and plausible times`);

@@ -28,7 +28,7 @@ test('initScript writes sh that busybox parses, for every kind of scenario', () 
 test('initScript sets up exactly what the scenario asks for', () => {
   const plain = initScript({ seed: 42, layout: 'random', workload: DEFAULT_WORKLOAD, audit: null, bpf: [] });
   assert.doesNotMatch(plain, /\/sbin\/auditd >|auditctl -e 1|krsi_ld_preload -o/);
-  assert.match(plain, /\/bin\/execbench -k 100 -n 4 -w 2 --warmup-max 8 --warmup-tol 0.5 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' --attribution \/tmp\/attribution \/bin\/nop/);
+  assert.match(plain, /\/bin\/execbench -k 100 -n 4 -w 1 --warmup-max 1 --warmup-tol 0.5 --env-pages 0 --ld-preload '\/lib\/libkrsi-demo.so' --attribution \/tmp\/attribution \/bin\/nop/);
   // Every boot reports the kernel's accounting; only a profiling boot turns BPF statistics on and reports its symbols.
   assert.match(plain, /^sed 's\/\^\/attr \/' \/tmp\/attribution >> \$P$/m);
   assert.doesNotMatch(plain, /--bpf-stats|\/proc\/kallsyms/);

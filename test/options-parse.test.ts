@@ -49,12 +49,13 @@ test('planJobs gives each scenario and boot its own guest, command line over mat
   assert.throws(() => selectScenarios(m, ['vanila']), /unknown scenario "vanila" in --scenarios \(matrix seed has: vanilla, /);
   const jobs = planJobs(chosen, { samples: 5, execs: undefined, warmup: undefined, boots: 2, seed: 10 });
   assert.deepEqual(jobs.map((j) => [j.id, j.seed]), [['vanilla-boot0', 10], ['vanilla-boot1', 11], ['krsi-ld-preload-boot0', 10], ['krsi-ld-preload-boot1', 11]]);
-  assert.deepEqual(jobs[0]!.workload, { execs: 100, samples: 5, warmup: 2, warmupMax: 8, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
+  assert.deepEqual(jobs[0]!.workload, { execs: 100, samples: 5, warmup: 1, warmupMax: 1, ldPreload: '/lib/libkrsi-demo.so', envPages: 0 });
   const custom = { ...chosen[0]!, workload: { envPages: 8, samples: 9 } };
   assert.equal(resolveWorkload(custom, { samples: undefined, execs: 10, warmup: 1 }).samples, 9);
   assert.equal(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 1 }).samples, 4);
-  // At most: warm-up is adaptive, up to warmupMax (8 by default).
-  assert.equal(totalExecs(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 1 })), 120);
+  // At most: a fixed warm-up by default (warmupMax = warmup); adaptive up to warmupMax when it is asked for.
+  assert.equal(totalExecs(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 1 })), 50);
+  assert.equal(totalExecs(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 1, warmupMax: 8 })), 120);
   // A minimum above the default bound raises the bound; above a bound that was asked for, it is refused.
   assert.deepEqual(((w) => [w.warmup, w.warmupMax])(resolveWorkload(custom, { samples: 4, execs: 10, warmup: 10 })), [10, 10]);
   assert.throws(() => resolveWorkload(custom, { samples: 4, execs: 10, warmup: 5, warmupMax: 3 }), /--warmup-max 3 is below the minimum warm-up 5/);
