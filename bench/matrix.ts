@@ -21,12 +21,13 @@ export type WorkloadOptions = WorkloadRecord;
 export const WARMUP_TOLERANCE_PCT = 0.5;
 
 /**
- * One warm-up sample by default, not an adaptive count: the sample after the
- * guest's settle is cheap (work each 100 execs leave for the next is done in
- * the idle before it) and the one after it is at the steady level, so a
- * second warm-up bought nothing but time (docs/methodology.md, "The workload
- * and its warm-up"). The guard against a boot that is not steady is the
- * check on its measured samples.
+ * One warm-up sample by default, not an adaptive count. The sample after any
+ * guest idle is cheap (work each 100 execs leave for the next is done in the
+ * idle), and the snapshot program's pause comes after the warm-ups however
+ * many there are, so more of them did not bring the measured samples nearer
+ * the steady level; they cost 41 % of the default run's samples
+ * (docs/methodology.md, "The workload and its warm-up"). The guard against a
+ * boot that is not steady is the check on its measured samples.
  */
 export const DEFAULT_WORKLOAD: WorkloadOptions = {
   execs: 100,
