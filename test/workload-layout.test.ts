@@ -73,4 +73,9 @@ test('a linked layout moves what follows the padding by the drawn bytes, and run
   const run = spawnSync(path, ['-k', '5', '-n', '2', '-w', '1', '--warmup-max', '3', w.nop], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout.split('\n').filter((l) => /^sample \d+ 0 5 /.test(l)).length, 2, run.stdout);
+  // --warmup-max above -w is the adaptive rule: at least two warm-ups to compare, at most three, and it
+  // stops before three only when the last two agree within the default 0.5 %.
+  const warm = run.stdout.split('\n').filter((l) => /^sample \d+ 1 5 /.test(l)).map((l) => Number(l.split(' ')[4]));
+  assert.ok(warm.length >= 2 && warm.length <= 3, run.stdout);
+  if (warm.length === 2) assert.ok(Math.abs(warm[1]! / warm[0]! - 1) * 100 <= 0.5, run.stdout);
 });
