@@ -7,7 +7,8 @@
  * count every time, the machine is saved there, and each restore continues
  * from that state with the scenario written into guest memory while the vCPU
  * is stopped, so no I/O whose timing the host decides reaches the guest.
- * Two restores of one scenario give the same samples bit for bit.
+ * Two restores of one scenario give the same samples bit for bit, with one
+ * vCPU; with two they may differ (docs/methodology.md, "Two vCPUs under icount").
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';

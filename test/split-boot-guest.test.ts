@@ -109,14 +109,17 @@ test('restores of one shared boot run their own scenario, and one scenario twice
   noQemuLeft();
 });
 
-test('with two vCPUs, split-boot on the second: the restore writes through the vCPU that stopped, and stays exact', { timeout: 600_000 }, async () => {
+// Not asserted here: that two restores of a two-vCPU machine give the same samples. Under icount QEMU
+// runs both vCPUs in turn on one thread, and where one's turn ends is not always the same from run to
+// run; whole two-vCPU boots differ now and then too (docs/methodology.md, "Two vCPUs under icount").
+test('with two vCPUs, split-boot on the second: the restore writes through the vCPU that stopped', { timeout: 600_000 }, async () => {
   const shared = { ...guest('smp', `${SHARED}\n${SPLIT.replace('/bin/split-boot ', 'taskset -c 1 /bin/split-boot ')}`), cpus: 2 };
   const saved = await saveSharedBoot(shared, limits, point, join(dir, 'smp.machine'));
   assert.equal(saved.thread, '02', 'the gdbstub numbers vCPUs from 1');
   const a = await restoreGuest(named(shared, 'smp-a'), limits, point, saved, scenario(20));
-  const again = await restoreGuest(named(shared, 'smp-again'), limits, point, saved, scenario(20));
-  assert.equal(a.info.marker, '20');
-  assert.deepEqual(again.samples, a.samples);
+  assert.equal(a.info.marker, '20', 'split-boot read the scenario written through the second vCPU');
+  assert.equal(a.samples.length, 4);
+  assert.ok(a.samples.every((s) => s.execs === 20));
   noQemuLeft();
 });
 
