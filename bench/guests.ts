@@ -14,11 +14,11 @@ import { initArchive } from './guest/initramfs.ts';
 import type { WorkloadLayout } from './guest/workload-layout.ts';
 import type { BenchOptions } from './options.ts';
 import { isBpfTool } from './matrix.ts';
-import { guestCost, totalExecs, type GuestJob } from './plan.ts';
+import { guestCost, SHARED_BOOT_COST, totalExecs, type GuestJob } from './plan.ts';
 import { bootGuest, type BootLimits, type BootSpec } from './qemu.ts';
 import { sha256 } from '../lib/cache.ts';
 import type { GuestResult } from './guest/protocol.ts';
-import { restoreGuest, saveSharedBoot, type SavedBoot, type SplitPoint } from './split-boot.ts';
+import { restoreGuest, saveSharedBoot, splitBootsFor, type SavedBoot, type SplitPoint } from './split-boot.ts';
 import type { CpioEntry } from './guest/cpio.ts';
 import { scenarioArchive } from './guest/split.ts';
 import { sampleRows, type RunDir } from './store.ts';
@@ -156,6 +156,11 @@ async function bootGuests(
   let finished = 0;
   let firstFailure: unknown = null;
 
+  // The time left is reckoned from guestCost; a shared boot is paid by the first of its guests to start.
+  const sharedCount = splitBootsFor(opts) ? new Set(jobs.map(sharedKey)).size : 0;
+  const costTotal = jobs.reduce((sum, j) => sum + guestCost(j), 0) + sharedCount * SHARED_BOOT_COST;
+  let costDone = 0;
+
   // Split boots: each shared part is booted once, by the first of its guests to start, and its
   // files are removed when the last of them has finished.
   const sharedBoots = new Map<string, { name: string; boot: Promise<{ saved: SavedBoot; initrd: string }>; users: number; files: string[] }>();
@@ -180,6 +185,7 @@ async function bootGuests(
           if (err instanceof BenchError) throw new BenchError(`its shared boot ${name}: ${err.message}`, err.log, err.exitCode);
           throw err;
         });
+        costDone += SHARED_BOOT_COST;
         return { saved, initrd };
       })();
       entry = { name, boot, users: users.get(key) ?? 1, files: [initrd, snapshot] };
@@ -303,8 +309,10 @@ async function bootGuests(
         results[i] = await runOne(job);
         finished++;
         measured += job.workload.samples;
-        // The guest sends its samples only after the last one (see workloads/execbench.c): progress is by guest.
-        runBar().update(finished, jobs.length, `guests done, ${measured}/${total} samples`);
+        costDone += guestCost(job);
+        // The guest sends its samples only after the last one (see workloads/execbench.c): progress is by guest,
+        // and the time left by guestCost, since the dearest guests run first.
+        runBar().update(finished, jobs.length, `guests done, ${measured}/${total} samples`, costDone / costTotal);
       } catch (err) {
         // The guests still running are stopped; their cancellation is not the error to report.
         if (!abort.signal.aborted) firstFailure = err;

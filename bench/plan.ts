@@ -78,18 +78,27 @@ export function totalExecs(w: WorkloadOptions): number {
 }
 
 /**
- * A guest's wall time in execs of nop, for ordering guests and kernels. Under
- * icount a boot to /init costs about 8 s here, an exec about 2 ms (4000 execs),
- * an audit rule makes every exec about 60 % slower, a daemon or a BPF program
- * a few %.
+ * A guest's wall time in execs of nop, for ordering guests and kernels and for
+ * the run's time left. Fitted to the default run's guests (wallSeconds in
+ * run.json, 2026-12-04, split boots under icount): an exec of nop about 1.4 ms,
+ * a restored guest's fixed part (QEMU's start and load, the scenario's setup,
+ * the result's way out) about 1.7 s or 1200 execs, a whole boot to /init a
+ * little more; auditd's start about 400 execs; an audit rule on exec makes
+ * each exec 84 % dearer and its records' checks cost about 1500 execs; each
+ * BPF tool's load about 1200.
  */
 export function guestCost(job: GuestJob): number {
-  const bootInExecs = 4000;
+  const bootInExecs = 1400;
   const s = job.scenario;
+  const rules = (s.audit?.rules.length ?? 0) > 0;
   // The dynamic target's exec runs the loader too: about twice nop's.
   const target = targetOf(job.workload) === 'dynamic' ? 2 : 1;
-  return bootInExecs + totalExecs(job.workload) * (target + (s.audit?.rules.length ? 0.6 : 0) + (s.audit?.daemon ? 0.05 : 0) + 0.05 * s.bpf.length);
+  return bootInExecs + totalExecs(job.workload) * (target + (rules ? 0.84 : 0))
+    + (s.audit?.daemon ? 400 : 0) + (rules ? 1500 : 0) + 1200 * s.bpf.length;
 }
+
+/** A split boot's shared part, booted to the split point and saved: about 3 s, in execs of nop as guestCost counts. */
+export const SHARED_BOOT_COST = 2100;
 
 /**
  * The order to build kernels in: the most guest time first. Under icount the

@@ -3,7 +3,8 @@
  * CI logs (no TTY) a line is printed at most every `intervalMs`.
  */
 export interface Progress {
-  update(done: number, total: number, what?: string): void;
+  /** `fraction`, where given, is how much of the work is done when its parts differ in size; done / total otherwise. */
+  update(done: number, total: number, what?: string, fraction?: number): void;
   done(message: string): void;
 }
 
@@ -24,12 +25,12 @@ export function progress(label: string, intervalMs = 10_000, out: NodeJS.WriteSt
   let lastPrint = 0;
   const tty = Boolean(out.isTTY);
   return {
-    update(done, total, what) {
+    update(done, total, what, fraction) {
       const now = Date.now();
       if (!tty && now - lastPrint < intervalMs) return;
       lastPrint = now;
       const elapsed = now - started;
-      const frac = total > 0 ? Math.min(1, done / total) : 0;
+      const frac = Math.min(1, fraction ?? (total > 0 ? done / total : 0));
       const left = frac > 0.02 ? formatDuration((elapsed / frac) * (1 - frac)) : '?';
       const pct = (frac * 100).toFixed(0).padStart(3);
       const line = `${label}: ${pct}% (${done}/${total}${what ? ` ${what}` : ''}), ${formatDuration(elapsed)} elapsed, ~${left} left`;
