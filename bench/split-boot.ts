@@ -197,8 +197,14 @@ async function resumable(path: string, log: string): Promise<void> {
  * A scenario's guest: the machine saved by saveSharedBoot, restored, with
  * `scenario` (a cpio archive: its files and its part of /init) written where
  * split-boot reads it, then resumed; followed to its result as bootGuest does.
+ * `whileRunning`, where given, is called with the QMP connection once the
+ * machine runs, and the connection is kept until it returns: the tests use
+ * it to pause the machine at moments the host picks.
  */
-export async function restoreGuest(spec: BootSpec, limits: BootLimits, split: SplitPoint, saved: SavedBoot, scenario: Buffer): Promise<GuestResult> {
+export async function restoreGuest(
+  spec: BootSpec, limits: BootLimits, split: SplitPoint, saved: SavedBoot, scenario: Buffer,
+  whileRunning?: (qmp: Qmp, qemu: QemuProcess) => Promise<void>,
+): Promise<GuestResult> {
   if (scenario.length > split.capacity) {
     throw new BenchError(`the scenario's archive is ${scenario.length} bytes; split-boot holds ${split.capacity} (SCENARIO_CAPACITY in workloads/split_boot.c)`);
   }
@@ -222,6 +228,7 @@ export async function restoreGuest(spec: BootSpec, limits: BootLimits, split: Sp
         length.writeBigUInt64LE(BigInt(scenario.length));
         await gdb.writeMemory(split.length, length);
         await qmp.run('cont');
+        if (whileRunning) await whileRunning(qmp, child);
       } finally {
         qmp.close();
         gdb.close();
