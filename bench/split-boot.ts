@@ -228,7 +228,9 @@ export async function restoreGuest(
         length.writeBigUInt64LE(BigInt(scenario.length));
         await gdb.writeMemory(split.length, length);
         await qmp.run('cont');
-        if (whileRunning) await whileRunning(qmp, child);
+        // Both connections stay open until QEMU exits: closing them wakes QEMU's main loop while the
+        // guest runs, at a moment the host picks (docs/methodology.md, "Two vCPUs under icount").
+        await (whileRunning ? whileRunning(qmp, child) : child);
       } finally {
         qmp.close();
         gdb.close();
