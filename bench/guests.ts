@@ -14,7 +14,7 @@ import { initArchive } from './guest/initramfs.ts';
 import type { WorkloadLayout } from './guest/workload-layout.ts';
 import type { BenchOptions } from './options.ts';
 import { isBpfTool } from './matrix.ts';
-import { guestCost, SHARED_BOOT_COST, totalExecs, type GuestJob } from './plan.ts';
+import { guestCost, guestOrder, SHARED_BOOT_COST, totalExecs, type GuestJob } from './plan.ts';
 import { bootGuest, type BootLimits, type BootSpec } from './qemu.ts';
 import { sha256 } from '../lib/cache.ts';
 import type { GuestResult } from './guest/protocol.ts';
@@ -160,6 +160,11 @@ async function bootGuests(
   const sharedCount = splitBootsFor(opts) ? new Set(jobs.map(sharedKey)).size : 0;
   const costTotal = jobs.reduce((sum, j) => sum + guestCost(j), 0) + sharedCount * SHARED_BOOT_COST;
   let costDone = 0;
+  // Time spent booting and running guests, summed over the workers: the time left is reckoned from
+  // it, so that waiting for a kernel or a link does not count as guest work being slow.
+  let busyMs = 0;
+  const timeLeftMs = (running: number): number | undefined =>
+    costDone > 0 && busyMs > 0 ? ((costTotal - costDone) * (busyMs / costDone)) / Math.max(1, running) : undefined;
 
   // Split boots: each shared part is booted once, by the first of its guests to start, and its
   // files are removed when the last of them has finished.
@@ -201,7 +206,6 @@ async function bootGuests(
   const runOne = async (job: GuestJob): Promise<JobResult> => {
     const system = await ready[job.scenario.kernel]!;
     if (abort.signal.aborted) throw new BenchError('guest not started because another guest failed');
-    runBar();
     const setup = {
       seed: job.seed, layout: opts.layout, workload: job.workload, audit: job.scenario.audit, bpf: job.scenario.bpf, seccomp: job.scenario.seccomp,
       profile: profiler !== null, accounting: accountingOn(), disk: system.disk,
@@ -209,6 +213,9 @@ async function bootGuests(
     const rawProfile = join(tmp, `${job.id}.tb`);
     const execbench = await system.execbench(job.seed);
     const image = await system.kernelImage(job.seed);
+    // From here on the guest works; before, it waited for its kernel and links.
+    runBar();
+    const working = Date.now();
     const spec: BootSpec = {
       mode: opts.mode,
       layout: opts.layout,
@@ -281,6 +288,7 @@ async function bootGuests(
       rows: sampleRows(job.scenario.name, job.scenario.kernel, job.boot, result.samples), checks: checkEvents(job, result), guest,
       attribution: { tasks: a?.tasks ?? [], bpf: a?.bpf ?? [] },
     };
+    busyMs += Date.now() - working;
     if (profiler && a) {
       // The plugin writes its file at the end mark; without one it said why on QEMU's stderr.
       if (!existsSync(rawProfile)) throw new BenchError(`scenario ${job.scenario.name}: the profiler wrote no profile`, join(dir.logs, `${job.id}.qemu.log`));
@@ -297,10 +305,7 @@ async function bootGuests(
     return done;
   };
 
-  // Kernel by kernel as they are built; within one, longest first, so that the last guest to finish
-  // does not run alone.
-  const built = (j: GuestJob) => kernelOrder.indexOf(j.scenario.kernel);
-  const order = jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || guestCost(jobs[b]!) - guestCost(jobs[a]!));
+  const order = guestOrder(jobs, kernelOrder);
   const worker = async () => {
     while (next < jobs.length && !abort.signal.aborted) {
       const i = order[next++]!;
@@ -311,8 +316,8 @@ async function bootGuests(
         measured += job.workload.samples;
         costDone += guestCost(job);
         // The guest sends its samples only after the last one (see workloads/execbench.c): progress is by guest,
-        // and the time left by guestCost, since the dearest guests run first.
-        runBar().update(finished, jobs.length, `guests done, ${measured}/${total} samples`, costDone / costTotal);
+        // and the time left by guestCost, since the dearest guests run first, at the rate guests have worked.
+        runBar().update(finished, jobs.length, `guests done, ${measured}/${total} samples`, costDone / costTotal, timeLeftMs(Math.min(opts.jobs, jobs.length - finished)));
       } catch (err) {
         // The guests still running are stopped; their cancellation is not the error to report.
         if (!abort.signal.aborted) firstFailure = err;

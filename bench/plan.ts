@@ -110,3 +110,13 @@ export function buildOrder(kernels: string[], jobs: GuestJob[]): string[] {
   const load = (k: string) => jobs.filter((j) => j.scenario.kernel === k).reduce((sum, j) => sum + guestCost(j), 0);
   return kernels.map((k, i) => ({ k, i, load: load(k) })).sort((a, b) => b.load - a.load || a.i - b.i).map((e) => e.k);
 }
+
+/**
+ * The order guests start in: kernel by kernel as they are built, and within
+ * one kernel the dearest first, so that the last guest to finish does not run
+ * alone. Indices into `jobs`; ties keep the given order.
+ */
+export function guestOrder(jobs: GuestJob[], kernelOrder: string[]): number[] {
+  const built = (j: GuestJob) => kernelOrder.indexOf(j.scenario.kernel);
+  return jobs.map((_, i) => i).sort((a, b) => built(jobs[a]!) - built(jobs[b]!) || guestCost(jobs[b]!) - guestCost(jobs[a]!) || a - b);
+}

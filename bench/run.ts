@@ -29,7 +29,7 @@ import { drawWorkloadLayout } from './guest/workload-layout.ts';
 import { hostInfo, qemuVersion, suiteRevision } from './host.ts';
 import { isBpfTool, loadMatrix, type BpfObject, type Scenario } from './matrix.ts';
 import { DEFAULT_BOOTS, type BenchOptions } from './options.ts';
-import { buildOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
+import { buildOrder, guestOrder, planJobs, selectScenarios, shardJobs } from './plan.ts';
 import { checkMode, cpuModel, kernelArgs, kernelCmdline } from './qemu.ts';
 import { completeRunDir, failedPath, failRunDir, newRunId, openRunDir, sweepAbandoned, sweepTmp } from './store.ts';
 import { runGuests, type GuestSystem, type JobResult } from './guests.ts';
@@ -153,9 +153,11 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       }
       const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
+      const kernelImage = kernelImageOf(kernel);
+      prefetchLinks(kernel, kernelImage);
       return {
         kernel, initramfs, split, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk,
-        execbench: (seed) => execbenchOf(seed, workloads), kernelImage: kernelImageOf(kernel),
+        execbench: (seed) => execbenchOf(seed, workloads), kernelImage,
       };
     };
     // A random layout boots each seed in one of D links of its kernel (kernels/layout.ts), each linked
@@ -180,13 +182,33 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
           return relink();
         }
       };
+      // One link at a time, in the order asked for: the draws share the kernel's build tree, and
+      // waiting on its lock side by side would take them in no particular order.
+      let queue: Promise<unknown> = Promise.resolve();
+      const linked = (draw: number): Promise<LaidOutKernel> => {
+        let laid = links.get(draw);
+        if (!laid) {
+          laid = queue.then(() => link(draw));
+          queue = laid.catch(() => undefined);
+          links.set(draw, laid);
+        }
+        return laid;
+      };
       return async (seed: number) => {
         if (opts.layout !== 'random' || opts.profile) return { bzImage: kernel.bzImage, layout: null };
-        const draw = kernelDrawOf(seed, opts.kernelLinks);
-        if (!links.has(draw)) links.set(draw, link(draw));
-        const laid = await links.get(draw)!;
+        const laid = await linked(kernelDrawOf(seed, opts.kernelLinks));
         return { bzImage: laid.bzImage, layout: laid.layout };
       };
+    };
+    /**
+     * Asks for the drawn links of a built kernel's guests at once, in the order its guests start:
+     * each is made (or found in the cache) while the guests before it run, or while the next
+     * kernel compiles, instead of when its guest asks. A link that fails fails its guest.
+     */
+    const prefetchLinks = (kernel: BuiltKernel, image: GuestSystem['kernelImage']) => {
+      for (const i of guestOrder(jobs, order)) {
+        if (jobs[i]!.scenario.kernel === kernel.variant) image(jobs[i]!.seed).catch(() => undefined);
+      }
     };
 
     const systems = Object.fromEntries(variants.map((v) => [v, settleable<GuestSystem>()]));

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../lib/cache.ts';
-import { withLock } from '../lib/lock.ts';
+import { takeLock, withLock, type HeldLock } from '../lib/lock.ts';
 import { once } from '../lib/once.ts';
 import { printLine } from '../lib/progress.ts';
 import { runLogged } from '../lib/run.ts';
@@ -42,12 +42,22 @@ interface VariantBuild {
 type ToCompile = LinkedKernel & { configText: string };
 type Prepared = { kernel: BuiltKernel } | ToCompile;
 
-/** Runs fn holding the locks of these build directories, taken in one order so that two runs cannot deadlock. */
-function withBuildLocks<T>(builds: VariantBuild[], fn: () => Promise<T>): Promise<T> {
+/**
+ * Takes the locks of these build directories, in one order so that two runs
+ * cannot deadlock. Each is released as soon as its tree is done with
+ * (compileAll), so that a built kernel's drawn links (kernels/relink.ts) can
+ * be made in its tree while the next kernel compiles.
+ */
+async function takeBuildLocks(builds: VariantBuild[]): Promise<Map<string, HeldLock>> {
   const sorted = [...builds].sort((a, b) => a.buildDir.localeCompare(b.buildDir));
-  const hold = (i: number): Promise<T> =>
-    i === sorted.length ? fn() : withLock(`${sorted[i]!.buildDir}.lock`, `kernel ${sorted[i]!.variant.name}`, () => hold(i + 1));
-  return hold(0);
+  const held = new Map<string, HeldLock>();
+  try {
+    for (const b of sorted) held.set(b.buildDir, await takeLock(`${b.buildDir}.lock`, `kernel ${b.variant.name}`));
+  } catch (err) {
+    await Promise.all([...held.values()].map((l) => l.release()));
+    throw err;
+  }
+  return held;
 }
 
 /**
@@ -69,15 +79,19 @@ export async function buildKernels(variants: KernelVariant[], src: KernelSource,
   await Promise.all([...builds.map((b) => b.log), allnoconfigLog].map((log) => rm(log, { force: true })));
   if (builds.length === 0) return {};
   const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, builds[0]!.log, opts.signal));
-  return withBuildLocks(builds, async () => {
+  const locks = await takeBuildLocks(builds);
+  const release = (buildDir: string) => locks.get(buildDir)!.release();
+  try {
     // Every configure ends before a failure is reported, so that none is left running behind it.
     const base = once(() => allnoconfig(src, tree, allnoconfigLog, opts.signal));
     const settled = await Promise.allSettled(builds.map((b) => prepare(b, src, tree, base, opts)));
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const ready = settled.map((r) => (r as PromiseFulfilledResult<Prepared>).value);
-    return compileAll(ready, builds.map((b) => b.buildDir), opts);
-  });
+    const ready = settled.map((r, i) => ({ ...(r as PromiseFulfilledResult<Prepared>).value, buildDir: builds[i]!.buildDir }));
+    return await compileAll(ready, builds.map((b) => b.buildDir), opts, release);
+  } finally {
+    await Promise.all([...locks.values()].map((l) => l.release()));
+  }
 }
 
 export async function buildKernel(variant: KernelVariant, src: KernelSource, opts: BuildOptions): Promise<BuiltKernel> {
@@ -118,14 +132,20 @@ interface MakeRun {
  * of the build. A failure anywhere stops the rest, and is reported once
  * nothing is left running.
  */
-async function compileAll(ready: Prepared[], ours: string[], opts: BuildOptions): Promise<Record<string, BuiltKernel>> {
+async function compileAll(
+  ready: (Prepared & { buildDir: string })[], ours: string[], opts: BuildOptions, release: (buildDir: string) => Promise<void>,
+): Promise<Record<string, BuiltKernel>> {
   const kernels: Record<string, BuiltKernel> = {};
   const finish = (kernel: BuiltKernel) => {
     kernels[kernel.variant] = kernel;
     opts.onBuilt?.(kernel);
   };
-  for (const r of ready) if ('kernel' in r) finish(r.kernel);
   const todo = ready.filter((r): r is ToCompile => !('kernel' in r));
+  // A tree is free once its kernel is in the cache and no tree is still to be seeded from it.
+  const cachedTrees = ready.filter((r) => 'kernel' in r).map((r) => r.buildDir);
+  const releaseCached = once(async () => { await Promise.all(cachedTrees.map(release)); });
+  if (todo.length === 0) await releaseCached();
+  for (const r of ready) if ('kernel' in r) finish(r.kernel);
 
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -133,6 +153,10 @@ async function compileAll(ready: Prepared[], ours: string[], opts: BuildOptions)
   const fail = (error: unknown) => {
     failure ??= { error };
     stop.abort();
+  };
+  const stored = (c: ToCompile) => async (kernel: BuiltKernel) => {
+    await release(c.buildDir);
+    finish(kernel);
   };
   const links: Promise<void>[] = [];
   let shared: Record<string, string> | undefined;
@@ -142,14 +166,15 @@ async function compileAll(ready: Prepared[], ours: string[], opts: BuildOptions)
       shared ??= { ...REPRODUCIBLE_BUILD, ...(await hugePageBuildEnv(c.log)) };
       const run = { jobs: opts.jobs, env: { ...shared, ...kernelFlags(c.tree, c.buildDir) }, signal };
       if (i === 0) await seedFrom(c.buildDir, await finishedSibling(c.buildDir, ours), c.log);
+      await releaseCached();
       if (!next) {
         const linkStarted = await compileObjects(c, run, { andLink: true });
-        links.push(storeKernel(c, linkStarted).then(finish, fail));
+        links.push(storeKernel(c, linkStarted).then(stored(c), fail));
         break;
       }
       await compileObjects(c, run, { andLink: false });
       await seedFrom(next.buildDir, c.buildDir, next.log);
-      links.push(linkKernel(c, run).then(finish, fail));
+      links.push(linkKernel(c, run).then(stored(c), fail));
     } catch (error) {
       fail(error);
       break;

@@ -19,6 +19,25 @@ import { processAlive } from './proc.ts';
 const QUIET_WAIT_MS = 1500;
 
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await takeLock(path, what);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A lock held until release() (once; later calls wait for the same release). */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the lock at `path`, waiting while another process holds it. For a
+ * lock whose holder must give it up before its caller is done (withLock
+ * otherwise).
+ */
+export async function takeLock(path: string, what: string): Promise<HeldLock> {
   await mkdir(dirname(path), { recursive: true });
   // "locked" is printed once the lock is held; cat then keeps the holder alive until stdin closes.
   const holder = execa('flock', ['--exclusive', path, '--command', 'echo locked; exec cat > /dev/null'], {
@@ -44,14 +63,19 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
       if (!held) reject(new Error(`flock ${path} exited (${r.exitCode ?? r.signal}) before taking the lock: ${String(r.stderr ?? '').trim()}`));
     });
   });
+  let released: Promise<void> | null = null;
+  const release = () => (released ??= (async () => {
+    holder.stdin!.end();
+    await holder;
+  })());
   try {
     // For the message above only: the lock is the flock, not this content.
     await writeFile(path, `${process.pid}\n`);
-    return await fn();
-  } finally {
-    holder.stdin!.end();
-    await holder;
+  } catch (err) {
+    await release();
+    throw err;
   }
+  return { release };
 }
 
 /** Whether some process holds the lock at `path` now (flock -n fails to take it). */

@@ -3,8 +3,11 @@
  * CI logs (no TTY) a line is printed at most every `intervalMs`.
  */
 export interface Progress {
-  /** `fraction`, where given, is how much of the work is done when its parts differ in size; done / total otherwise. */
-  update(done: number, total: number, what?: string, fraction?: number): void;
+  /**
+   * `fraction`, where given, is how much of the work is done when its parts differ in size; done / total otherwise.
+   * `leftMs`, where given, is the time left as the caller reckons it; otherwise it is reckoned from the elapsed time.
+   */
+  update(done: number, total: number, what?: string, fraction?: number, leftMs?: number): void;
   done(message: string): void;
 }
 
@@ -25,13 +28,13 @@ export function progress(label: string, intervalMs = 10_000, out: NodeJS.WriteSt
   let lastPrint = 0;
   const tty = Boolean(out.isTTY);
   return {
-    update(done, total, what, fraction) {
+    update(done, total, what, fraction, leftMs) {
       const now = Date.now();
       if (!tty && now - lastPrint < intervalMs) return;
       lastPrint = now;
       const elapsed = now - started;
       const frac = Math.min(1, fraction ?? (total > 0 ? done / total : 0));
-      const left = frac > 0.02 ? formatDuration((elapsed / frac) * (1 - frac)) : '?';
+      const left = leftMs !== undefined ? formatDuration(leftMs) : frac > 0.02 ? formatDuration((elapsed / frac) * (1 - frac)) : '?';
       const pct = (frac * 100).toFixed(0).padStart(3);
       const line = `${label}: ${pct}% (${done}/${total}${what ? ` ${what}` : ''}), ${formatDuration(elapsed)} elapsed, ~${left} left`;
       if (tty) out.write(`\r\x1b[K${line}`);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { withLock } from '../lib/lock.ts';
+import { takeLock, withLock } from '../lib/lock.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const HOLD = join(ROOT, 'test', 'fixtures', 'lock', 'hold.ts');
@@ -29,6 +29,20 @@ test('withLock runs one holder at a time within a process', async () => {
   // A file left by an earlier holder, even one naming a live pid, is no lock: only the flock is.
   writeFileSync(lock, `${process.pid}\n`);
   assert.equal(await withLock(lock, 'c', async () => 'ran'), 'ran');
+});
+
+test('takeLock holds until release, which frees the lock for the next holder once, however often it is called', async () => {
+  const lock = join(mkdtempSync(join(tmpdir(), 'krsi-lock-')), 'x.lock');
+  const first = await takeLock(lock, 'first');
+  let second = false;
+  const next = withLock(lock, 'second', async () => { second = true; });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(second, false, 'the second holder ran while the first held the lock');
+  await Promise.all([first.release(), first.release()]);
+  await next;
+  assert.equal(second, true);
+  await first.release();
+  assert.equal(await withLock(lock, 'third', async () => 'ran'), 'ran');
 });
 
 test('two processes contend for one lock: their holds do not overlap, and a SIGKILLed holder frees it', { timeout: 60_000 }, async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadMatrix } from '../bench/matrix.ts';
 import { twinsOf } from '../bench/guests.ts';
-import { buildOrder, guestCost, planJobs, selectScenarios } from '../bench/plan.ts';
+import { buildOrder, guestCost, guestOrder, planJobs, selectScenarios } from '../bench/plan.ts';
 
 const opts = { samples: undefined, execs: undefined, warmup: undefined, boots: 1, seed: 42 };
 
@@ -35,6 +35,21 @@ test('guestCost counts the boot, the execs, and what slows each exec down', asyn
   assert.ok(cost['krsi-ld-preload']! > cost['audit-no-rules']!);
   const longer = planJobs(selectScenarios(m, ['vanilla']), { ...opts, samples: 300 });
   assert.ok(guestCost(longer[0]!) > cost['vanilla']!);
+});
+
+test('guestOrder starts the kernels in build order, and within one the dearest guests first, seed by seed', async () => {
+  const m = await loadMatrix('seed');
+  const jobs = planJobs(m.scenarios, { ...opts, boots: 2 });
+  const order = guestOrder(jobs, ['audit', 'noaudit']).map((i) => jobs[i]!.id);
+  assert.deepEqual(order, [
+    'audit-execve-boot0', 'audit-execve-boot1', 'audit-no-rules-boot0', 'audit-no-rules-boot1', 'audit-compiled-boot0', 'audit-compiled-boot1',
+    // guestCost prices both BPF scenarios alike (one tool each): the tie keeps the matrix's order.
+    'krsi-ld-preload-boot0', 'krsi-ld-preload-boot1', 'krsi-exec-record-boot0', 'krsi-exec-record-boot1', 'vanilla-boot0', 'vanilla-boot1',
+  ]);
+  // The other build order puts the other kernel's guests first; every job appears once.
+  const other = guestOrder(jobs, ['noaudit', 'audit']);
+  assert.equal(jobs[other[0]!]!.scenario.kernel, 'noaudit');
+  assert.deepEqual([...other].sort((a, b) => a - b), jobs.map((_, i) => i));
 });
 
 test('twinsOf finds the guests of krsi-design that another scenario boots byte for byte, and nothing in the seed matrix', async () => {

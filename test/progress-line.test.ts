@@ -21,3 +21,9 @@ test('the time left comes from the fraction of the work done where one is given,
   progress('run', 0, early).update(1, 100, 'guests done', 0.01);
   assert.match(early.text, /~\? left/, 'too little done to say');
 });
+
+test('a time left the caller reckons is printed as it is, whatever the fraction done', () => {
+  const given = sink();
+  progress('run', 0, given).update(1, 100, 'guests done', 0.01, 95_000);
+  assert.match(given.text, /, ~1m35s left\n$/);
+});
