@@ -69,6 +69,8 @@ export interface GuestSystem {
   execbench: (seed: number) => Promise<{ path: string; layout: WorkloadLayout | null }>;
   /** The kernel image a boot of this seed runs, and its drawn link (none: the build's own). */
   kernelImage: (seed: number) => Promise<{ bzImage: string; layout: KernelLayout | null }>;
+  /** Whether the kernel image a boot of this seed runs is made (kernelImage would not wait). */
+  kernelImageReady: (seed: number) => boolean;
 }
 
 /**
@@ -152,7 +154,6 @@ async function bootGuests(
   let bar: Progress | null = null;
   const runBar = () => (bar ??= progress(`run: ${jobs.length} guest${jobs.length > 1 ? 's' : ''} (${opts.mode}, ${opts.jobs} at once)`));
   const results: JobResult[] = new Array(jobs.length);
-  let next = 0;
   let finished = 0;
   let firstFailure: unknown = null;
 
@@ -168,7 +169,7 @@ async function bootGuests(
 
   // Split boots: each shared part is booted once, by the first of its guests to start, and its
   // files are removed when the last of them has finished.
-  const sharedBoots = new Map<string, { name: string; boot: Promise<{ saved: SavedBoot; initrd: string }>; users: number; files: string[] }>();
+  const sharedBoots = new Map<string, { name: string; boot: Promise<{ saved: SavedBoot; initrd: string }>; users: number; files: string[]; booting: boolean }>();
   const users = new Map<string, number>();
   for (const j of jobs) users.set(sharedKey(j), (users.get(sharedKey(j)) ?? 0) + 1);
   const sharedBoot = (key: string, job: GuestJob, spec: BootSpec, limits: BootLimits, system: GuestSystem, execbench: string) => {
@@ -193,8 +194,10 @@ async function bootGuests(
         costDone += SHARED_BOOT_COST;
         return { saved, initrd };
       })();
-      entry = { name, boot, users: users.get(key) ?? 1, files: [initrd, snapshot] };
+      entry = { name, boot, users: users.get(key) ?? 1, files: [initrd, snapshot], booting: true };
       sharedBoots.set(key, entry);
+      const booted = entry;
+      void boot.then(() => { booted.booting = false; }, () => undefined);
     }
     return entry.boot.then((b) => ({ ...b, name: entry.name }));
   };
@@ -305,10 +308,23 @@ async function bootGuests(
     return done;
   };
 
-  const order = guestOrder(jobs, kernelOrder);
+  // In guestOrder, except that a guest whose kernel and link are ready goes before one that would wait:
+  // in a cold run the last kernel's links are made one at a time, and a seed's guests can run beside
+  // the next seed's link. Where everything is ready (a warm run) the order is guestOrder's.
+  const pending = guestOrder(jobs, kernelOrder);
+  const systems = new Map<string, GuestSystem>();
+  for (const [kernel, system] of Object.entries(ready)) void system.then((s) => systems.set(kernel, s), () => undefined);
+  const imageReady = (job: GuestJob) => systems.get(job.scenario.kernel)?.kernelImageReady(job.seed) ?? false;
+  // A guest whose shared boot another worker is booting would wait for it: one that would not goes first.
+  const waitsForShared = (job: GuestJob) => sharedBoots.get(sharedKey(job))?.booting ?? false;
+  const take = (): number => {
+    let k = pending.findIndex((i) => imageReady(jobs[i]!) && !waitsForShared(jobs[i]!));
+    if (k < 0) k = pending.findIndex((i) => imageReady(jobs[i]!));
+    return pending.splice(Math.max(k, 0), 1)[0]!;
+  };
   const worker = async () => {
-    while (next < jobs.length && !abort.signal.aborted) {
-      const i = order[next++]!;
+    while (pending.length > 0 && !abort.signal.aborted) {
+      const i = take();
       const job = jobs[i]!;
       try {
         results[i] = await runOne(job);

@@ -153,11 +153,11 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       }
       const hz = Number(config.get('CONFIG_HZ'));
       if (!Number.isInteger(hz) || hz <= 0) throw new BenchError(`kernel ${kernel.variant}: no CONFIG_HZ in its config`, kernel.config);
-      const kernelImage = kernelImageOf(kernel);
-      prefetchLinks(kernel, kernelImage);
+      const images = kernelImageOf(kernel);
+      prefetchLinks(kernel, images.image);
       return {
         kernel, initramfs, split, kernelArgs: [...kernelArgs(opts.mode, hz), ...(disk ? diskKernelArgs() : [])], disk,
-        execbench: (seed) => execbenchOf(seed, workloads), kernelImage,
+        execbench: (seed) => execbenchOf(seed, workloads), kernelImage: images.image, kernelImageReady: images.ready,
       };
     };
     // A random layout boots each seed in one of D links of its kernel (kernels/layout.ts), each linked
@@ -185,20 +185,24 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
       // One link at a time, in the order asked for: the draws share the kernel's build tree, and
       // waiting on its lock side by side would take them in no particular order.
       let queue: Promise<unknown> = Promise.resolve();
+      const made = new Set<number>();
       const linked = (draw: number): Promise<LaidOutKernel> => {
         let laid = links.get(draw);
         if (!laid) {
           laid = queue.then(() => link(draw));
           queue = laid.catch(() => undefined);
           links.set(draw, laid);
+          void laid.then(() => made.add(draw), () => undefined);
         }
         return laid;
       };
-      return async (seed: number) => {
-        if (opts.layout !== 'random' || opts.profile) return { bzImage: kernel.bzImage, layout: null };
+      const own = () => opts.layout !== 'random' || opts.profile;
+      const image = async (seed: number) => {
+        if (own()) return { bzImage: kernel.bzImage, layout: null };
         const laid = await linked(kernelDrawOf(seed, opts.kernelLinks));
         return { bzImage: laid.bzImage, layout: laid.layout };
       };
+      return { image, ready: (seed: number) => own() || made.has(kernelDrawOf(seed, opts.kernelLinks)) };
     };
     /**
      * Asks for the drawn links of a built kernel's guests at once, in the order its guests start:
