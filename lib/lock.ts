@@ -48,7 +48,9 @@ export async function takeLock(path: string, what: string): Promise<HeldLock> {
     const told = setTimeout(() => {
       void readFile(path, 'utf8').catch(() => '').then((owner) => {
         const pid = Number(owner.trim());
-        // The file keeps the last holder's pid; a live one is named, a gone one is not.
+        // The file keeps the last holder's pid; a live one is named, a gone one is not. Our own pid is
+        // this run's other work on the same cache entry (a kernel's links, say), whose progress is shown.
+        if (pid === process.pid) return;
         const who = Number.isInteger(pid) && pid > 0 && processAlive(pid) ? `process ${pid}` : 'another run';
         if (!held) process.stderr.write(`${what}: waiting for ${who}, which holds ${path}\n`);
       });

@@ -45,6 +45,27 @@ test('takeLock holds until release, which frees the lock for the next holder onc
   assert.equal(await withLock(lock, 'third', async () => 'ran'), 'ran');
 });
 
+test('a wait for a holder in this same process is not reported as a wait for another process', { timeout: 20_000 }, async () => {
+  const lock = join(mkdtempSync(join(tmpdir(), 'krsi-lock-')), 'x.lock');
+  const first = await takeLock(lock, 'first');
+  const said: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    said.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    const next = withLock(lock, 'second', async () => 'ran');
+    // Past the quiet wait (1.5 s), when a wait for another holder is reported.
+    await new Promise((r) => setTimeout(r, 2500));
+    await first.release();
+    assert.equal(await next, 'ran');
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(said.filter((l) => l.includes('second: waiting')), [], 'the wait named this process as another');
+});
+
 test('two processes contend for one lock: their holds do not overlap, and a SIGKILLed holder frees it', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'krsi-lock-'));
   const lock = join(dir, 'x.lock');
