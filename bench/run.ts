@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildKernels, type BuiltKernel } from '../kernels/build.ts';
 import { kernelDrawOf } from '../kernels/layout.ts';
-import { BuildTreeGone, linkKernelLayout, type LaidOutKernel } from '../kernels/relink.ts';
+import { BuildTreeGone, cachedKernelLayout, linkKernelLayout, type LaidOutKernel } from '../kernels/relink.ts';
 import { once } from '../lib/once.ts';
 import { printLine } from '../lib/progress.ts';
 import { parseKconfig } from '../kernels/kconfig.ts';
@@ -171,6 +171,9 @@ export async function runBench(given: BenchOptions, interrupt?: Interrupt): Prom
         await buildKernels([matrix.kernels[kernel.variant]!], src, { jobs: opts.jobs, logDir: dir.logs, signal: abort.signal, rebuild: true });
       });
       const link = async (draw: number): Promise<LaidOutKernel> => {
+        // A cached draw needs no source tree: looked up first, it costs no lock.
+        const cached = await cachedKernelLayout(kernel, draw);
+        if (cached) return cached;
         const log = join(dir.logs, `kernel-${kernel.variant}-layouts.log`);
         const tree = await withLock(cachePath('src', `${src.id}.lock`), 'kernel source', () => sourceTree(src, log, abort.signal));
         const relink = () => linkKernelLayout(kernel, tree, draw, { jobs: opts.jobs, log, signal: abort.signal });

@@ -25,7 +25,7 @@ export interface LaidOutKernel {
 }
 
 /** Changes when the way a layout is linked changes, so that links made the old way are not reused. */
-const LAYOUT_RECIPE = 'shuffled .text of vmlinux.a and its libraries after a padding, in vmlinux.o where the final link starts from it; linked without debug info, the build\'s BTF, v2';
+export const LAYOUT_RECIPE = 'shuffled .text of vmlinux.a and its libraries after a padding, in vmlinux.o where the final link starts from it; linked without debug info, the build\'s BTF, v2';
 
 /** The archives kbuild links vmlinux from (link-vmlinux.sh: vmlinux.a, then KBUILD_VMLINUX_LIBS). */
 const ARCHIVES = ['vmlinux.a', 'lib/lib.a', 'arch/x86/lib/lib.a'];
@@ -140,10 +140,10 @@ async function layoutMakeArgs(buildDir: string, config: string, textPad: number,
  * its linker script is touched, so the next build of the tree relinks it.
  */
 export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: number, opts: { jobs: number; log: string; signal?: AbortSignal }): Promise<LaidOutKernel> {
-  const out = join(kernelDir(kernel.variant, kernel.configHash), 'layouts', `d${draw}`);
+  const cached = await cachedKernelLayout(kernel, draw);
+  if (cached) return cached;
+  const out = layoutDir(kernel, draw);
   const bzImage = join(out, 'bzImage');
-  const cached = await cachedLayout(out, bzImage);
-  if (cached) return { bzImage, layout: cached };
   const buildDir = buildTreeDir(kernel.sourceId, kernel.variant);
   return withLock(`${buildDir}.lock`, `kernel ${kernel.variant}`, async () => {
     const again = await cachedLayout(out, bzImage);
@@ -189,6 +189,20 @@ export async function linkKernelLayout(kernel: BuiltKernel, tree: string, draw: 
     printLine(`kernel ${kernel.variant}: layout ${kernelLayoutName(layout)} linked in ${formatDuration(Date.now() - started)}`);
     return { bzImage, layout };
   });
+}
+
+const layoutDir = (kernel: BuiltKernel, draw: number) => join(kernelDir(kernel.variant, kernel.configHash), 'layouts', `d${draw}`);
+
+/**
+ * Draw `draw` of the kernel from the cache, or null where it is to be linked:
+ * needs neither the source tree nor the build tree, so a caller can look
+ * before it takes their locks.
+ */
+export async function cachedKernelLayout(kernel: BuiltKernel, draw: number): Promise<LaidOutKernel | null> {
+  const out = layoutDir(kernel, draw);
+  const bzImage = join(out, 'bzImage');
+  const layout = await cachedLayout(out, bzImage);
+  return layout ? { bzImage, layout } : null;
 }
 
 /** A draw's link from the cache, if its manifest vouches for it and it was made the current way. */
